@@ -1,0 +1,375 @@
+"""How patients reach IL-2LD: route, enrolment, product batches, cycles and dispensing.
+
+Dispensing records meet the unlicensed-specials record-keeping rules (Human Medicines
+Regulations 2012 reg. 170; MHRA Guidance Note 14): source and date obtained, person
+supplied and date, quantity, batch number, and linked suspected adverse reactions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from registry.models import ClinicalRecord, Patient, check_not_in_future, check_order
+
+CYCLE_LENGTH_DAYS = 28
+DOSING_DAYS_PER_CYCLE = 5
+PROTOCOL_DAILY_DOSE_MIU = Decimal("2.0")
+
+
+class RouteCode(models.TextChoices):
+    MANAGED_ACCESS = "managed_access", "Managed Access Programme (ILT-101)"
+    NHS_SPECIALS = "nhs_specials", "NHS Specials (reconstituted Proleukin)"
+    NONE = "none", "Registry only (untreated comparator)"
+
+
+class Route(models.Model):
+    """A way of reaching the drug. 'none' marks untreated registry-only comparators."""
+
+    code = models.CharField(max_length=20, choices=RouteCode.choices, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_treatment(self) -> bool:
+        return self.code != RouteCode.NONE
+
+
+class QuantityUnit(models.TextChoices):
+    SYRINGE = "syringe", "Prefilled syringe"
+    VIAL = "vial", "Vial"
+
+
+class ProductCode(models.TextChoices):
+    ILT_101 = "ilt_101", "ILT-101 (ILTOO Pharma)"
+    PROLEUKIN_SPECIALS = "proleukin_specials", "Proleukin low-dose special (reconstituted aldesleukin)"
+
+
+class Product(models.Model):
+    code = models.CharField(max_length=24, choices=ProductCode.choices, unique=True)
+    name = models.CharField(max_length=120)
+    route = models.ForeignKey(Route, on_delete=models.PROTECT, related_name="products")
+    manufacturer = models.CharField(max_length=120)
+    is_unlicensed_special = models.BooleanField(default=False)
+    storage_conditions = models.CharField(max_length=200, default="2–8 °C, protect from light, do not freeze")
+    max_hours_after_reconstitution = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Beyond-use limit after reconstitution; 48 h for Proleukin (UK SmPC).",
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BatchStatus(models.TextChoices):
+    AVAILABLE = "available", "Available"
+    QUARANTINED = "quarantined", "Quarantined"
+    RECALLED = "recalled", "Recalled"
+
+
+class Batch(ClinicalRecord):
+    """A received lot. Stock is decremented only by the dispensing service, under a row lock."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="batches")
+    batch_number = models.CharField(max_length=40)
+    expiry_date = models.DateField()
+    supplier = models.CharField(max_length=200, help_text="Source the product was obtained from.")
+    manufacturer_licence = models.CharField(
+        max_length=60, blank=True, help_text="Specials manufacturer's licence (MS) number, for unlicensed specials."
+    )
+    received_on = models.DateField()
+    quantity_received = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    quantity_remaining = models.PositiveIntegerField()
+    quantity_unit = models.CharField(max_length=8, choices=QuantityUnit.choices)
+    dose_miu_per_unit = models.DecimalField(
+        max_digits=6, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
+    )
+    storage_location = models.CharField(max_length=120, blank=True)
+    status = models.CharField(max_length=12, choices=BatchStatus.choices, default=BatchStatus.AVAILABLE)
+    status_reason = models.TextField(blank=True)
+    certificate_reference = models.CharField(
+        max_length=120, blank=True, help_text="Certificate of conformity / analysis reference."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "batches"
+        ordering = ["expiry_date", "batch_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "batch_number"], name="unique_batch_per_product"),
+            models.CheckConstraint(
+                condition=models.Q(quantity_remaining__lte=models.F("quantity_received")),
+                name="stock_not_above_received",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_number} (exp {self.expiry_date:%d %b %Y})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.received_on:
+            check_not_in_future(self.received_on, "received_on")
+        check_order(self.received_on, self.expiry_date, "expiry_date", "The batch expired before it was received.")
+        if self.quantity_remaining is not None and self.quantity_received is not None:
+            if self.quantity_remaining > self.quantity_received:
+                raise ValidationError({"quantity_remaining": "Stock cannot exceed the quantity received."})
+        if self.product_id and self.product.is_unlicensed_special and not self.manufacturer_licence:
+            raise ValidationError(
+                {"manufacturer_licence": "An unlicensed special needs its manufacturer's specials licence number."}
+            )
+        if self.status != BatchStatus.AVAILABLE and not self.status_reason:
+            raise ValidationError({"status_reason": "Give the reason for quarantine or recall."})
+
+    def unusable_reason(self, on: dt.date, quantity: int = 1) -> str | None:
+        """Why this batch cannot be dispensed on a date, or None if it can."""
+        if self.status == BatchStatus.RECALLED:
+            return f"Batch {self.batch_number} is recalled."
+        if self.status == BatchStatus.QUARANTINED:
+            return f"Batch {self.batch_number} is quarantined."
+        if self.expiry_date < on:
+            return f"Batch {self.batch_number} expired on {self.expiry_date:%d %b %Y}."
+        if quantity > self.quantity_remaining:
+            return f"Batch {self.batch_number} has only {self.quantity_remaining} {self.quantity_unit}(s) left."
+        return None
+
+
+class Enrolment(ClinicalRecord):
+    """Inclusion in the programme by one route, with the MIROCALS eligibility check.
+
+    Unmet criteria do not block enrolment (real-world use differs from the trial); they are
+    recorded, and the clinician must justify proceeding.
+    """
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="enrolment")
+    route = models.ForeignKey(Route, on_delete=models.PROTECT, related_name="enrolments")
+    enrolment_date = models.DateField(help_text="Date of consent and inclusion.")
+    first_dose_date = models.DateField(null=True, blank=True)
+    treating_clinician = models.CharField(max_length=120, blank=True)
+    meets_mirocals_criteria = models.BooleanField(editable=False, default=False)
+    unmet_criteria = models.JSONField(default=list, blank=True, editable=False)
+    eligibility_justification = models.TextField(blank=True)
+
+    timeline_date_field = "enrolment_date"
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-enrolment_date"]
+
+    def __str__(self) -> str:
+        return f"{self.patient} via {self.route.code}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.first_dose_date:
+            check_not_in_future(self.first_dose_date, "first_dose_date")
+            check_order(
+                self.enrolment_date, self.first_dose_date, "first_dose_date", "The first dose precedes enrolment."
+            )
+            if self.route_id and not self.route.is_treatment:
+                raise ValidationError({"first_dose_date": "Registry-only (untreated) patients have no first dose."})
+        if self.patient_id:
+            try:
+                diagnosis = self.patient.diagnosis
+            except Exception:  # noqa: BLE001 - no diagnosis recorded yet
+                diagnosis = None
+            if diagnosis is not None:
+                check_order(
+                    diagnosis.diagnosis_date, self.enrolment_date, "enrolment_date", "Enrolment precedes diagnosis."
+                )
+        if self.unmet_criteria and not self.eligibility_justification.strip():
+            unmet = "; ".join(c["message"] for c in self.unmet_criteria)
+            raise ValidationError(
+                {"eligibility_justification": f"MIROCALS criteria not met ({unmet}): justify enrolling."}
+            )
+
+
+class TreatmentCycle(ClinicalRecord):
+    """A 28-day cycle: 2 MIU subcutaneously on days 1 to 5."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="cycles")
+    cycle_number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    start_date = models.DateField()
+    planned_dose_miu = models.DecimalField(max_digits=5, decimal_places=2, default=PROTOCOL_DAILY_DOSE_MIU)
+    days_administered = models.PositiveSmallIntegerField(
+        default=DOSING_DAYS_PER_CYCLE, validators=[MaxValueValidator(DOSING_DAYS_PER_CYCLE)]
+    )
+    total_dose_miu = models.DecimalField(max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal(0))])
+    interrupted = models.BooleanField(default=False)
+    interruption_reason = models.TextField(blank=True)
+
+    timeline_date_field = "start_date"
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["patient", "cycle_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "cycle_number"], name="unique_cycle_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} cycle {self.cycle_number}"
+
+    @property
+    def doses_missed(self) -> int:
+        return DOSING_DAYS_PER_CYCLE - (self.days_administered or 0)
+
+    @property
+    def next_due_date(self) -> dt.date:
+        return self.start_date + dt.timedelta(days=CYCLE_LENGTH_DAYS)
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.patient_id or self.start_date is None or self.cycle_number is None:
+            return
+        enrolment = Enrolment.objects.filter(patient_id=self.patient_id).select_related("route").first()
+        if enrolment is None or not enrolment.route.is_treatment:
+            raise ValidationError({NON_FIELD: "Only patients enrolled on a treatment route have cycles."})
+        if self.cycle_number == 1 and enrolment.first_dose_date and self.start_date != enrolment.first_dose_date:
+            raise ValidationError(
+                {"start_date": f"Cycle 1 starts on the first dose date ({enrolment.first_dose_date:%d %b %Y})."}
+            )
+        check_order(enrolment.enrolment_date, self.start_date, "start_date", "The cycle starts before enrolment.")
+        siblings = TreatmentCycle.objects.filter(patient_id=self.patient_id).exclude(pk=self.pk)
+        previous = siblings.filter(cycle_number__lt=self.cycle_number).order_by("-cycle_number").first()
+        if previous and self.start_date < previous.next_due_date:
+            raise ValidationError(
+                {
+                    "start_date": (
+                        f"Cycle {self.cycle_number} starts {(self.start_date - previous.start_date).days} days after "
+                        f"cycle {previous.cycle_number}; cycles are at least {CYCLE_LENGTH_DAYS} days apart "
+                        f"(earliest {previous.next_due_date:%d %b %Y})."
+                    )
+                }
+            )
+        following = siblings.filter(cycle_number__gt=self.cycle_number).order_by("cycle_number").first()
+        if following and following.start_date < self.next_due_date:
+            raise ValidationError(
+                {"start_date": f"Cycle {following.cycle_number} would start less than {CYCLE_LENGTH_DAYS} days later."}
+            )
+        if self.total_dose_miu is not None and self.planned_dose_miu is not None:
+            maximum = self.planned_dose_miu * (self.days_administered or 0)
+            if self.total_dose_miu > maximum:
+                raise ValidationError(
+                    {"total_dose_miu": f"{self.total_dose_miu} MIU exceeds {self.days_administered} days × "
+                     f"{self.planned_dose_miu} MIU."}
+                )
+        if self.interrupted and not self.interruption_reason.strip():
+            raise ValidationError({"interruption_reason": "Give the reason the cycle was interrupted."})
+        dosing_over = self.start_date + dt.timedelta(days=DOSING_DAYS_PER_CYCLE) <= timezone.localdate()
+        if dosing_over and self.doses_missed and not self.interrupted:
+            raise ValidationError(
+                {"interrupted": f"{self.doses_missed} dose(s) missed: mark the cycle interrupted and give a reason."}
+            )
+
+
+NON_FIELD = "__all__"
+
+
+class Dispensing(ClinicalRecord):
+    """One supply of product to a patient for a cycle (specials record-keeping, reg. 170)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="dispensings")
+    cycle = models.ForeignKey(TreatmentCycle, on_delete=models.PROTECT, related_name="dispensings")
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="dispensings")
+    dispensed_on = models.DateField()
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    quantity_unit = models.CharField(max_length=8, choices=QuantityUnit.choices)
+    dose_miu_per_unit = models.DecimalField(
+        max_digits=6, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
+    )
+    prescriber = models.CharField(max_length=120, help_text="Name and registration of the prescriber.")
+    dispensed_by = models.CharField(max_length=120, help_text="Pharmacist who supplied the product.")
+    dispensed_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reconstituted_at = models.DateTimeField(null=True, blank=True)
+    beyond_use_at = models.DateTimeField(null=True, blank=True)
+    cold_chain_confirmed = models.BooleanField(
+        default=False, help_text="Stored at 2–8 °C throughout, confirmed at the point of supply."
+    )
+    cold_chain_temperature_c = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True, help_text="Fridge reading at supply, °C."
+    )
+
+    timeline_date_field = "dispensed_on"
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "dispensings"
+        ordering = ["patient", "dispensed_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "dispensed_on", "batch"], name="unique_dispensing"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} {self.dispensed_on} {self.quantity} × {self.batch_id}"
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        if self.cycle_id and self.patient_id and self.cycle.patient_id != self.patient_id:
+            errors["cycle"] = "This cycle belongs to another patient."
+        if self.batch_id and self.dispensed_on and self.quantity:
+            batch = self.batch
+            already = 0
+            if self.pk:
+                previous = Dispensing.objects.filter(pk=self.pk).values("batch_id", "quantity").first()
+                if previous and previous["batch_id"] == batch.pk:
+                    already = previous["quantity"]
+            # Stock is checked as it would be after giving back this record's previous quantity.
+            batch_for_check = Batch(
+                batch_number=batch.batch_number,
+                status=batch.status,
+                expiry_date=batch.expiry_date,
+                quantity_remaining=batch.quantity_remaining + already,
+                quantity_unit=batch.quantity_unit,
+            )
+            reason = batch_for_check.unusable_reason(self.dispensed_on, self.quantity)
+            if reason:
+                errors["batch"] = reason
+            if self.quantity_unit and self.quantity_unit != batch.quantity_unit:
+                errors["quantity_unit"] = f"Batch {batch.batch_number} is supplied in {batch.quantity_unit}s."
+            enrolment = Enrolment.objects.filter(patient_id=self.patient_id).select_related("route").first()
+            if enrolment and batch.product.route_id != enrolment.route_id:
+                errors["batch"] = f"{batch.product.name} is not supplied on the patient's route ({enrolment.route})."
+            if batch.product.is_unlicensed_special:
+                errors.update(self._specials_errors(batch))
+        if not self.cold_chain_confirmed:
+            errors["cold_chain_confirmed"] = "Confirm the cold chain (2–8 °C) before supplying."
+        if errors:
+            raise ValidationError(errors)
+
+    def _specials_errors(self, batch: Batch) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if not self.reconstituted_at:
+            errors["reconstituted_at"] = "A reconstituted special needs its reconstitution time."
+        if not self.beyond_use_at:
+            errors["beyond_use_at"] = "A reconstituted special needs its beyond-use time."
+        if errors or self.reconstituted_at is None or self.beyond_use_at is None:
+            return errors
+        if self.beyond_use_at <= self.reconstituted_at:
+            errors["beyond_use_at"] = "The beyond-use time must follow reconstitution."
+        limit = batch.product.max_hours_after_reconstitution
+        if limit and self.beyond_use_at - self.reconstituted_at > dt.timedelta(hours=limit):
+            errors["beyond_use_at"] = f"Beyond-use time exceeds {limit} h after reconstitution."
+        if timezone.localtime(self.beyond_use_at).date() > batch.expiry_date:
+            errors["beyond_use_at"] = "Beyond-use time is after the batch's expiry."
+        if self.dispensed_on and timezone.localtime(self.reconstituted_at).date() > self.dispensed_on:
+            errors["reconstituted_at"] = "Reconstitution cannot be after supply."
+        return errors

@@ -1,0 +1,53 @@
+"""Encrypted model fields for direct identifiers.
+
+Encrypted columns cannot be searched, so identifiers that need exact-match lookup get a
+keyed hash beside them (see registry.crypto.blind_index). Historical (audit) tables copy
+these field classes, so the audit trail stores ciphertext too, never plaintext.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import models
+
+from registry.crypto import decrypt, encrypt
+
+
+class EncryptedTextField(models.TextField):
+    """Text stored as a Fernet token; decrypted on load with any configured key."""
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        if value in (None, ""):
+            return value
+        return encrypt(str(value))
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
+        if value in (None, ""):
+            return value
+        return decrypt(value)
+
+
+class EncryptedDateField(EncryptedTextField):
+    """A date stored encrypted as its ISO text."""
+
+    def to_python(self, value: Any) -> dt.date | None:
+        if value in (None, "") or isinstance(value, dt.date):
+            return value or None
+        return dt.date.fromisoformat(str(value))
+
+    def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, dt.date):
+            value = value.isoformat()
+        return super().get_prep_value(value)
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> dt.date | None:
+        text = super().from_db_value(value, expression, connection)
+        return dt.date.fromisoformat(text) if text else None
+
+    def formfield(self, **kwargs: Any) -> Any:
+        from django import forms
+
+        return super(models.TextField, self).formfield(**{"form_class": forms.DateField, **kwargs})
