@@ -14,12 +14,26 @@ class ProductAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "route", "manufacturer", "is_unlicensed_special")
 
 
-register_audited(Batch, list_display=("batch_number", "product", "expiry_date", "quantity_remaining", "status"),
-                 list_filter=("product", "status"), search_fields=("batch_number",))
-register_audited(Enrolment, list_display=("patient", "route", "enrolment_date", "first_dose_date",
-                                          "meets_mirocals_criteria"), list_filter=("route", "meets_mirocals_criteria"),
-                 search_fields=("patient__study_id",), readonly_fields=("meets_mirocals_criteria", "unmet_criteria"))
-register_audited(TreatmentCycle, list_display=("patient", "cycle_number", "start_date", "days_administered",
-                                               "interrupted"), search_fields=("patient__study_id",))
-register_audited(Dispensing, list_display=("patient", "dispensed_on", "batch", "quantity", "dispensed_by"),
-                 search_fields=("patient__study_id", "batch__batch_number"))
+register_audited(
+    Batch,
+    list_display=("batch_number", "product", "expiry_date", "quantity_remaining", "status"),
+    list_filter=("product", "status"),
+    search_fields=("batch_number",),
+)
+register_audited(
+    Enrolment,
+    list_display=("patient", "route", "enrolment_date", "first_dose_date", "meets_mirocals_criteria"),
+    list_filter=("route", "meets_mirocals_criteria"),
+    search_fields=("patient__study_id",),
+    readonly_fields=("meets_mirocals_criteria", "unmet_criteria"),
+)
+register_audited(
+    TreatmentCycle,
+    list_display=("patient", "cycle_number", "start_date", "days_administered", "interrupted"),
+    search_fields=("patient__study_id",),
+)
+register_audited(
+    Dispensing,
+    list_display=("patient", "dispensed_on", "batch", "quantity", "dispensed_by"),
+    search_fields=("patient__study_id", "batch__batch_number"),
+)

@@ -65,11 +65,6 @@ class Product(models.Model):
     manufacturer = models.CharField(max_length=120)
     is_unlicensed_special = models.BooleanField(default=False)
     storage_conditions = models.CharField(max_length=200, default="2–8 °C, protect from light, do not freeze")
-    max_hours_after_reconstitution = models.PositiveSmallIntegerField(
-        null=True,
-        blank=True,
-        help_text="Beyond-use limit after reconstitution; 48 h for Proleukin (UK SmPC).",
-    )
 
     def __str__(self) -> str:
         return self.name
@@ -98,6 +93,14 @@ class Batch(ClinicalRecord):
     dose_miu_per_unit = models.DecimalField(
         max_digits=6, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
     )
+    max_hours_after_reconstitution = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Beyond-use limit after reconstitution from the specials manufacturer's certificate. "
+            "The Proleukin SmPC allows 24 h at 2–8 °C for a reconstituted vial, 48 h for a diluted solution."
+        ),
+    )
     storage_location = models.CharField(max_length=120, blank=True)
     status = models.CharField(max_length=12, choices=BatchStatus.choices, default=BatchStatus.AVAILABLE)
     status_reason = models.TextField(blank=True)
@@ -111,10 +114,15 @@ class Batch(ClinicalRecord):
         verbose_name_plural = "batches"
         ordering = ["expiry_date", "batch_number"]
         constraints = [
-            models.UniqueConstraint(fields=["product", "batch_number"], name="unique_batch_per_product"),
+            models.UniqueConstraint(
+                fields=["product", "batch_number"],
+                name="unique_batch_per_product",
+                violation_error_message="This batch number is already registered for the product.",
+            ),
             models.CheckConstraint(
                 condition=models.Q(quantity_remaining__lte=models.F("quantity_received")),
                 name="stock_not_above_received",
+                violation_error_message="Stock cannot exceed the quantity received.",
             ),
         ]
 
@@ -126,13 +134,18 @@ class Batch(ClinicalRecord):
         if self.received_on:
             check_not_in_future(self.received_on, "received_on")
         check_order(self.received_on, self.expiry_date, "expiry_date", "The batch expired before it was received.")
-        if self.quantity_remaining is not None and self.quantity_received is not None:
-            if self.quantity_remaining > self.quantity_received:
-                raise ValidationError({"quantity_remaining": "Stock cannot exceed the quantity received."})
-        if self.product_id and self.product.is_unlicensed_special and not self.manufacturer_licence:
-            raise ValidationError(
-                {"manufacturer_licence": "An unlicensed special needs its manufacturer's specials licence number."}
-            )
+        received, remaining = self.quantity_received, self.quantity_remaining
+        if received is not None and remaining is not None and remaining > received:
+            raise ValidationError({"quantity_remaining": "Stock cannot exceed the quantity received."})
+        if self.product_id and self.product.is_unlicensed_special:
+            if not self.manufacturer_licence:
+                raise ValidationError(
+                    {"manufacturer_licence": "An unlicensed special needs its manufacturer's specials licence number."}
+                )
+            if not self.max_hours_after_reconstitution:
+                raise ValidationError(
+                    {"max_hours_after_reconstitution": "Give the beyond-use limit from the manufacturer's certificate."}
+                )
         if self.status != BatchStatus.AVAILABLE and not self.status_reason:
             raise ValidationError({"status_reason": "Give the reason for quarantine or recall."})
 
@@ -186,7 +199,7 @@ class Enrolment(ClinicalRecord):
         if self.patient_id:
             try:
                 diagnosis = self.patient.diagnosis
-            except Exception:  # noqa: BLE001 - no diagnosis recorded yet
+            except Exception:
                 diagnosis = None
             if diagnosis is not None:
                 check_order(
@@ -219,7 +232,11 @@ class TreatmentCycle(ClinicalRecord):
     class Meta:
         ordering = ["patient", "cycle_number"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "cycle_number"], name="unique_cycle_number"),
+            models.UniqueConstraint(
+                fields=["patient", "cycle_number"],
+                name="unique_cycle_number",
+                violation_error_message="This cycle number is already recorded for the patient.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -266,8 +283,10 @@ class TreatmentCycle(ClinicalRecord):
             maximum = self.planned_dose_miu * (self.days_administered or 0)
             if self.total_dose_miu > maximum:
                 raise ValidationError(
-                    {"total_dose_miu": f"{self.total_dose_miu} MIU exceeds {self.days_administered} days × "
-                     f"{self.planned_dose_miu} MIU."}
+                    {
+                        "total_dose_miu": f"{self.total_dose_miu} MIU exceeds {self.days_administered} days × "
+                        f"{self.planned_dose_miu} MIU."
+                    }
                 )
         if self.interrupted and not self.interruption_reason.strip():
             raise ValidationError({"interruption_reason": "Give the reason the cycle was interrupted."})
@@ -314,7 +333,11 @@ class Dispensing(ClinicalRecord):
         verbose_name_plural = "dispensings"
         ordering = ["patient", "dispensed_on"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "dispensed_on", "batch"], name="unique_dispensing"),
+            models.UniqueConstraint(
+                fields=["patient", "dispensed_on", "batch"],
+                name="unique_dispensing",
+                violation_error_message="This batch was already dispensed to the patient on this date.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -328,14 +351,16 @@ class Dispensing(ClinicalRecord):
         if self.batch_id and self.dispensed_on and self.quantity:
             batch = self.batch
             already = 0
+            same_batch = False
             if self.pk:
                 previous = Dispensing.objects.filter(pk=self.pk).values("batch_id", "quantity").first()
                 if previous and previous["batch_id"] == batch.pk:
-                    already = previous["quantity"]
-            # Stock is checked as it would be after giving back this record's previous quantity.
+                    already, same_batch = previous["quantity"], True
+            # Stock is checked as it would be after giving back this record's previous quantity. A later
+            # recall or quarantine does not invalidate a supply already made from the batch.
             batch_for_check = Batch(
                 batch_number=batch.batch_number,
-                status=batch.status,
+                status=BatchStatus.AVAILABLE if same_batch else batch.status,
                 expiry_date=batch.expiry_date,
                 quantity_remaining=batch.quantity_remaining + already,
                 quantity_unit=batch.quantity_unit,
@@ -365,7 +390,7 @@ class Dispensing(ClinicalRecord):
             return errors
         if self.beyond_use_at <= self.reconstituted_at:
             errors["beyond_use_at"] = "The beyond-use time must follow reconstitution."
-        limit = batch.product.max_hours_after_reconstitution
+        limit = batch.max_hours_after_reconstitution
         if limit and self.beyond_use_at - self.reconstituted_at > dt.timedelta(hours=limit):
             errors["beyond_use_at"] = f"Beyond-use time exceeds {limit} h after reconstitution."
         if timezone.localtime(self.beyond_use_at).date() > batch.expiry_date:

@@ -143,6 +143,8 @@ def dispensing_record(*, user: User | None, cycle: TreatmentCycle, batch: Batch,
             raise ValidationError({"quantity": "Not enough stock."})
         locked.quantity_remaining -= dispensing.quantity
         audited_save(
-            locked, user=user, reason=f"Stock: {dispensing.quantity} supplied to {cycle.patient} (cycle {cycle.cycle_number})"
+            locked,
+            user=user,
+            reason=f"Stock: {dispensing.quantity} supplied to {cycle.patient} (cycle {cycle.cycle_number})",
         )
     return dispensing

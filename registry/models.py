@@ -85,6 +85,8 @@ class ClinicalRecord(models.Model):
         if self.pk is not None and not self._state.adding and not getattr(self, "_change_reason", None):
             raise ChangeReasonRequired("A reason for change is required to edit clinical data.")
         super().save(*args, **kwargs)
+        # The reason belongs to this save only (simple-history read it in post_save).
+        self.__dict__.pop("_change_reason", None)
 
     def timeline_patient(self) -> Patient | None:
         return getattr(self, "patient", None)
@@ -178,7 +180,10 @@ class PatientIdentity(ClinicalRecord):
         verbose_name_plural = "patient identities"
         constraints = [
             models.UniqueConstraint(
-                fields=["nhs_number_hash"], condition=~Q(nhs_number_hash=""), name="unique_nhs_number"
+                fields=["nhs_number_hash"],
+                condition=~Q(nhs_number_hash=""),
+                name="unique_nhs_number",
+                violation_error_message="This NHS number is already registered for another patient.",
             )
         ]
 
@@ -231,10 +236,15 @@ class Consent(ClinicalRecord):
     class Meta:
         ordering = ["patient", "consent_date"]
 
+    def __str__(self) -> str:
+        return f"Consent {self.form_version} of {self.patient_id} on {self.consent_date}"
+
     def clean(self) -> None:
         super().clean()
         if not self.consents_to_registry:
-            raise ValidationError({"consents_to_registry": "Registry participation requires consent to data collection."})
+            raise ValidationError(
+                {"consents_to_registry": "Registry participation requires consent to data collection."}
+            )
         check_order(self.consent_date, self.withdrawn_on, "withdrawn_on", "Withdrawal cannot precede consent.")
         if self.withdrawn_on:
             check_not_in_future(self.withdrawn_on, "withdrawn_on")
@@ -305,6 +315,9 @@ class Diagnosis(ClinicalRecord):
     class Meta:
         verbose_name_plural = "diagnoses"
 
+    def __str__(self) -> str:
+        return f"Diagnosis of {self.patient_id}"
+
     def clean(self) -> None:
         super().clean()
         check_not_in_future(self.symptom_onset_date, "symptom_onset_date")
@@ -370,11 +383,22 @@ class AlsfrsrAssessment(ClinicalRecord):
     class Meta:
         ordering = ["patient", "assessment_date"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "assessment_date"], name="one_alsfrsr_per_patient_day"),
+            models.UniqueConstraint(
+                fields=["patient", "assessment_date"],
+                name="one_alsfrsr_per_patient_day",
+                violation_error_message="An ALSFRS-R assessment is already recorded for this patient on this date.",
+            ),
         ]
 
     DERIVED_FIELDS: ClassVar[tuple[str, ...]] = (
-        "total", "bulbar", "fine_motor", "gross_motor", "respiratory", "kings_stage", "mitos_stage", "delta_fs"
+        "total",
+        "bulbar",
+        "fine_motor",
+        "gross_motor",
+        "respiratory",
+        "kings_stage",
+        "mitos_stage",
+        "delta_fs",
     )
 
     def items(self) -> dict[str, int | None]:
@@ -384,6 +408,9 @@ class AlsfrsrAssessment(ClinicalRecord):
         # Derived columns are filled at save time from the items, never entered.
         super().clean_fields(exclude=set(exclude or ()) | set(self.DERIVED_FIELDS))
 
+    def __str__(self) -> str:
+        return f"ALSFRS-R {self.assessment_date} of {self.patient_id}"
+
     def clean(self) -> None:
         super().clean()
         errors = scoring.item_errors(self.items())
@@ -391,6 +418,10 @@ class AlsfrsrAssessment(ClinicalRecord):
             raise ValidationError({(NON_FIELD if k == "__all__" else k): v for k, v in errors.items()})
         onset = _symptom_onset(self.patient) if self.patient_id else None
         check_order(onset, self.assessment_date, "assessment_date", "The assessment precedes symptom onset.")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.derive_scores(_symptom_onset(self.patient))
+        super().save(*args, **kwargs)
 
     def derive_scores(self, symptom_onset: dt.date | None) -> None:
         """Fill the derived columns from the items; the one place they are computed."""
@@ -404,10 +435,6 @@ class AlsfrsrAssessment(ClinicalRecord):
         self.mitos_stage = scores.mitos_stage
         dfs = scoring.delta_fs(scores.total, symptom_onset, self.assessment_date) if symptom_onset else None
         self.delta_fs = None if dfs is None else Decimal(str(round(dfs, 3)))
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.derive_scores(_symptom_onset(self.patient))
-        super().save(*args, **kwargs)
 
 
 NON_FIELD = "__all__"
@@ -448,8 +475,15 @@ class BiomarkerResult(ClinicalRecord):
     class Meta:
         ordering = ["patient", "sample_date", "analyte"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "sample_date", "analyte"], name="one_result_per_analyte_day"),
+            models.UniqueConstraint(
+                fields=["patient", "sample_date", "analyte"],
+                name="one_result_per_analyte_day",
+                violation_error_message="A result for this analyte is already recorded on this date.",
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.analyte} {self.sample_date} of {self.patient_id}"
 
     def clean(self) -> None:
         super().clean()
@@ -488,18 +522,31 @@ class ClinicalEvent(ClinicalRecord):
     class Meta:
         ordering = ["patient", "event_date", "event_type"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "event_type", "event_date"], name="one_event_per_type_day"),
-            models.UniqueConstraint(fields=["patient"], condition=Q(event_type="death"), name="one_death_per_patient"),
+            models.UniqueConstraint(
+                fields=["patient", "event_type", "event_date"],
+                name="one_event_per_type_day",
+                violation_error_message="This event is already recorded on this date.",
+            ),
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(event_type="death"),
+                name="one_death_per_patient",
+                violation_error_message="A death is already recorded for this patient.",
+            ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_date} of {self.patient_id}"
+
     def clean(self) -> None:
+        if self.patient_id and self.event_type == EventType.DEATH:
+            others = self.patient.events.filter(event_type=EventType.DEATH).exclude(pk=self.pk)
+            if others.exists():
+                raise ValidationError({"event_type": "A death is already recorded for this patient."})
         super().clean()
         if not self.patient_id:
             return
         if self.event_type == EventType.DEATH:
-            others = self.patient.events.filter(event_type=EventType.DEATH).exclude(pk=self.pk)
-            if others.exists():
-                raise ValidationError({"event_type": "A death is already recorded for this patient."})
             later = latest_record_date(self.patient, exclude=self)
             if later is not None and self.event_date is not None and later > self.event_date:
                 raise ValidationError(
@@ -604,12 +651,19 @@ class AdverseEvent(ClinicalRecord):
     class Meta:
         ordering = ["patient", "onset_date"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "term", "onset_date"], name="one_ae_per_term_onset"),
+            models.UniqueConstraint(
+                fields=["patient", "term", "onset_date"],
+                name="one_ae_per_term_onset",
+                violation_error_message="This adverse event is already recorded with the same onset date.",
+            ),
         ]
 
     @property
     def seriousness_criteria(self) -> list[str]:
         return [name for name in SERIOUSNESS_CRITERIA if getattr(self, f"criterion_{name}")]
+
+    def __str__(self) -> str:
+        return f"{self.term} {self.onset_date} of {self.patient_id}"
 
     def clean(self) -> None:
         super().clean()
@@ -625,4 +679,6 @@ class AdverseEvent(ClinicalRecord):
         if fatal != (self.outcome == AeOutcome.FATAL):
             raise ValidationError({"outcome": "CTCAE grade 5 and a fatal outcome go together."})
         if fatal and not self.criterion_death:
-            raise ValidationError({"criterion_death": "A grade 5 (fatal) event meets the 'results in death' criterion."})
+            raise ValidationError(
+                {"criterion_death": "A grade 5 (fatal) event meets the 'results in death' criterion."}
+            )

@@ -108,9 +108,7 @@ def format_nhs_number(number: str) -> str:
     return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
 
 
-def generate_valid_nhs_number(
-    rng: random.Random, prefix: str = TEST_NUMBER_PREFIX
-) -> str:
+def generate_valid_nhs_number(rng: random.Random, prefix: str = TEST_NUMBER_PREFIX) -> str:
     """Return a random valid NHS number starting with ``prefix``, for demo data.
 
     Keep the default 999 prefix (the NHS test range) so that a generated
@@ -125,9 +123,7 @@ def generate_valid_nhs_number(
     # has only one candidate.
     attempts = 1 if len(prefix) == 9 else 1000
     for _ in range(attempts):
-        first_nine = prefix + "".join(
-            rng.choice("0123456789") for _ in range(9 - len(prefix))
-        )
+        first_nine = prefix + "".join(rng.choice("0123456789") for _ in range(9 - len(prefix)))
         check = check_digit(first_nine)
         if check is None:
             continue

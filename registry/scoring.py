@@ -69,9 +69,7 @@ Q5A = "q5a_cutting_without_gastrostomy"
 Q5B = "q5b_cutting_with_gastrostomy"
 
 #: Items that must always be scored (everything except the 5a/5b pair).
-REQUIRED_ITEM_FIELDS: tuple[str, ...] = tuple(
-    field for field in ITEM_FIELDS if field not in (Q5A, Q5B)
-)
+REQUIRED_ITEM_FIELDS: tuple[str, ...] = tuple(field for field in ITEM_FIELDS if field not in (Q5A, Q5B))
 
 #: Key used by :func:`item_errors` for the rule "score exactly one of 5a/5b"
 #: (the same key Django uses for non-field errors).
@@ -178,8 +176,7 @@ ANSWER_WORDING: dict[str, dict[int, str]] = {
     "q11_orthopnoea": {
         4: "None",
         3: (
-            "Some difficulty sleeping at night due to shortness of breath; "
-            "does not routinely use more than two pillows"
+            "Some difficulty sleeping at night due to shortness of breath; does not routinely use more than two pillows"
         ),
         2: "Needs extra pillows in order to sleep (more than two)",
         1: "Can only sleep sitting up",
@@ -287,10 +284,7 @@ def item_errors(items: Mapping[str, int | None]) -> dict[str, str]:
             "gastrostomy), not both: 5b is only for patients with a gastrostomy."
         )
     elif q5a is None and q5b is None:
-        errors[ALL_ERRORS_KEY] = (
-            "Score one of item 5a (cutting food, no gastrostomy) or item 5b "
-            "(with gastrostomy)."
-        )
+        errors[ALL_ERRORS_KEY] = "Score one of item 5a (cutting food, no gastrostomy) or item 5b (with gastrostomy)."
     return errors
 
 
@@ -299,9 +293,7 @@ def _validated(items: Mapping[str, int | None]) -> dict[str, int]:
     errors = item_errors(items)
     if errors:
         raise ValueError(" ".join(errors.values()))
-    return {
-        field: items[field] for field in ITEM_FIELDS if items.get(field) is not None
-    }
+    return {field: items[field] for field in ITEM_FIELDS if items.get(field) is not None}
 
 
 def _domain_score(scored: Mapping[str, int], domain: str) -> int:
@@ -314,20 +306,13 @@ def _domain_score(scored: Mapping[str, int], domain: str) -> int:
 
 
 def _kings_stage(scored: Mapping[str, int]) -> str:
-    needs_niv = (
-        scored["q10_dyspnoea"] == 0 or scored["q12_respiratory_insufficiency"] < 4
-    )
+    needs_niv = scored["q10_dyspnoea"] == 0 or scored["q12_respiratory_insufficiency"] < 4
     if needs_niv:
         return "4B"
     if Q5B in scored:
         return "4A"
-    bulbar = any(
-        scored[field] < MAX_ITEM_SCORE
-        for field in ("q1_speech", "q2_salivation", "q3_swallowing")
-    )
-    upper_limb = (
-        scored["q4_handwriting"] < MAX_ITEM_SCORE or scored[Q5A] < MAX_ITEM_SCORE
-    )
+    bulbar = any(scored[field] < MAX_ITEM_SCORE for field in ("q1_speech", "q2_salivation", "q3_swallowing"))
+    upper_limb = scored["q4_handwriting"] < MAX_ITEM_SCORE or scored[Q5A] < MAX_ITEM_SCORE
     lower_limb = scored["q8_walking"] < MAX_ITEM_SCORE
     regions = bulbar + upper_limb + lower_limb
     return str(max(regions, 1))
@@ -378,9 +363,7 @@ def _mitos_stage(scored: Mapping[str, int]) -> int:
     # AND, not OR: communication is lost only when both speech and writing are
     # (JNNP 2015 Table 1). Some public scripts get this wrong.
     communicating = scored["q1_speech"] <= 1 and scored["q4_handwriting"] <= 1
-    breathing = (
-        scored["q10_dyspnoea"] <= 1 or scored["q12_respiratory_insufficiency"] <= 2
-    )
+    breathing = scored["q10_dyspnoea"] <= 1 or scored["q12_respiratory_insufficiency"] <= 2
     return movement + swallowing + communicating + breathing
 
 
@@ -461,14 +444,8 @@ def delta_fs(total: int, symptom_onset: date, assessed_on: date) -> float | None
     Worked example: total 24 assessed 1461 days (exactly 48 months) after
     onset gives (48 - 24) / 48 = 0.5 points/month.
     """
-    if (
-        isinstance(total, bool)
-        or not isinstance(total, int)
-        or not 0 <= total <= MAX_TOTAL
-    ):
-        raise ValueError(
-            f"ALSFRS-R total must be a whole number from 0 to 48 (got {total!r})."
-        )
+    if isinstance(total, bool) or not isinstance(total, int) or not 0 <= total <= MAX_TOTAL:
+        raise ValueError(f"ALSFRS-R total must be a whole number from 0 to 48 (got {total!r}).")
     months = (assessed_on - symptom_onset).days / DAYS_PER_MONTH
     if months <= 0:
         return None
@@ -483,9 +460,7 @@ def delta_fs_band(value: float) -> str:
     a valid ALSFRS-R total cannot produce.
     """
     if not value >= 0:  # also catches NaN
-        raise ValueError(
-            f"\N{GREEK CAPITAL LETTER DELTA}FS cannot be negative (got {value!r})."
-        )
+        raise ValueError(f"\N{GREEK CAPITAL LETTER DELTA}FS cannot be negative (got {value!r}).")
     if value < DELTA_FS_SLOW_BELOW:
         return "slow"
     if value < DELTA_FS_FAST_FROM:

@@ -80,7 +80,13 @@ def _stale_message(instance: ClinicalRecord) -> str:
 
 
 def record_update(
-    instance: R, *, user: User | None, reason: str, expected_version: int | None, area: Area = Area.CLINICAL, **changes: Any
+    instance: R,
+    *,
+    user: User | None,
+    reason: str,
+    expected_version: int | None,
+    area: Area = Area.CLINICAL,
+    **changes: Any,
 ) -> R:
     check_may_write(user, area, getattr(instance, "patient", None))
     for field, value in changes.items():
@@ -123,7 +129,9 @@ def patient_register(
     return patient
 
 
-def alsfrsr_record(*, user: User | None, patient: Patient, assessment_date: dt.date, **items: int | None) -> AlsfrsrAssessment:
+def alsfrsr_record(
+    *, user: User | None, patient: Patient, assessment_date: dt.date, **items: int | None
+) -> AlsfrsrAssessment:
     check_may_write(user, Area.CLINICAL, patient)
     return audited_save(AlsfrsrAssessment(patient=patient, assessment_date=assessment_date, **items), user=user)
 

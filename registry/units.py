@@ -16,8 +16,7 @@ CANONICAL_UNIT: dict[str, str] = {
 # Factor to multiply a reported value by to get the canonical unit (interchange format v1).
 _MASS_CONCENTRATION = {"pg/mL": Decimal(1), "ng/L": Decimal(1), "ng/mL": Decimal(1000)}
 _CONVERSIONS: dict[str, dict[str, Decimal]] = {
-    analyte: (_MASS_CONCENTRATION if unit == "pg/mL" else {"%": Decimal(1)})
-    for analyte, unit in CANONICAL_UNIT.items()
+    analyte: (_MASS_CONCENTRATION if unit == "pg/mL" else {"%": Decimal(1)}) for analyte, unit in CANONICAL_UNIT.items()
 }
 
 

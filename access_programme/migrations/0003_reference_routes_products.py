@@ -11,9 +11,9 @@ ROUTES = [
     ("none", "Registry only (untreated comparator)", "Patients followed without IL-2LD."),
 ]
 PRODUCTS = [
-    ("ilt_101", "ILT-101 low-dose interleukin-2", "managed_access", "ILTOO Pharma", False, None),
+    ("ilt_101", "ILT-101 low-dose interleukin-2", "managed_access", "ILTOO Pharma", False),
     ("proleukin_specials", "Proleukin 2 MIU low-dose special (aldesleukin)", "nhs_specials",
-     "Clinigen (Proleukin 18 MIU vial), prepared by a licensed specials manufacturer", True, 48),
+     "Clinigen (Proleukin 18 MIU vial), prepared by a licensed specials manufacturer", True),
 ]
 
 
@@ -22,7 +22,7 @@ def forwards(apps, schema_editor):
     Product = apps.get_model("access_programme", "Product")
     for code, name, description in ROUTES:
         Route.objects.update_or_create(code=code, defaults={"name": name, "description": description})
-    for code, name, route, manufacturer, special, hours in PRODUCTS:
+    for code, name, route, manufacturer, special in PRODUCTS:
         Product.objects.update_or_create(
             code=code,
             defaults={
@@ -30,7 +30,6 @@ def forwards(apps, schema_editor):
                 "route": Route.objects.get(code=route),
                 "manufacturer": manufacturer,
                 "is_unlicensed_special": special,
-                "max_hours_after_reconstitution": hours,
             },
         )
 

@@ -135,6 +135,7 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
+
 # Identifiers (names, date of birth, NHS number) are encrypted with keys kept apart from
 # SECRET_KEY. FIELD_ENCRYPTION_KEYS lists Fernet keys, newest first; older keys only decrypt,
 # which is how keys are rotated (see docs/security.md and `manage.py rotate_identity_keys`).

@@ -1,0 +1,55 @@
+"""Shared fixtures and the skip policy.
+
+Outside CI, tests needing PostgreSQL, Redis or Chromium are skipped (with the reason shown)
+when those are absent. In CI (CI=true) every test must run: a skip fails the session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _on_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def _missing(marker: str) -> str | None:
+    if marker == "postgres" and not _on_postgres():
+        return "needs PostgreSQL: set DATABASE_URL=postgres://…"
+    if marker == "redis" and not (os.environ.get("REDIS_URL") and _on_postgres()):
+        return "needs Redis and PostgreSQL: set REDIS_URL and DATABASE_URL"
+    if marker == "browser" and not (shutil.which("chromium") or os.path.exists("/usr/bin/chromium")):
+        return "needs Chromium: apt-get install chromium"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for marker in ("postgres", "redis", "browser"):
+            if item.get_closest_marker(marker) and (reason := _missing(marker)):
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if IN_CI and _skipped:
+        print(f"\nCI forbids skipped tests; {len(_skipped)} skipped:\n  " + "\n  ".join(_skipped))
+        session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path: object, settings: object) -> None:
+    settings.MEDIA_ROOT = str(tmp_path)  # type: ignore[attr-defined]

@@ -1,0 +1,137 @@
+"""factory-boy factories: a valid, treated, living patient by default."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from access_programme.models import Batch, Enrolment, Product, Route, TreatmentCycle
+from registry.models import Diagnosis, Patient, PatientIdentity, Role, Site, User
+
+TODAY = timezone.localdate()
+
+
+def days_ago(days: int) -> dt.date:
+    return TODAY - dt.timedelta(days=days)
+
+
+class AuditedFactory(DjangoModelFactory):
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class: type, *args: object, **kwargs: object) -> object:
+        from registry.services import audited_save
+
+        return audited_save(model_class(*args, **kwargs), user=None, reason="")
+
+
+class SiteFactory(DjangoModelFactory[Site]):
+    class Meta:
+        model = Site
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"GB-S{n:03d}")
+    name = factory.LazyAttribute(lambda o: f"{o.code} MND Centre")
+
+
+class UserFactory(DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"User{n}")
+    role = Role.CLINICIAN
+
+    @factory.post_generation
+    def sites(self, create: bool, extracted: list[Site] | None, **kwargs: object) -> None:
+        if create and extracted:
+            self.sites.set(extracted)
+
+
+class PatientFactory(AuditedFactory):
+    class Meta:
+        model = Patient
+
+    site = factory.SubFactory(SiteFactory)
+    study_id = factory.LazyAttributeSequence(lambda o, n: f"{o.site.code}-{n + 1:04d}")
+    sex = "female"
+    year_of_birth = factory.LazyFunction(lambda: TODAY.year - 60)
+
+
+class IdentityFactory(AuditedFactory):
+    class Meta:
+        model = PatientIdentity
+
+    patient = factory.SubFactory(PatientFactory)
+    given_name = "Margaret"
+    family_name = "Testperson"
+    date_of_birth = factory.LazyAttribute(lambda o: dt.date(o.patient.year_of_birth, 3, 14))
+    nhs_number = "9434765919"
+
+
+class DiagnosisFactory(AuditedFactory):
+    class Meta:
+        model = Diagnosis
+
+    patient = factory.SubFactory(PatientFactory)
+    symptom_onset_date = factory.LazyFunction(lambda: days_ago(400))
+    onset_region = "lower_limb"
+    diagnosis_date = factory.LazyFunction(lambda: days_ago(120))
+    el_escorial = "probable"
+    riluzole_start_date = factory.LazyFunction(lambda: days_ago(100))
+    svc_percent = Decimal("85.0")
+    fvc_percent = Decimal("88.0")
+
+
+class EnrolmentFactory(AuditedFactory):
+    class Meta:
+        model = Enrolment
+
+    patient = factory.SubFactory(PatientFactory)
+    route = factory.LazyFunction(lambda: Route.objects.get(code="nhs_specials"))
+    enrolment_date = factory.LazyFunction(lambda: days_ago(90))
+    first_dose_date = factory.LazyFunction(lambda: days_ago(84))
+
+
+def treated_patient(site: Site | None = None, route: str = "nhs_specials", **patient_fields: object) -> Patient:
+    """A diagnosed patient enrolled on a treatment route with a first dose 84 days ago."""
+    patient = PatientFactory(**({"site": site} if site else {}), **patient_fields)
+    DiagnosisFactory(patient=patient)
+    EnrolmentFactory(patient=patient, route=Route.objects.get(code=route))
+    return patient
+
+
+class CycleFactory(AuditedFactory):
+    class Meta:
+        model = TreatmentCycle
+
+    patient = factory.SubFactory(PatientFactory)
+    cycle_number = 1
+    start_date = factory.LazyFunction(lambda: days_ago(84))
+    days_administered = 5
+    total_dose_miu = Decimal("10.00")
+
+
+class BatchFactory(AuditedFactory):
+    class Meta:
+        model = Batch
+
+    product = factory.LazyFunction(lambda: Product.objects.get(code="proleukin_specials"))
+    batch_number = factory.Sequence(lambda n: f"SPX-{n:04d}")
+    expiry_date = factory.LazyFunction(lambda: days_ago(-120))
+    supplier = "Synthetic Specials Ltd"
+    manufacturer_licence = "MS 12345"
+    max_hours_after_reconstitution = 168
+    received_on = factory.LazyFunction(lambda: days_ago(100))
+    quantity_received = 50
+    quantity_remaining = 50
+    quantity_unit = "syringe"
+    dose_miu_per_unit = Decimal("2.000")
