@@ -11,5 +11,9 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
+    path("pharmacy/", include("access_programme.urls")),
+    path("analytics/", include("analytics.urls")),
+    path("data/", include("registry.interchange.urls")),
+    path("api/", include("api.urls")),
     path("", include("registry.urls")),
 ]

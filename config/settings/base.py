@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "registry",
     "access_programme",
     "analytics",
+    "api",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,4 @@
+"""Pharmacy pages (filled by the web work)."""
+
+app_name = "pharmacy"
+urlpatterns: list = []

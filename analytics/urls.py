@@ -1,0 +1,4 @@
+"""Analyst pages: datasets and survival dashboard."""
+
+app_name = "analytics"
+urlpatterns: list = []
