@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "registry",
     "access_programme",
+    "registry.interchange",
     "analytics",
     "api",
 ]

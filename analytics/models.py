@@ -1,0 +1,1 @@
+"""Export logs (filled by the dataset work)."""
