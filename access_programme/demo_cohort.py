@@ -20,7 +20,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Model
 from faker import Faker
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from access_programme.eligibility import EligibilityInput, age_in_years, unmet_mirocals_criteria
 from access_programme.models import (
@@ -37,6 +37,7 @@ from access_programme.models import (
     TreatmentCycle,
 )
 from registry import scoring
+from registry.bulk import bulk_insert_with_history
 from registry.crypto import blind_index
 from registry.models import (
     AdverseEvent,
@@ -161,7 +162,7 @@ class CohortGenerator:
                 )
                 received += dt.timedelta(days=42)
                 number += 1
-        created = bulk_create_with_history(batches, Batch, default_change_reason=DEMO_REASON)
+        bulk_insert_with_history(batches, Batch, reason=DEMO_REASON)
         created = list(
             Batch.objects.filter(batch_number__in=[b.batch_number for b in batches]).select_related("product")
         )
@@ -554,7 +555,7 @@ def _write_chunk(chunk: _Chunk, result: SeedResult) -> None:
         for obj in objs:
             if prepare:
                 prepare(obj)
-        bulk_create_with_history(objs, model, batch_size=2000, default_change_reason=DEMO_REASON)
+        bulk_insert_with_history(objs, model, reason=DEMO_REASON)
         result.add(model._meta.model_name, len(objs))
 
     def relink(obj: Model) -> None:
