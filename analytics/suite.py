@@ -1,0 +1,418 @@
+"""The full survival comparison suite, as a pure function of the analysis-ready dataset.
+
+Input frames follow the dataset's column names (docs/dataset.md); benchmarks arrive as plain
+`BenchmarkSpec` records (stored and versioned in the database by the Django layer). Nothing
+here imports Django, so the suite can be run, tested and benchmarked on its own.
+
+What it reports, each with n, events, a 95 % CI and caveats:
+- Kaplan-Meier overall, by route and by CSF pNFH stratum (overall survival and the composite
+  of death, tracheostomy or permanent ventilation), with median and survival at 365/640 days;
+- log-rank tests between routes and between pNFH strata;
+- Cox models for treated vs the registry's untreated comparator, unadjusted and adjusted for
+  prognostic covariates, overall and within pNFH strata, beside the MIROCALS hazard ratios;
+- one-sample log-rank (SMR) of treated patients against each benchmark survival curve;
+- observed vs ENCALS-expected composite events, conditioned on survival to time origin;
+- ALSFRS-R decline per month.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics.stats import (
+    BenchmarkCurve,
+    alsfrs_slope,
+    cox,
+    encals_smr,
+    get_caveats,
+    kaplan_meier,
+    logrank,
+    one_sample_logrank,
+)
+from analytics.stats import caveats as cv
+from analytics.stats.encals import EncalsPredictors, linear_predictor
+from analytics.stats.results import jsonable
+
+DAYS_PER_MONTH = 365.25 / 12
+TREATED_ROUTES = ("managed_access", "nhs_specials")
+ROUTE_LABELS = {
+    "managed_access": "Managed access (ILT-101)",
+    "nhs_specials": "NHS Specials (Proleukin)",
+    "none": "Untreated comparator",
+}
+STRATUM_LABELS = {"below_750": "pNFH < 750", "low": "pNFH 750-3700", "high": "pNFH > 3700", "missing": "pNFH missing"}
+ENDPOINTS = {"os": ("os_time_days", "os_event"), "composite": ("composite_time_days", "composite_event")}
+ADJUSTMENT_COVARIATES = ("age_at_enrolment", "male", "bulbar", "dfs_baseline", "svc_baseline", "log_pnfh")
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """One benchmark figure from a trial, with its provenance.
+
+    kind: "hazard_ratio" (value with CI, `comparison` names it), "survival_at" (S at
+    `time_days` for `arm`), "km_points" (digitised (day, S) points for `arm`), "deaths"
+    (value = deaths of `n` in `arm`), "slope" (ALSFRS-R points/month).
+    """
+
+    code: str
+    label: str
+    kind: str
+    provenance: str
+    source: str
+    value: float | None = None
+    ci_lower: float | None = None
+    ci_upper: float | None = None
+    time_days: float | None = None
+    arm: str = ""
+    stratum: str = "all"
+    comparison: str = ""
+    n: int | None = None
+    points: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class SuiteParameters:
+    times: tuple[int, ...] = (365, 640)
+    alpha: float = 0.05
+    min_group_size: int = 10
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"times": list(self.times), "alpha": self.alpha, "min_group_size": self.min_group_size}
+
+
+@dataclass
+class SuiteOutput:
+    results: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, str] = field(default_factory=dict)
+
+
+def prepare_patients(patients: pd.DataFrame) -> pd.DataFrame:
+    """Add the model columns the suite needs (indicator and transformed covariates)."""
+    df = patients.copy()
+    df["treated"] = df["route"].isin(TREATED_ROUTES).astype(int)
+    df["male"] = (df["sex"] == "male").astype(int)
+    df["bulbar"] = df["bulbar_onset"].astype("boolean").fillna(False).astype(int)
+    pnfh = pd.to_numeric(df["csf_pnfh_baseline"], errors="coerce")
+    df["log_pnfh"] = np.log(pnfh.where(pnfh > 0))
+    for time_col, event_col in ENDPOINTS.values():
+        df[time_col] = pd.to_numeric(df[time_col], errors="coerce")
+        df[event_col] = df[event_col].astype("boolean").fillna(False).astype(int)
+    return df[df["os_time_days"].notna() & (df["os_time_days"] >= 0)]
+
+
+def _km_summary(df: pd.DataFrame, endpoint: str, label: str, params: SuiteParameters) -> dict[str, Any] | None:
+    time_col, event_col = ENDPOINTS[endpoint]
+    data = df[df[time_col].notna()]
+    if data.empty:
+        return None
+    result = kaplan_meier(data, time_col, event_col, label=label, times=params.times, alpha=params.alpha)
+    result = result.with_caveats(cv.REAL_WORLD_NON_RANDOMISED)
+    if len(data) < params.min_group_size:
+        result = result.with_caveats(cv.SMALL_SAMPLE)
+    return jsonable(result)
+
+
+def _grouped_km(df: pd.DataFrame, column: str, labels: dict[str, str], params: SuiteParameters) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for endpoint in ENDPOINTS:
+        out[endpoint] = {}
+        for key, label in labels.items():
+            summary = _km_summary(df[df[column] == key], endpoint, label, params)
+            if summary is not None:
+                out[endpoint][key] = summary
+    return out
+
+
+def _logrank(df: pd.DataFrame, column: str, keep: Sequence[str], endpoint: str) -> dict[str, Any] | None:
+    time_col, event_col = ENDPOINTS[endpoint]
+    data = df[df[column].isin(keep) & df[time_col].notna()]
+    if data[column].nunique() < 2:
+        return None
+    return jsonable(logrank(data, time_col, event_col, column).with_caveats(cv.REAL_WORLD_NON_RANDOMISED))
+
+
+def _cox_treated(df: pd.DataFrame, covariates: Sequence[str], params: SuiteParameters) -> dict[str, Any] | None:
+    data = df[["os_time_days", "os_event", "treated", *covariates]].dropna()
+    if data["treated"].nunique() < 2 or data["os_event"].sum() < 2 or len(data) < params.min_group_size:
+        return None
+    try:
+        fitted = cox(data, "os_time_days", "os_event", ["treated", *covariates], alpha=params.alpha)
+    except ValueError as error:  # non-convergence or a constant covariate: report, do not fail the suite
+        return {"error": str(error), "n": len(data)}
+    return jsonable(fitted.with_caveats(cv.REAL_WORLD_NON_RANDOMISED, cv.CONFOUNDING))
+
+
+def _hazard_ratio_rows(df: pd.DataFrame, benchmarks: Sequence[BenchmarkSpec], params: SuiteParameters) -> list[dict]:
+    """Registry treated-vs-untreated hazard ratios beside each MIROCALS hazard ratio."""
+    subsets = {"all": df, "low": df[df["pnfh_stratum"] == "low"], "high": df[df["pnfh_stratum"] == "high"]}
+    rows = []
+    for spec in (b for b in benchmarks if b.kind == "hazard_ratio"):
+        adjusted = spec.comparison == "adjusted"
+        subset = subsets.get(spec.stratum, df)
+        fit = _cox_treated(subset, ADJUSTMENT_COVARIATES if adjusted else (), params)
+        registry: dict[str, Any] = {"n": len(subset)}
+        if fit and "terms" in fit:
+            term = next(t for t in fit["terms"] if t["variable"] == "treated")
+            registry = {
+                "hr": term["hr"],
+                "ci_lower": term["hr_ci_lower"],
+                "ci_upper": term["hr_ci_upper"],
+                "p": term["p"],
+                "n": fit["n"],
+                "events": fit["events"],
+                "ph_test": fit.get("ph_test"),
+            }
+        elif fit:
+            registry["error"] = fit.get("error")
+        rows.append(
+            {
+                "benchmark": jsonable(spec),
+                "registry": registry,
+                "model": "Cox, adjusted for " + ", ".join(ADJUSTMENT_COVARIATES) if adjusted else "Cox, unadjusted",
+                "caveats": jsonable(
+                    get_caveats(cv.REAL_WORLD_NON_RANDOMISED, cv.CONFOUNDING, _provenance_code(spec.provenance))
+                ),
+            }
+        )
+    return rows
+
+
+def _provenance_code(provenance: str) -> str:
+    return {
+        "confirmed": cv.BENCHMARK_CONFIRMED,
+        "secondary": cv.BENCHMARK_SECONDARY,
+        "reconstructed": cv.BENCHMARK_RECONSTRUCTED,
+    }.get(provenance, cv.BENCHMARK_UNCONFIRMED)
+
+
+def benchmark_curve(spec: BenchmarkSpec) -> BenchmarkCurve | None:
+    """A survival curve from a benchmark: digitised points, or one S(t) as a constant hazard."""
+    if spec.kind == "km_points" and spec.points:
+        times, survival = zip(*sorted(spec.points), strict=True)
+        return BenchmarkCurve(
+            times,
+            survival,
+            interpolation="step",
+            extrapolation="censor",
+            label=spec.label,
+            provenance=spec.provenance,
+            source=spec.source,
+        )
+    if spec.kind == "survival_at" and spec.value and spec.time_days and 0 < spec.value < 1:
+        return BenchmarkCurve(
+            (0.0, float(spec.time_days)),
+            (1.0, float(spec.value)),
+            interpolation="log-linear",
+            extrapolation="censor",
+            label=spec.label,
+            provenance=spec.provenance,
+            source=spec.source,
+        )
+    return None
+
+
+def _one_sample_comparisons(df: pd.DataFrame, benchmarks: Sequence[BenchmarkSpec], params: SuiteParameters) -> list:
+    treated = df[df["treated"] == 1]
+    rows = []
+    for spec in benchmarks:
+        curve = benchmark_curve(spec)
+        if curve is None:
+            continue
+        cohort = treated if spec.stratum == "all" else treated[treated["pnfh_stratum"] == spec.stratum]
+        row: dict[str, Any] = {"benchmark": jsonable(spec), "cohort": f"treated, stratum {spec.stratum}"}
+        try:
+            result = one_sample_logrank(cohort, "os_time_days", "os_event", None, curve, alpha=params.alpha)
+            row["result"] = jsonable(result.with_caveats(cv.REAL_WORLD_NON_RANDOMISED))
+        except ValueError as error:
+            row["result"] = {"error": str(error), "n": len(cohort)}
+        rows.append(row)
+    return rows
+
+
+def encals_predictors_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """ENCALS linear predictor per patient with complete predictors; others dropped (and counted)."""
+    needed = ["age_at_onset", "diagnostic_delay_months", "dfs_baseline", "fvc_baseline"]
+    data = df.dropna(subset=needed)
+    data = data[(data["diagnostic_delay_months"] > 0) & (data["age_at_onset"] > 0)]
+    lps = [
+        linear_predictor(
+            EncalsPredictors(
+                age_at_onset=float(row.age_at_onset),
+                diagnostic_delay_months=float(row.diagnostic_delay_months),
+                delta_fs=float(row.dfs_baseline),
+                fvc_percent=float(row.fvc_baseline),
+                bulbar_onset=bool(row.bulbar),
+                definite_als=row.el_escorial == "definite",
+                ftd=row.ftd == "yes",
+                c9orf72=row.c9orf72 == "positive",
+            )
+        )
+        for row in data.itertuples()
+    ]
+    data = data.assign(encals_lp=lps)
+    data["entry_months"] = data["symptom_duration_months"].astype(float)
+    data["exit_months"] = data["entry_months"] + data["composite_time_days"] / DAYS_PER_MONTH
+    return data
+
+
+def _encals(df: pd.DataFrame, params: SuiteParameters) -> dict[str, Any]:
+    data = encals_predictors_frame(df[df["composite_time_days"].notna() & df["symptom_duration_months"].notna()])
+    groups = {
+        "all": data,
+        **{f"route:{r}": data[data["route"] == r] for r in ROUTE_LABELS},
+        **{f"stratum:{s}": data[data["pnfh_stratum"] == s] for s in STRATUM_LABELS},
+    }
+    out: dict[str, Any] = {"n_excluded_missing_predictors": int(len(df) - len(data)), "groups": {}}
+    for name, group in groups.items():
+        if group.empty:
+            continue
+        result = encals_smr(group, "entry_months", "exit_months", "composite_event", "encals_lp", alpha=params.alpha)
+        out["groups"][name] = jsonable(result.with_caveats(cv.REAL_WORLD_NON_RANDOMISED))
+    return out
+
+
+def _slopes(patients: pd.DataFrame, visits: pd.DataFrame, benchmarks: Sequence[BenchmarkSpec]) -> dict[str, Any]:
+    if visits.empty:
+        return {}
+    origin = patients.set_index("patient_id")["time_origin_date"]
+    data = visits[visits["patient_id"].isin(origin.index)].copy()
+    data["months"] = (
+        pd.to_datetime(data["assessment_date"]) - pd.to_datetime(data["patient_id"].map(origin))
+    ).dt.days / DAYS_PER_MONTH
+    data = data[data["months"] >= 0]
+    route = patients.set_index("patient_id")["route"]
+    out: dict[str, Any] = {"reference": [jsonable(b) for b in benchmarks if b.kind == "slope"], "groups": {}}
+    for name, subset in {"all": data, **{r: data[data["patient_id"].map(route) == r] for r in ROUTE_LABELS}}.items():
+        if subset["patient_id"].nunique() >= 2:
+            result = alsfrs_slope(subset, "patient_id", "months", "total")
+            summary = jsonable(result.with_caveats(cv.REAL_WORLD_NON_RANDOMISED))
+            summary.pop("per_patient", None)
+            out["groups"][name] = summary
+    return out
+
+
+def run_survival_suite(
+    patients: pd.DataFrame,
+    visits: pd.DataFrame,
+    benchmarks: Sequence[BenchmarkSpec],
+    params: SuiteParameters | None = None,
+    progress: ProgressCallback | None = None,
+    render_figures: bool = True,
+) -> SuiteOutput:
+    params = params or SuiteParameters()
+    steps = ["prepare", "kaplan_meier", "logrank", "cox", "one_sample", "encals", "slopes", "figures"]
+
+    def step(index: int) -> None:
+        if progress:
+            progress(index, len(steps), steps[index] if index < len(steps) else "done")
+
+    out = SuiteOutput()
+    step(0)
+    df = prepare_patients(patients)
+    out.results["parameters"] = params.as_dict()
+    out.results["cohort"] = {
+        "n": len(df),
+        "os_events": int(df["os_event"].sum()),
+        "composite_events": int(df["composite_event"].sum()),
+        "by_route": {k: int(v) for k, v in df["route"].value_counts().items()},
+        "by_stratum": {k: int(v) for k, v in df["pnfh_stratum"].value_counts().items()},
+    }
+    step(1)
+    out.results["km"] = {
+        "overall": {e: _km_summary(df, e, "All patients", params) for e in ENDPOINTS},
+        "treated": {e: _km_summary(df[df["treated"] == 1], e, "Treated (IL-2LD)", params) for e in ENDPOINTS},
+        "by_route": _grouped_km(df, "route", ROUTE_LABELS, params),
+        "by_stratum": _grouped_km(df, "pnfh_stratum", STRATUM_LABELS, params),
+    }
+    step(2)
+    out.results["logrank"] = {
+        "routes": {e: _logrank(df, "route", list(ROUTE_LABELS), e) for e in ENDPOINTS},
+        "treated_routes": {e: _logrank(df, "route", list(TREATED_ROUTES), e) for e in ENDPOINTS},
+        "strata": {e: _logrank(df, "pnfh_stratum", ["below_750", "low", "high"], e) for e in ENDPOINTS},
+    }
+    step(3)
+    out.results["cox"] = {
+        "unadjusted": _cox_treated(df, (), params),
+        "adjusted": _cox_treated(df, ADJUSTMENT_COVARIATES, params),
+        "trial_comparison": _hazard_ratio_rows(df, benchmarks, params),
+    }
+    step(4)
+    out.results["one_sample"] = _one_sample_comparisons(df, benchmarks, params)
+    step(5)
+    out.results["encals"] = _encals(df, params)
+    step(6)
+    out.results["slopes"] = _slopes(df, visits, benchmarks)
+    out.results["caveats"] = jsonable(
+        get_caveats(cv.REAL_WORLD_NON_RANDOMISED, cv.CONFOUNDING, cv.IMMORTAL_TIME_BIAS, cv.LEFT_TRUNCATION)
+    )
+    out.results["benchmarks"] = [jsonable(b) for b in benchmarks]
+    step(7)
+    if render_figures:
+        out.figures = render_km_figures(out.results, benchmarks)
+    step(8)
+    return out
+
+
+def _svg(fig: Any) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    return buffer.getvalue()
+
+
+def _plot_km(ax: Any, summary: dict[str, Any], label: str, colour: str | None = None) -> None:
+    timeline = summary["timeline"]
+    times = [0.0] + [row["time"] for row in timeline]
+    survival = [1.0] + [row["survival"] for row in timeline]
+    lower = [1.0] + [row["ci_lower"] if row["ci_lower"] is not None else math.nan for row in timeline]
+    upper = [1.0] + [row["ci_upper"] if row["ci_upper"] is not None else math.nan for row in timeline]
+    line = ax.step(
+        times, survival, where="post", label=f"{label} (n={summary['n']}, events={summary['events']})", color=colour
+    )[0]
+    ax.fill_between(times, lower, upper, step="post", alpha=0.15, color=line.get_color())
+
+
+def render_km_figures(results: dict[str, Any], benchmarks: Sequence[BenchmarkSpec]) -> dict[str, str]:
+    """SVG Kaplan-Meier plots with the benchmark curves overlaid (matplotlib Figure, no pyplot)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.hashsalt"] = "il2ld-registry"  # deterministic SVG ids
+    from matplotlib.figure import Figure
+
+    figures: dict[str, str] = {}
+    panels = {
+        "km_treated_vs_benchmark": [("Treated (IL-2LD)", results["km"]["treated"]["os"])],
+        "km_by_route": [(ROUTE_LABELS[k], v) for k, v in results["km"]["by_route"]["os"].items()],
+        "km_by_pnfh_stratum": [(STRATUM_LABELS[k], v) for k, v in results["km"]["by_stratum"]["os"].items()],
+    }
+    for name, series in panels.items():
+        fig = Figure(figsize=(7.5, 4.5))
+        ax = fig.add_subplot()
+        for label, summary in series:
+            if summary:
+                _plot_km(ax, summary, label)
+        if name == "km_treated_vs_benchmark":
+            for spec in benchmarks:
+                curve = benchmark_curve(spec)
+                if curve is None or spec.stratum != "all":
+                    continue
+                grid = np.linspace(0, curve.horizon, 50)
+                ax.plot(
+                    grid, curve.survival_at(grid), linestyle="--", label=f"Benchmark: {spec.label} [{spec.provenance}]"
+                )
+        ax.axvline(640, color="grey", linewidth=0.8, linestyle=":")
+        ax.set_xlabel("Days from first dose (untreated: enrolment)")
+        ax.set_ylabel("Overall survival")
+        ax.set_ylim(0, 1.02)
+        ax.legend(fontsize=7, loc="lower left")
+        ax.set_title("Real-world, non-randomised: not comparable to a randomised arm", fontsize=8)
+        figures[name] = _svg(fig)
+    return figures
