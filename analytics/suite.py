@@ -258,7 +258,10 @@ def encals_predictors_frame(df: pd.DataFrame) -> pd.DataFrame:
         for row in data.itertuples()
     ]
     data = data.assign(encals_lp=lps)
-    data["entry_months"] = data["symptom_duration_months"].astype(float)
+    # Entry is months from onset to the time origin; the dataset's symptom duration (onset to
+    # enrolment) stands in when the loader did not supply the exact onset-to-origin interval.
+    entry = data["onset_to_origin_months"] if "onset_to_origin_months" in data else data["symptom_duration_months"]
+    data["entry_months"] = entry.astype(float)
     data["exit_months"] = data["entry_months"] + data["composite_time_days"] / DAYS_PER_MONTH
     return data
 
@@ -361,10 +364,22 @@ def run_survival_suite(
     return out
 
 
-def _svg(fig: Any) -> str:
+def _render(fig: Any, fmt: str) -> str | bytes:
+    if fmt == "png":
+        binary = io.BytesIO()
+        fig.savefig(binary, format="png", dpi=150, metadata={"Software": None})
+        return binary.getvalue()
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
+
+
+def benchmark_specs_from_results(results: dict[str, Any]) -> list[BenchmarkSpec]:
+    """The benchmark records a run used, rebuilt from its stored results (for re-rendering)."""
+    return [
+        BenchmarkSpec(**{**b, "points": tuple(tuple(p) for p in b.get("points", ()))})
+        for b in results.get("benchmarks", [])
+    ]
 
 
 def _plot_km(ax: Any, summary: dict[str, Any], label: str, colour: str | None = None) -> None:
@@ -379,7 +394,7 @@ def _plot_km(ax: Any, summary: dict[str, Any], label: str, colour: str | None = 
     ax.fill_between(times, lower, upper, step="post", alpha=0.15, color=line.get_color())
 
 
-def render_km_figures(results: dict[str, Any], benchmarks: Sequence[BenchmarkSpec]) -> dict[str, str]:
+def render_km_figures(results: dict[str, Any], benchmarks: Sequence[BenchmarkSpec], fmt: str = "svg") -> dict[str, Any]:
     """SVG Kaplan-Meier plots with the benchmark curves overlaid (matplotlib Figure, no pyplot)."""
     import matplotlib
 
@@ -387,7 +402,7 @@ def render_km_figures(results: dict[str, Any], benchmarks: Sequence[BenchmarkSpe
     matplotlib.rcParams["svg.hashsalt"] = "il2ld-registry"  # deterministic SVG ids
     from matplotlib.figure import Figure
 
-    figures: dict[str, str] = {}
+    figures: dict[str, Any] = {}
     panels = {
         "km_treated_vs_benchmark": [("Treated (IL-2LD)", results["km"]["treated"]["os"])],
         "km_by_route": [(ROUTE_LABELS[k], v) for k, v in results["km"]["by_route"]["os"].items()],
@@ -414,5 +429,5 @@ def render_km_figures(results: dict[str, Any], benchmarks: Sequence[BenchmarkSpe
         ax.set_ylim(0, 1.02)
         ax.legend(fontsize=7, loc="lower left")
         ax.set_title("Real-world, non-randomised: not comparable to a randomised arm", fontsize=8)
-        figures[name] = _svg(fig)
+        figures[name] = _render(fig, fmt)
     return figures

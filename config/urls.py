@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
     path("pharmacy/", include("access_programme.urls")),
+    path("analytics/survival/", include("analytics.survival.urls")),
     path("analytics/", include("analytics.urls")),
     path("data/", include("registry.interchange.urls")),
     path("api/", include("api.urls")),

@@ -1,0 +1,168 @@
+"""Benchmarks as versioned, cited data, and analysis runs as reproducible records."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+
+class Provenance(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed (in the primary source)"
+    SECONDARY = "secondary", "Secondary (quoted by news or charity text)"
+    UNCONFIRMED = "unconfirmed", "Unconfirmed"
+    RECONSTRUCTED = "reconstructed", "Reconstructed (digitised / Guyot pseudo-IPD)"
+
+
+class BenchmarkKind(models.TextChoices):
+    HAZARD_RATIO = "hazard_ratio", "Hazard ratio (IL-2LD vs placebo)"
+    SURVIVAL_AT = "survival_at", "Survival proportion at a time"
+    KM_POINTS = "km_points", "Digitised Kaplan-Meier points of an arm"
+    DEATHS = "deaths", "Deaths in an arm"
+    SLOPE = "slope", "ALSFRS-R change per month"
+    RATE_RATIO = "rate_ratio", "Ratio of ALSFRS-R decline rates (IL-2LD / placebo)"
+    ELIGIBILITY = "eligibility", "Eligibility criterion"
+
+
+class Benchmark(models.Model):
+    """One published trial figure. Revising it adds a version; old versions stay for old runs."""
+
+    code = models.SlugField(max_length=60, help_text="Stable name, e.g. mirocals_hr_low_pnfh")
+    version = models.PositiveIntegerField(default=1)
+    is_current = models.BooleanField(default=True)
+    trial = models.CharField(max_length=60, default="MIROCALS")
+    label = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=BenchmarkKind.choices)
+    arm = models.CharField(max_length=40, blank=True, help_text="il2ld or placebo, when the figure is per arm")
+    stratum = models.CharField(max_length=20, default="all", help_text="all, low or high (CSF pNFH)")
+    comparison = models.CharField(max_length=20, blank=True, help_text="unadjusted or adjusted, for hazard ratios")
+    value = models.FloatField(null=True, blank=True)
+    ci_lower = models.FloatField(null=True, blank=True)
+    ci_upper = models.FloatField(null=True, blank=True)
+    time_days = models.FloatField(null=True, blank=True)
+    n = models.PositiveIntegerField(null=True, blank=True)
+    points = models.JSONField(default=list, blank=True, help_text="[[day, survival], ...] for digitised curves")
+    text = models.TextField(blank=True, help_text="For eligibility criteria and notes")
+    provenance = models.CharField(max_length=16, choices=Provenance.choices)
+    source = models.TextField(help_text="Citation: paper, DOI/PMID, figure or page; who digitised it and how")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["trial", "code", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="unique_benchmark_version"),
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(is_current=True),
+                name="one_current_benchmark_version",
+                violation_error_message="Only one version of a benchmark can be current.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} (v{self.version}, {self.provenance})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.kind != BenchmarkKind.ELIGIBILITY and self.kind != BenchmarkKind.KM_POINTS and self.value is None:
+            raise ValidationError({"value": "This kind of benchmark needs a value."})
+        if self.kind == BenchmarkKind.SURVIVAL_AT:
+            if not self.time_days:
+                raise ValidationError({"time_days": "Give the time point of the survival proportion."})
+            if not 0 < (self.value or 0) < 1:
+                raise ValidationError({"value": "A survival proportion lies between 0 and 1."})
+        if self.kind == BenchmarkKind.HAZARD_RATIO and (self.value or 0) <= 0:
+            raise ValidationError({"value": "A hazard ratio is positive."})
+        if None not in (self.ci_lower, self.ci_upper, self.value) and not (
+            self.ci_lower <= self.value <= self.ci_upper
+        ):
+            raise ValidationError({"ci_lower": "The confidence interval must contain the estimate."})
+        if self.kind == BenchmarkKind.KM_POINTS:
+            self._check_points()
+        if self.stratum not in ("all", "low", "high", "below_750"):
+            raise ValidationError({"stratum": "Use all, below_750, low or high."})
+
+    def _check_points(self) -> None:
+        try:
+            pairs = [(float(t), float(s)) for t, s in self.points]
+        except (TypeError, ValueError) as error:
+            raise ValidationError({"points": "Give points as [[day, survival], ...]."}) from error
+        if len(pairs) < 2:
+            raise ValidationError({"points": "A digitised curve needs at least two points."})
+        times = [t for t, _ in pairs]
+        survival = [s for _, s in pairs]
+        if times != sorted(times) or len(set(times)) != len(times) or min(times) < 0:
+            raise ValidationError({"points": "Days must be increasing and not negative."})
+        if any(b > a for a, b in itertools.pairwise(survival)) or not all(0 < s <= 1 for s in survival):
+            raise ValidationError({"points": "Survival must lie in (0, 1] and never increase."})
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class AnalysisRun(models.Model):
+    """One run of an analysis: the data snapshot, parameters and versions it used, and its results.
+
+    Results and figures are written in the same transaction that marks the run succeeded, so a run
+    is either complete or has none; a crash leaves it running until retried or marked failed.
+    """
+
+    analysis = models.CharField(max_length=40, default="survival_suite")
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    trigger = models.CharField(max_length=12, default="manual", help_text="schedule, manual or command")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    parameters = models.JSONField(default=dict)
+    snapshot = models.JSONField(default=dict, help_text="Row counts and latest audit ids per table")
+    snapshot_hash = models.CharField(max_length=64, blank=True)
+    benchmarks_used = models.JSONField(default=list)
+    fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="Hash of data snapshot, parameters, benchmarks and code versions",
+    )
+    library_versions = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    progress_done = models.PositiveSmallIntegerField(default=0)
+    progress_total = models.PositiveSmallIntegerField(default=0)
+    progress_step = models.CharField(max_length=40, blank=True)
+    results = models.JSONField(null=True, blank=True)
+    figures = models.JSONField(null=True, blank=True, help_text="name -> SVG text")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["analysis"],
+                condition=Q(status__in=["queued", "running"]),
+                name="one_active_run_per_analysis",
+                violation_error_message="This analysis is already queued or running.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.analysis} #{self.pk} {self.status}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+    @property
+    def progress_percent(self) -> int:
+        return round(100 * self.progress_done / self.progress_total) if self.progress_total else 0

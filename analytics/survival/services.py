@@ -1,0 +1,312 @@
+"""Starting, executing and recovering survival analysis runs.
+
+A run is keyed by a fingerprint of what determines its result: the data snapshot (row count
+and latest audit id of every clinical table: any insert, edit or delete moves one), the
+parameters, the benchmark versions and the code and library versions. A run with the same
+fingerprint that already succeeded is reused instead of recomputed. Only one run of an
+analysis can be queued or running (a partial unique constraint, so it holds across workers).
+Results are written in the same transaction that marks the run succeeded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from analytics.suite import BenchmarkSpec, SuiteParameters, run_survival_suite
+from analytics.survival.models import AnalysisRun, Benchmark, BenchmarkKind, RunStatus
+from registry.models import ClinicalRecord, Role, User
+
+log = logging.getLogger(__name__)
+
+ANALYSIS = "survival_suite"
+MAX_ATTEMPTS = 3
+
+
+def stale_after() -> dt.timedelta:
+    """How long without a heartbeat before a running run counts as abandoned by a lost worker."""
+    return dt.timedelta(seconds=settings.SURVIVAL_RUN_STALE_AFTER_SECONDS)
+
+
+LIBRARIES = ("lifelines", "pandas", "numpy", "scipy", "matplotlib", "Django")
+
+
+class RunBusy(Exception):
+    """The run is being computed by another worker that is still alive; try again later."""
+
+
+def may_run_analyses(user: User | None) -> bool:
+    return user is None or bool(user.is_superuser or user.role in (Role.ANALYST, Role.DATA_MANAGER))
+
+
+def library_versions() -> dict[str, str]:
+    versions = {name: metadata.version(name) for name in LIBRARIES}
+    versions["registry"] = _code_version()
+    return versions
+
+
+def _code_version() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+            cwd=Path(settings.BASE_DIR),
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def data_snapshot() -> dict[str, list[int]]:
+    """[row count, latest history id] per clinical table: cheap, and moved by every change."""
+    snapshot: dict[str, list[int]] = {}
+    for model in sorted(apps.get_models(), key=lambda m: m._meta.label):
+        if not issubclass(model, ClinicalRecord):
+            continue
+        latest = model.history.order_by("-history_id").values_list("history_id", flat=True).first()
+        snapshot[model._meta.label] = [model.objects.count(), latest or 0]
+    return snapshot
+
+
+def current_benchmarks() -> list[Benchmark]:
+    return list(Benchmark.objects.filter(is_current=True).exclude(kind=BenchmarkKind.ELIGIBILITY).order_by("code"))
+
+
+def benchmark_spec(benchmark: Benchmark) -> BenchmarkSpec:
+    return BenchmarkSpec(
+        code=benchmark.code,
+        label=benchmark.label,
+        kind=benchmark.kind,
+        provenance=benchmark.provenance,
+        source=benchmark.source,
+        value=benchmark.value,
+        ci_lower=benchmark.ci_lower,
+        ci_upper=benchmark.ci_upper,
+        time_days=benchmark.time_days,
+        arm=benchmark.arm,
+        stratum=benchmark.stratum,
+        comparison=benchmark.comparison,
+        n=benchmark.n,
+        points=tuple(tuple(p) for p in benchmark.points),
+    )
+
+
+def _hash(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def run_fingerprint(params: SuiteParameters) -> tuple[dict[str, Any], str]:
+    snapshot = data_snapshot()
+    benchmarks = [[b.code, b.version] for b in current_benchmarks()]
+    context = {
+        "snapshot": snapshot,
+        "parameters": params.as_dict(),
+        "benchmarks": benchmarks,
+        "versions": library_versions(),
+    }
+    return context, _hash(context)
+
+
+def survival_run_request(
+    *, user: User | None, trigger: str = "manual", params: SuiteParameters | None = None, enqueue: bool = True
+) -> AnalysisRun:
+    """Queue a run (sent to a worker after commit unless `enqueue` is false), or return the
+    reusable or already active one."""
+    if not may_run_analyses(user):
+        raise PermissionDenied("Only analysts and data managers run analyses.")
+    params = params or SuiteParameters()
+    context, fingerprint = run_fingerprint(params)
+    reusable = AnalysisRun.objects.filter(
+        analysis=ANALYSIS, fingerprint=fingerprint, status=RunStatus.SUCCEEDED
+    ).first()
+    if reusable is not None:
+        return reusable
+    try:
+        with transaction.atomic():
+            run = AnalysisRun.objects.create(
+                analysis=ANALYSIS,
+                trigger=trigger,
+                requested_by=user,
+                parameters=params.as_dict(),
+                snapshot=context["snapshot"],
+                snapshot_hash=_hash(context["snapshot"]),
+                benchmarks_used=context["benchmarks"],
+                fingerprint=fingerprint,
+                library_versions=context["versions"],
+            )
+    except IntegrityError:
+        active = AnalysisRun.objects.filter(analysis=ANALYSIS, status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+        run = active.first()
+        if run is None:
+            raise
+        return run
+    if enqueue:
+        from analytics.survival.tasks import survival_analysis_run_task
+
+        transaction.on_commit(lambda: survival_analysis_run_task.delay(run.pk))
+    return run
+
+
+def _claim(run_id: int) -> AnalysisRun | None:
+    """Mark a queued (or stale running) run as ours; None if someone else has it or it is done."""
+    with transaction.atomic():
+        run = AnalysisRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+            return None
+        now = timezone.now()
+        if run.status == RunStatus.RUNNING and run.heartbeat_at and now - run.heartbeat_at < stale_after():
+            raise RunBusy(run_id)
+        if run.attempts >= MAX_ATTEMPTS:
+            _fail(run, f"Gave up after {run.attempts} attempts (worker lost or killed).")
+            return None
+        run.status = RunStatus.RUNNING
+        run.attempts += 1
+        run.started_at = run.started_at or now
+        run.heartbeat_at = now
+        run.progress_done = 0
+        run.save(update_fields=["status", "attempts", "started_at", "heartbeat_at", "progress_done"])
+        return run
+
+
+def _fail(run: AnalysisRun, message: str) -> None:
+    run.status = RunStatus.FAILED
+    run.error = message
+    run.finished_at = timezone.now()
+    run.results = None
+    run.figures = None
+    run.save(update_fields=["status", "error", "finished_at", "results", "figures"])
+
+
+def _report_progress(run_id: int, done: int, total: int, step: str) -> None:
+    AnalysisRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+        progress_done=done, progress_total=total, progress_step=step, heartbeat_at=timezone.now()
+    )
+
+
+def load_analysis_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The whole registry's analysis dataset and ALSFRS-R visits (system read, not user-scoped)."""
+    from analytics import dataset
+    from analytics.selectors import dataset_frames
+
+    frames = dataset_frames(None)
+    patients = dataset.build_patient_dataset(**frames)
+    source = frames["patients"].set_index("patient_id")
+    onset = pd.to_datetime(patients["patient_id"].map(source["symptom_onset_date"]))
+    origin = pd.to_datetime(patients["time_origin_date"])
+    patients["onset_to_origin_months"] = (origin - onset).dt.days / (365.25 / 12)
+    study_ids = frames["patients"].set_index("pk")["patient_id"]
+    alsfrs = frames["alsfrs"]
+    visits = pd.DataFrame(
+        {"patient_id": alsfrs["pk"].map(study_ids), "assessment_date": alsfrs["date"], "total": alsfrs["total"]}
+    )
+    return patients, visits
+
+
+def survival_run_execute(run_id: int) -> AnalysisRun | None:
+    """Compute a claimed run and store its results atomically; failures are recorded, not raised.
+
+    Raises RunBusy when another live worker holds the run (a redelivered message).
+    """
+    run = _claim(run_id)
+    if run is None:
+        return AnalysisRun.objects.filter(pk=run_id).first()
+    try:
+        patients, visits = load_analysis_frames()
+        benchmarks = [benchmark_spec(b) for b in current_benchmarks()]
+        params = SuiteParameters(**{**run.parameters, "times": tuple(run.parameters.get("times", (365, 640)))})
+        output = run_survival_suite(
+            patients,
+            visits,
+            benchmarks,
+            params,
+            progress=lambda done, total, step: _report_progress(run.pk, done, total, step),
+        )
+    except Exception as error:
+        log.exception("Survival run %s failed", run_id)
+        with transaction.atomic():
+            locked = AnalysisRun.objects.select_for_update().get(pk=run_id)
+            _fail(locked, f"{type(error).__name__}: {error}")
+        return locked
+    with transaction.atomic():
+        locked = AnalysisRun.objects.select_for_update().get(pk=run_id)
+        if locked.status != RunStatus.RUNNING:  # marked failed meanwhile by the recovery sweep
+            return locked
+        locked.results = output.results
+        locked.figures = output.figures
+        locked.status = RunStatus.SUCCEEDED
+        locked.finished_at = timezone.now()
+        locked.progress_done = locked.progress_total
+        locked.progress_step = "done"
+        locked.save()
+    return locked
+
+
+def survival_runs_recover_stale() -> list[int]:
+    """Re-queue runs whose worker stopped sending heartbeats (killed mid-run); give up after 3 tries."""
+    cutoff = timezone.now() - stale_after()
+    stale = AnalysisRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).values_list("pk", flat=True)
+    requeued = []
+    from analytics.survival.tasks import survival_analysis_run_task
+
+    for run_id in stale:
+        with transaction.atomic():
+            run = AnalysisRun.objects.select_for_update().get(pk=run_id)
+            if run.attempts >= MAX_ATTEMPTS:
+                _fail(run, f"Gave up after {run.attempts} attempts (worker lost or killed).")
+                continue
+            run.status = RunStatus.QUEUED
+            run.save(update_fields=["status"])
+            transaction.on_commit(lambda run_id=run_id: survival_analysis_run_task.delay(run_id))
+            requeued.append(run_id)
+    return requeued
+
+
+def benchmark_revise(*, user: User, code: str, **fields: Any) -> Benchmark:
+    """Add a benchmark or a new version of one; the previous version stays for the runs that used it."""
+    if not may_run_analyses(user):
+        raise PermissionDenied("Only analysts and data managers maintain benchmarks.")
+    with transaction.atomic():
+        previous = Benchmark.objects.select_for_update().filter(code=code, is_current=True).first()
+        benchmark = Benchmark(code=code, created_by=user, **fields)
+        benchmark.version = (previous.version + 1) if previous else 1
+        benchmark.full_clean(exclude=["is_current"])
+        if previous:
+            previous.is_current = False
+            previous._change_reason = f"Superseded by version {benchmark.version}"  # type: ignore[attr-defined]
+            previous.save(update_fields=["is_current"])
+        benchmark._change_reason = "New version" if previous else "Added"  # type: ignore[attr-defined]
+        benchmark.save()
+    return benchmark
+
+
+def run_summary(run: AnalysisRun) -> dict[str, Any]:
+    """The provenance block printed with every result: snapshot, parameters, versions."""
+    return {
+        "run": run.pk,
+        "status": run.status,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "snapshot_hash": run.snapshot_hash,
+        "parameters": run.parameters,
+        "benchmarks": run.benchmarks_used,
+        "library_versions": run.library_versions,
+    }
+
+
+def as_json(run: AnalysisRun) -> str:
+    return json.dumps({"provenance": run_summary(run), "results": run.results}, indent=2, default=str)

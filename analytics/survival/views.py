@@ -1,0 +1,189 @@
+"""Analyst dashboard for the survival comparisons: thin views over services and selectors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_POST
+
+from analytics.suite import benchmark_specs_from_results, render_km_figures
+from analytics.survival import selectors, services
+from analytics.survival.models import AnalysisRun, Benchmark, RunStatus
+
+FIGURE_TITLES = {
+    "km_treated_vs_benchmark": "Treated patients against the MIROCALS benchmarks",
+    "km_by_route": "Overall survival by route",
+    "km_by_pnfh_stratum": "Overall survival by CSF pNFH stratum",
+}
+
+
+def analysts_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not services.may_run_analyses(request.user):
+            raise PermissionDenied("The survival dashboard is for analysts and data managers.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _succeeded(run_id: int) -> AnalysisRun:
+    run = get_object_or_404(AnalysisRun, pk=run_id)
+    if run.status != RunStatus.SUCCEEDED:
+        raise Http404("This run has no results.")
+    return run
+
+
+def _results_context(run: AnalysisRun | None) -> dict[str, Any]:
+    if run is None:
+        return {"run": None}
+    results = run.results
+    return {
+        "run": run,
+        "results": results,
+        "provenance": services.run_summary(run),
+        "km_os": selectors.km_table(results, "os"),
+        "km_composite": selectors.km_table(results, "composite"),
+        "figures": [(name, FIGURE_TITLES.get(name, name), svg) for name, svg in (run.figures or {}).items()],
+        "tables": selectors.TABLES,
+    }
+
+
+@require_GET
+@analysts_only
+def dashboard(request: HttpRequest) -> HttpResponse:
+    context = _results_context(selectors.latest_succeeded_run())
+    context.update({"active": selectors.active_run(), "recent": selectors.runs()[:10], "trend": selectors.trend()})
+    return render(request, "survival/dashboard.html", context)
+
+
+@require_GET
+@analysts_only
+def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    context = _results_context(_succeeded(run_id))
+    context.update({"active": None, "recent": [], "trend": []})
+    return render(request, "survival/dashboard.html", context)
+
+
+@require_POST
+@analysts_only
+def run_start(request: HttpRequest) -> HttpResponse:
+    run = services.survival_run_request(user=request.user, trigger="manual")
+    if run.status == RunStatus.SUCCEEDED:
+        messages.info(request, f"Nothing has changed since run {run.pk}: its results are shown.")
+    else:
+        messages.success(request, f"Run {run.pk} started; its progress is shown below.")
+    return redirect("survival:dashboard")
+
+
+@require_GET
+@analysts_only
+def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = get_object_or_404(AnalysisRun.objects.defer("results", "figures"), pk=run_id)
+    response = render(request, "survival/_progress.html", {"active": run})
+    if not run.is_active and request.htmx:
+        response["HX-Refresh"] = "true"  # results are ready: reload the dashboard
+    return response
+
+
+@require_GET
+@analysts_only
+def download_json(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _succeeded(run_id)
+    response = HttpResponse(services.as_json(run), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="survival-run-{run.pk}.json"'
+    return response
+
+
+@require_GET
+@analysts_only
+def download_table(request: HttpRequest, run_id: int, table: str) -> HttpResponse:
+    run = _succeeded(run_id)
+    if table not in selectors.TABLES:
+        raise Http404("No such table.")
+    response = HttpResponse(selectors.table_csv(run.results, table), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="survival-run-{run.pk}-{table}.csv"'
+    return response
+
+
+@require_GET
+@analysts_only
+def download_figure(request: HttpRequest, run_id: int, name: str, fmt: str) -> HttpResponse:
+    run = _succeeded(run_id)
+    if name not in (run.figures or {}):
+        raise Http404("No such figure.")
+    if fmt == "svg":
+        body: str | bytes = run.figures[name]
+        content_type = "image/svg+xml"
+    else:
+        body = render_km_figures(run.results, benchmark_specs_from_results(run.results), fmt="png")[name]
+        content_type = "image/png"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="survival-run-{run.pk}-{name}.{fmt}"'
+    return response
+
+
+@require_GET
+@analysts_only
+def download_report(request: HttpRequest, run_id: int) -> HttpResponse:
+    """A self-contained HTML report (figures inline) to send to a regulator or print to PDF."""
+    run = _succeeded(run_id)
+    context = _results_context(run)
+    context["results_json"] = json.dumps(run.results["caveats"], indent=2)
+    html = render_to_string("survival/report.html", context, request=request)
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="survival-report-run-{run.pk}.html"'
+    return response
+
+
+class BenchmarkForm(forms.ModelForm):
+    class Meta:
+        model = Benchmark
+        fields = [
+            "code",
+            "trial",
+            "label",
+            "kind",
+            "arm",
+            "stratum",
+            "comparison",
+            "value",
+            "ci_lower",
+            "ci_upper",
+            "time_days",
+            "n",
+            "points",
+            "text",
+            "provenance",
+            "source",
+        ]
+        widgets = {"source": forms.Textarea(attrs={"rows": 2}), "text": forms.Textarea(attrs={"rows": 2})}
+
+    def validate_unique(self) -> None:
+        """Versions are assigned by the service; uniqueness is checked there."""
+
+
+@analysts_only
+def benchmark_list(request: HttpRequest) -> HttpResponse:
+    form = BenchmarkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "code"}
+        try:
+            benchmark = services.benchmark_revise(user=request.user, code=form.cleaned_data["code"], **fields)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Saved {benchmark}.")
+            return redirect("survival:benchmarks")
+    return render(request, "survival/benchmarks.html", {"benchmarks": selectors.benchmarks(), "form": form})
