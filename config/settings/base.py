@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "access_programme",
     "registry.interchange",
     "analytics",
+    "analytics.survival",
     "api",
 ]
 
@@ -170,11 +171,18 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # acks_late tasks are redelivered after this, so it must exceed the longest task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A running analysis with no progress heartbeat for this long was abandoned by a lost worker.
+SURVIVAL_RUN_STALE_AFTER_SECONDS = env.int("SURVIVAL_RUN_STALE_AFTER_SECONDS", default=600)
 CELERY_BEAT_SCHEDULE = {
     # https://crontab.guru/#0_2_*_*_*  (02:00 every night)
     "survival-analyses-nightly": {
-        "task": "analytics.tasks.survival_analyses_rerun_nightly",
+        "task": "analytics.survival.tasks.survival_analyses_rerun_nightly",
         "schedule": crontab(minute=0, hour=2),
+    },
+    # https://crontab.guru/#*/5_*_*_*_*  (every 5 minutes)
+    "survival-runs-recover-stale": {
+        "task": "analytics.survival.tasks.survival_runs_recover_stale",
+        "schedule": crontab(minute="*/5"),
     },
 }
 
@@ -203,3 +211,32 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# --- api
+# Swagger UI assets come from drf-spectacular-sidecar (no CDN on these machines).
+INSTALLED_APPS += ["drf_spectacular_sidecar"]
+SPECTACULAR_SETTINGS.update(
+    {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        # Separate request and response components: read-only fields (derived scores, version on
+        # create) stay out of request bodies, which keeps the schema honest for clients and fuzzers.
+        "COMPONENT_SPLIT_REQUEST": True,
+        "SCHEMA_PATH_PREFIX": r"/api/v1",
+        "ENUM_NAME_OVERRIDES": {
+            "RouteCodeEnum": "access_programme.models.RouteCode",
+            "ProductCodeEnum": "access_programme.models.ProductCode",
+        },
+    }
+)
+
+# --- web app
+# django-axes shows this page instead of a bare 429 when an account is locked.
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Serious adverse events are mailed to active data managers (and to these fixed addresses, e.g. a
+# pharmacovigilance mailbox). The demo prints mail to the console; production sets an SMTP backend.
+EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="registry@localhost")
+SAE_ALERT_EMAILS: list[str] = env.list("SAE_ALERT_EMAILS", default=[])
