@@ -169,7 +169,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # acks_late tasks are redelivered after this, so it must exceed the longest task.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60)}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # A running analysis with no progress heartbeat for this long was abandoned by a lost worker.
 SURVIVAL_RUN_STALE_AFTER_SECONDS = env.int("SURVIVAL_RUN_STALE_AFTER_SECONDS", default=600)
