@@ -375,14 +375,13 @@ class CohortGenerator:
         niv_on: dt.date | None = None
         treated = first_dose is not None
         benefit = 0.8 if treated and 750 <= pnfh <= 3700 else 1.0
-        day = 0
-        while day <= end_day:
+        for day in self._visit_days(diagnosis.diagnosis_date, enrolment_date, end_day, treated):
             when = enrolment_date + dt.timedelta(days=day)
             months_from_onset = (when - onset).days / 30.44
-            months_on = day / 30.44
+            months_on = max(day, 0) / 30.44
             loss = slope * (months_from_onset - months_on) + slope * benefit * months_on
             loss = min(loss * rng.uniform(0.95, 1.05), 47.0)
-            items = self._items(loss, weights, gastrostomy_on is not None)
+            items = self._items(loss, weights, gastrostomy_on is not None and when >= gastrostomy_on)
             scores = scoring.score(items)
             if gastrostomy_on is None and scores.bulbar <= 6 and when < end_date:
                 gastrostomy_on = when + dt.timedelta(days=rng.randrange(7, 30))
@@ -398,12 +397,30 @@ class CohortGenerator:
             assessment = AlsfrsrAssessment(patient=patient, assessment_date=when, **items)
             assessment.derive_scores(onset)
             chunk.assessments.append(assessment)
-            day += rng.randrange(77, 106)
 
         self._add_biomarkers(chunk, patient, enrolment_date, end_date, pnfh, slope, treated)
         if treated:
             self._add_cycles(chunk, patient, first_dose, end_date)  # type: ignore[arg-type]
         self._add_adverse_events(chunk, patient, enrolment_date, first_dose, end_date)
+
+    def _visit_days(self, diagnosis: dt.date, enrolment: dt.date, end_day: int, treated: bool) -> list[int]:
+        """Days (from enrolment) of ALSFRS-R assessments.
+
+        The clinic's 3-monthly history since diagnosis comes with the patient; after enrolment,
+        treated patients are assessed at each 28-day cycle visit, untreated ones every 3 months.
+        """
+        rng = self.rng
+        history: list[int] = []
+        day = -rng.randrange(77, 106)
+        while enrolment + dt.timedelta(days=day) >= diagnosis:
+            history.append(day)
+            day -= rng.randrange(77, 106)
+        follow_up = []
+        day = 0
+        while day <= end_day:
+            follow_up.append(day)
+            day += rng.randrange(26, 31) if treated else rng.randrange(77, 106)
+        return [*reversed(history), *follow_up]
 
     def _add_biomarkers(
         self,
