@@ -1,6 +1,21 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _install_audit_guard(using: str = "default", **kwargs: Any) -> None:
+    from django.db import connections
+
+    from registry.audit_guard import install
+
+    install(connections[using])
 
 
 class RegistryConfig(AppConfig):
     name = "registry"
     verbose_name = "Registry (patients and clinical data)"
+
+    def ready(self) -> None:
+        # After every migrate: all historical tables exist then, including other apps'.
+        post_migrate.connect(_install_audit_guard, sender=self, dispatch_uid="registry_audit_guard")
