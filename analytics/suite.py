@@ -37,7 +37,7 @@ from analytics.stats import (
     one_sample_logrank,
 )
 from analytics.stats import caveats as cv
-from analytics.stats.encals import EncalsPredictors, linear_predictor
+from analytics.stats.encals import linear_predictor_vector
 from analytics.stats.results import jsonable
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -242,21 +242,17 @@ def encals_predictors_frame(df: pd.DataFrame) -> pd.DataFrame:
     needed = ["age_at_onset", "diagnostic_delay_months", "dfs_baseline", "fvc_baseline"]
     data = df.dropna(subset=needed)
     data = data[(data["diagnostic_delay_months"] > 0) & (data["age_at_onset"] > 0)]
-    lps = [
-        linear_predictor(
-            EncalsPredictors(
-                age_at_onset=float(row.age_at_onset),
-                diagnostic_delay_months=float(row.diagnostic_delay_months),
-                delta_fs=float(row.dfs_baseline),
-                fvc_percent=float(row.fvc_baseline),
-                bulbar_onset=bool(row.bulbar),
-                definite_als=row.el_escorial == "definite",
-                ftd=row.ftd == "yes",
-                c9orf72=row.c9orf72 == "positive",
-            )
-        )
-        for row in data.itertuples()
-    ]
+    data = data[(data["dfs_baseline"] > -0.1) & (data["fvc_baseline"] > 0)]
+    lps = linear_predictor_vector(
+        data["age_at_onset"],
+        data["diagnostic_delay_months"],
+        data["dfs_baseline"],
+        data["fvc_baseline"],
+        data["bulbar"],
+        data["el_escorial"] == "definite",
+        data["ftd"] == "yes",
+        data["c9orf72"] == "positive",
+    )
     data = data.assign(encals_lp=lps)
     # Entry is months from onset to the time origin; the dataset's symptom duration (onset to
     # enrolment) stands in when the loader did not supply the exact onset-to-origin interval.

@@ -90,22 +90,18 @@ def linear_predictor(p: EncalsPredictors, model: EncalsCoefficients = ENCALS) ->
         raise ValueError("delta_fs must be > -0.1 (give the positive rate)")
     if p.fvc_percent <= 0:
         raise ValueError("fvc_percent must be > 0")
-    t_slope = (p.delta_fs + 0.1) ** -0.5
-    d = p.diagnostic_delay_months / 10
-    t_delay = d**-0.5 + math.log(d)
-    t_age = (p.age_at_onset / 100) ** -2
-    f = p.fvc_percent / 100
-    t_fvc = f**-1 + f**-0.5
-    return (
-        model.slope * t_slope
-        + model.delay * t_delay
-        + model.age * t_age
-        + model.fvc * t_fvc
-        + model.bulbar * int(p.bulbar_onset)
-        + model.definite * int(p.definite_als)
-        + model.ftd * int(p.ftd)
-        + model.c9orf72 * int(p.c9orf72)
+    vector = linear_predictor_vector(
+        [p.age_at_onset],
+        [p.diagnostic_delay_months],
+        [p.delta_fs],
+        [p.fvc_percent],
+        [p.bulbar_onset],
+        [p.definite_als],
+        [p.ftd],
+        [p.c9orf72],
+        model=model,
     )
+    return float(vector[0])
 
 
 def _cube_plus(u: np.ndarray) -> np.ndarray:
@@ -138,12 +134,49 @@ def survival(t_months: np.ndarray | Sequence[float] | float, lp: float) -> np.nd
 def cumulative_hazard(t_months: np.ndarray | Sequence[float] | float, lp: float) -> np.ndarray:
     """Λ(t) = -ln S(t) = ln(1 + exp(s(ln t) + LP)), computed stably."""
     t = np.atleast_1d(np.asarray(t_months, dtype=float))
+    return cumulative_hazard_vector(t, np.full_like(t, lp))
+
+
+def cumulative_hazard_vector(t_months: np.ndarray, lp: np.ndarray) -> np.ndarray:
+    """Λ_i(t_i) for many patients at once (each with its own time and linear predictor)."""
+    t = np.asarray(t_months, dtype=float)
     if np.any(t < 0):
         raise ValueError("t must be >= 0")
     out = np.zeros_like(t)
     pos = t > 0
-    out[pos] = np.logaddexp(0.0, baseline_spline(np.log(t[pos])) + lp)
+    out[pos] = np.logaddexp(0.0, baseline_spline(np.log(t[pos])) + np.asarray(lp, dtype=float)[pos])
     return out
+
+
+def linear_predictor_vector(
+    age_at_onset: np.ndarray,
+    diagnostic_delay_months: np.ndarray,
+    delta_fs: np.ndarray,
+    fvc_percent: np.ndarray,
+    bulbar_onset: np.ndarray,
+    definite_als: np.ndarray,
+    ftd: np.ndarray,
+    c9orf72: np.ndarray,
+    model: EncalsCoefficients = ENCALS,
+) -> np.ndarray:
+    """`linear_predictor` for arrays of patients (same transforms, same validation)."""
+    age, delay, dfs, fvc = (
+        np.asarray(a, dtype=float) for a in (age_at_onset, diagnostic_delay_months, delta_fs, fvc_percent)
+    )
+    if np.any(age <= 0) or np.any(delay <= 0) or np.any(dfs + 0.1 <= 0) or np.any(fvc <= 0):
+        raise ValueError("ENCALS predictors out of range (age, delay and FVC > 0; delta_fs > -0.1)")
+    d = delay / 10
+    f = fvc / 100
+    return (
+        model.slope * (dfs + 0.1) ** -0.5
+        + model.delay * (d**-0.5 + np.log(d))
+        + model.age * (age / 100) ** -2
+        + model.fvc * (f**-1 + f**-0.5)
+        + model.bulbar * np.asarray(bulbar_onset, dtype=float)
+        + model.definite * np.asarray(definite_als, dtype=float)
+        + model.ftd * np.asarray(ftd, dtype=float)
+        + model.c9orf72 * np.asarray(c9orf72, dtype=float)
+    )
 
 
 def conditional_survival(
@@ -197,7 +230,9 @@ def encals_smr(
     if df[lp_col].isna().any():
         raise ValueError(f"missing values in {lp_col}")
     lp = df[lp_col].to_numpy(dtype=float)
-    expected = sum(expected_cumulative_hazard(a, b, float(c)) for a, b, c in zip(entry, exit_, lp, strict=True))
+    if np.any(exit_ < entry):
+        raise ValueError("exit must be >= entry")
+    expected = float(np.sum(cumulative_hazard_vector(exit_, lp) - cumulative_hazard_vector(entry, lp)))
     result = smr_from_counts(
         observed=int(event.sum()),
         expected=float(expected),

@@ -1,0 +1,148 @@
+"""Benchmark of the nightly survival run (issue 6).
+
+Target: loading from PostgreSQL plus all comparisons takes no more than 1.5 × (a raw COPY of
+the rows the run reads + the same lifelines fits on the same in-memory frame), measured in
+the same process and run. Figure rendering, the whole run's wall time and peak memory are
+reported beside it.
+
+Usage (against a seeded database, e.g. `seed_demo --patients 100000 --seed 1`):
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/il2ld_bench \\
+        .venv/bin/python bench/survival_bench.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+import django  # noqa: E402
+
+django.setup()
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from lifelines import CoxPHFitter, KaplanMeierFitter  # noqa: E402
+from lifelines.statistics import multivariate_logrank_test, proportional_hazard_test  # noqa: E402
+
+from analytics.suite import (  # noqa: E402
+    ADJUSTMENT_COVARIATES,
+    ENDPOINTS,
+    SuiteParameters,
+    benchmark_specs_from_results,
+    prepare_patients,
+    render_km_figures,
+    run_survival_suite,
+)
+from analytics.survival import services  # noqa: E402
+
+
+def timed(fn: Any) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
+
+
+def select_of(sql: str) -> str:
+    """The SELECT inside a server-side cursor's DECLARE … FOR SELECT (or the statement itself)."""
+    return sql[sql.index(" FOR SELECT ") + 5 :] if sql.startswith("DECLARE") else sql
+
+
+def raw_copy(statements: list[str]) -> tuple[float, int]:
+    """COPY (SELECT …) TO STDOUT of every SELECT the loader ran, bytes discarded."""
+    total = 0
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        for sql in statements:
+            with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT") as copy:
+                for block in copy:
+                    total += len(block)
+    return time.perf_counter() - start, total
+
+
+def lifelines_fits(patients: pd.DataFrame) -> None:
+    """The survival fits of the suite done directly with lifelines on the same frame."""
+    df = prepare_patients(patients)
+    for time_col, event_col in ENDPOINTS.values():
+        data = df[df[time_col].notna()]
+        KaplanMeierFitter().fit(data[time_col], data[event_col])
+        KaplanMeierFitter().fit(data.loc[data["treated"] == 1, time_col], data.loc[data["treated"] == 1, event_col])
+        for column in ("route", "pnfh_stratum"):
+            for _, group in data.groupby(column):
+                KaplanMeierFitter().fit(group[time_col], group[event_col])
+            multivariate_logrank_test(data[time_col], data[column], data[event_col])
+        treated_routes = data[data["route"] != "none"]
+        multivariate_logrank_test(treated_routes[time_col], treated_routes["route"], treated_routes[event_col])
+    subsets = {"all": df, "low": df[df["pnfh_stratum"] == "low"], "high": df[df["pnfh_stratum"] == "high"]}
+    fits = [("all", ()), ("all", ADJUSTMENT_COVARIATES), ("all", ()), ("all", ADJUSTMENT_COVARIATES),
+            ("low", ()), ("high", ())]
+    for subset, covariates in fits:
+        data = subsets[subset][["os_time_days", "os_event", "treated", *covariates]].dropna()
+        cph = CoxPHFitter().fit(data, "os_time_days", "os_event")
+        proportional_hazard_test(cph, data, time_transform="rank")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("Run against PostgreSQL (DATABASE_URL=postgres://…).")
+
+    benchmarks = [services.benchmark_spec(b) for b in services.current_benchmarks()]
+    params = SuiteParameters()
+    rows: list[dict[str, float]] = []
+    for _ in range(args.repeat):
+        with CaptureQueriesContext(connection) as queries:
+            load_s, (patients, visits) = timed(services.load_analysis_frames)
+        statements = [select_of(q["sql"]) for q in queries.captured_queries if "SELECT" in q["sql"]]
+        suite_s, output = timed(lambda: run_survival_suite(patients, visits, benchmarks, params,
+                                                           render_figures=False))  # noqa: B023
+        copy_s, copied_bytes = raw_copy(statements)
+        lifelines_s, _ = timed(lambda: lifelines_fits(patients))  # noqa: B023
+        figures_s, _ = timed(lambda: render_km_figures(output.results, benchmark_specs_from_results(output.results)))  # noqa: B023
+        rows.append({"load_s": load_s, "suite_s": suite_s, "copy_s": copy_s, "lifelines_s": lifelines_s,
+                     "figures_s": figures_s, "copied_mb": copied_bytes / 1e6})
+
+    run = services.survival_run_request(user=None, trigger="command", enqueue=False)
+    whole_s, run = timed(lambda: services.survival_run_execute(run.pk))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    frame = pd.DataFrame(rows)
+    median = frame.median()
+    ours = median["load_s"] + median["suite_s"]
+    baseline = median["copy_s"] + median["lifelines_s"]
+    report = {
+        "patients": int(len(patients)),
+        "alsfrs_visits": int(len(visits)),
+        "deaths": int(output.results["cohort"]["os_events"]),
+        "repeats": args.repeat,
+        "median_seconds": {k: round(float(v), 3) for k, v in median.items()},
+        "ours_load_plus_comparisons_s": round(float(ours), 3),
+        "baseline_copy_plus_lifelines_s": round(float(baseline), 3),
+        "ratio": round(float(ours / baseline), 3),
+        "target_ratio": 1.5,
+        "whole_run_wall_s": round(whole_s, 3),
+        "whole_run_status": run.status if run else None,
+        "peak_rss_mb": round(peak_mb, 1),
+        "all_repeats": frame.round(3).to_dict(orient="records"),
+        "numpy": np.__version__,
+    }
+    out = io.StringIO()
+    json.dump(report, out, indent=2)
+    print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()
