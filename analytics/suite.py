@@ -150,14 +150,29 @@ def _cox_treated(df: pd.DataFrame, covariates: Sequence[str], params: SuiteParam
     return jsonable(fitted.with_caveats(cv.REAL_WORLD_NON_RANDOMISED, cv.CONFOUNDING))
 
 
-def _hazard_ratio_rows(df: pd.DataFrame, benchmarks: Sequence[BenchmarkSpec], params: SuiteParameters) -> list[dict]:
+class _CoxFits:
+    """Treated-vs-untreated Cox fits by (stratum, adjusted), each fitted once per run."""
+
+    def __init__(self, df: pd.DataFrame, params: SuiteParameters) -> None:
+        self.subsets = {"all": df, "low": df[df["pnfh_stratum"] == "low"], "high": df[df["pnfh_stratum"] == "high"]}
+        self.params = params
+        self.fits: dict[tuple[str, bool], dict[str, Any] | None] = {}
+
+    def get(self, stratum: str, adjusted: bool) -> dict[str, Any] | None:
+        key = (stratum if stratum in self.subsets else "all", adjusted)
+        if key not in self.fits:
+            covariates = ADJUSTMENT_COVARIATES if adjusted else ()
+            self.fits[key] = _cox_treated(self.subsets[key[0]], covariates, self.params)
+        return self.fits[key]
+
+
+def _hazard_ratio_rows(fits: _CoxFits, benchmarks: Sequence[BenchmarkSpec]) -> list[dict]:
     """Registry treated-vs-untreated hazard ratios beside each MIROCALS hazard ratio."""
-    subsets = {"all": df, "low": df[df["pnfh_stratum"] == "low"], "high": df[df["pnfh_stratum"] == "high"]}
     rows = []
     for spec in (b for b in benchmarks if b.kind == "hazard_ratio"):
         adjusted = spec.comparison == "adjusted"
-        subset = subsets.get(spec.stratum, df)
-        fit = _cox_treated(subset, ADJUSTMENT_COVARIATES if adjusted else (), params)
+        subset = fits.subsets.get(spec.stratum, fits.subsets["all"])
+        fit = fits.get(spec.stratum, adjusted)
         registry: dict[str, Any] = {"n": len(subset)}
         if fit and "terms" in fit:
             term = next(t for t in fit["terms"] if t["variable"] == "treated")
@@ -338,10 +353,11 @@ def run_survival_suite(
         "strata": {e: _logrank(df, "pnfh_stratum", ["below_750", "low", "high"], e) for e in ENDPOINTS},
     }
     step(3)
+    fits = _CoxFits(df, params)
     out.results["cox"] = {
-        "unadjusted": _cox_treated(df, (), params),
-        "adjusted": _cox_treated(df, ADJUSTMENT_COVARIATES, params),
-        "trial_comparison": _hazard_ratio_rows(df, benchmarks, params),
+        "unadjusted": fits.get("all", adjusted=False),
+        "adjusted": fits.get("all", adjusted=True),
+        "trial_comparison": _hazard_ratio_rows(fits, benchmarks),
     }
     step(4)
     out.results["one_sample"] = _one_sample_comparisons(df, benchmarks, params)

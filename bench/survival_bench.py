@@ -85,8 +85,7 @@ def lifelines_fits(patients: pd.DataFrame) -> None:
         treated_routes = data[data["route"] != "none"]
         multivariate_logrank_test(treated_routes[time_col], treated_routes["route"], treated_routes[event_col])
     subsets = {"all": df, "low": df[df["pnfh_stratum"] == "low"], "high": df[df["pnfh_stratum"] == "high"]}
-    fits = [("all", ()), ("all", ADJUSTMENT_COVARIATES), ("all", ()), ("all", ADJUSTMENT_COVARIATES),
-            ("low", ()), ("high", ())]
+    fits = [("all", ()), ("all", ADJUSTMENT_COVARIATES), ("low", ()), ("high", ())]  # as in the suite
     for subset, covariates in fits:
         data = subsets[subset][["os_time_days", "os_event", "treated", *covariates]].dropna()
         cph = CoxPHFitter().fit(data, "os_time_days", "os_event")
