@@ -17,6 +17,7 @@ What it reports, each with n, events, a 95 % CI and caveats:
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from collections.abc import Callable, Sequence
@@ -278,13 +279,20 @@ def encals_predictors_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _encals(df: pd.DataFrame, params: SuiteParameters) -> dict[str, Any]:
-    data = encals_predictors_frame(df[df["composite_time_days"].notna() & df["symptom_duration_months"].notna()])
+    followed = df[df["composite_time_days"].notna() & df["symptom_duration_months"].notna()]
+    # Zero follow-up (event or censoring on day 0) contributes no expected events; counted, not used.
+    no_follow_up = int((followed["composite_time_days"] <= 0).sum())
+    data = encals_predictors_frame(followed[followed["composite_time_days"] > 0])
     groups = {
         "all": data,
         **{f"route:{r}": data[data["route"] == r] for r in ROUTE_LABELS},
         **{f"stratum:{s}": data[data["pnfh_stratum"] == s] for s in STRATUM_LABELS},
     }
-    out: dict[str, Any] = {"n_excluded_missing_predictors": int(len(df) - len(data)), "groups": {}}
+    out: dict[str, Any] = {
+        "n_excluded_missing_predictors": int(len(followed) - no_follow_up - len(data)),
+        "n_excluded_no_follow_up": no_follow_up,
+        "groups": {},
+    }
     for name, group in groups.items():
         if group.empty:
             continue
@@ -307,6 +315,8 @@ def _slopes(patients: pd.DataFrame, visits: pd.DataFrame, benchmarks: Sequence[B
     for name, subset in {"all": data, **{r: data[data["patient_id"].map(route) == r] for r in ROUTE_LABELS}}.items():
         if subset["patient_id"].nunique() >= 2:
             result = alsfrs_slope(subset, "patient_id", "months", "total")
+            # The per-patient slopes belong in the dataset, not in every run's stored results.
+            result = dataclasses.replace(result, per_patient=result.per_patient.iloc[0:0])
             summary = jsonable(result.with_caveats(cv.REAL_WORLD_NON_RANDOMISED))
             summary.pop("per_patient", None)
             out["groups"][name] = summary

@@ -26,9 +26,12 @@ def jsonable(value: Any) -> Any:
     them and "not estimable" is what they mean in these results.
     """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        # Private fields (raw input arrays kept for lookups) are not part of a result.
+        return {
+            f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if not f.name.startswith("_")
+        }
     if isinstance(value, pd.DataFrame):
-        return [{str(k): jsonable(v) for k, v in row.items()} for row in value.to_dict(orient="records")]
+        return _frame_records(value)
     if isinstance(value, pd.Series):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, Mapping):
@@ -47,6 +50,24 @@ def jsonable(value: Any) -> Any:
     if value is pd.NA or value is pd.NaT:
         return None
     return str(value)
+
+
+def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Records of a frame, column by column (fast for long KM timelines), NaN/inf as None."""
+    columns: list[list[Any]] = []
+    for name in frame.columns:
+        series = frame[name]
+        if pd.api.types.is_bool_dtype(series):
+            columns.append([bool(v) for v in series.tolist()])
+        elif pd.api.types.is_numeric_dtype(series):
+            values = series.to_numpy(dtype=float, na_value=np.nan)
+            native = series.tolist()
+            finite = np.isfinite(values)
+            columns.append([v if ok else None for v, ok in zip(native, finite, strict=True)])
+        else:
+            columns.append([jsonable(v) for v in series.tolist()])
+    keys = [str(name) for name in frame.columns]
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)] if len(frame) else []
 
 
 class ResultMixin:

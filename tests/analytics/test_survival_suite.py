@@ -179,3 +179,20 @@ def test_results_are_json_serialisable(output):
     import json
 
     json.dumps(output.results, allow_nan=False)
+
+
+def test_patients_without_follow_up_are_counted_not_used_for_expected_events():
+    patients, visits = synthetic_dataset(n=120, seed=3)
+    patients.loc[:4, ["os_time_days", "composite_time_days"]] = 0
+    output = run_survival_suite(patients, visits, MIROCALS, render_figures=False)
+    assert output.results["encals"]["n_excluded_no_follow_up"] == 5
+    assert output.results["encals"]["groups"]["all"]["n"] == 115
+
+
+def test_stored_results_hold_summaries_not_patient_level_arrays(output):
+    import json
+
+    km = output.results["km"]["overall"]["os"]
+    assert "_exit" not in km
+    assert "_entry" not in km
+    assert len(json.dumps(output.results)) < 2_000_000
