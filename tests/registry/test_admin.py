@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from registry.models import Diagnosis, Role
+from tests.conftest import login_with_second_factor
 from tests.factories import UserFactory, treated_patient
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def data_manager_client(client):
     user = UserFactory(username="erin", role=Role.DATA_MANAGER, is_staff=True)
     user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=["registry", "access_programme"]))
-    client.force_login(user)
+    login_with_second_factor(client, user)
     return client, user
 
 
@@ -40,8 +41,9 @@ def diagnosis_form(diagnosis: Diagnosis, **changes: str) -> dict[str, str]:
 def test_an_admin_edit_without_a_reason_is_refused(data_manager_client):
     client, _ = data_manager_client
     diagnosis = treated_patient().diagnosis
-    response = client.post(f"/admin/registry/diagnosis/{diagnosis.pk}/change/", diagnosis_form(diagnosis,
-                           onset_region="bulbar"))
+    response = client.post(
+        f"/admin/registry/diagnosis/{diagnosis.pk}/change/", diagnosis_form(diagnosis, onset_region="bulbar")
+    )
     assert response.status_code == 200
     assert "Give a reason for this change." in response.content.decode()
     assert Diagnosis.objects.get(pk=diagnosis.pk).onset_region == "lower_limb"
@@ -50,12 +52,17 @@ def test_an_admin_edit_without_a_reason_is_refused(data_manager_client):
 def test_an_admin_edit_with_a_reason_is_saved_and_audited(data_manager_client):
     client, user = data_manager_client
     diagnosis = treated_patient().diagnosis
-    response = client.post(f"/admin/registry/diagnosis/{diagnosis.pk}/change/", diagnosis_form(
-        diagnosis, onset_region="bulbar", change_reason="Neurology letter 3 Nov"))
+    response = client.post(
+        f"/admin/registry/diagnosis/{diagnosis.pk}/change/",
+        diagnosis_form(diagnosis, onset_region="bulbar", change_reason="Neurology letter 3 Nov"),
+    )
     assert response.status_code == 302
     latest = diagnosis.history.first()
     assert (latest.onset_region, latest.history_user, latest.history_change_reason) == (
-        "bulbar", user, "Neurology letter 3 Nov")
+        "bulbar",
+        user,
+        "Neurology letter 3 Nov",
+    )
 
 
 def test_the_admin_shows_a_records_history(data_manager_client):
