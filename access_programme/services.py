@@ -148,3 +148,62 @@ def dispensing_record(*, user: User | None, cycle: TreatmentCycle, batch: Batch,
             reason=f"Stock: {dispensing.quantity} supplied to {cycle.patient} (cycle {cycle.cycle_number})",
         )
     return dispensing
+
+
+# --- web app: enrolment in one step, and a cycle dispensed in one step ----------------------
+
+
+def patient_enrol(
+    *,
+    user: User | None,
+    site: Any,
+    sex: str,
+    year_of_birth: int,
+    diagnosis: dict[str, Any],
+    consent: dict[str, Any],
+    route: Route,
+    enrolment_date: dt.date,
+    identity: dict[str, Any] | None = None,
+    first_dose_date: dt.date | None = None,
+    eligibility_justification: str = "",
+    treating_clinician: str = "",
+) -> Enrolment:
+    """Register and enrol a patient all or nothing: a refused enrolment leaves no half-registered
+    patient behind and does not consume a study id."""
+    from registry.services import patient_register
+
+    with transaction.atomic():
+        patient = patient_register(
+            user=user,
+            site=site,
+            sex=sex,
+            year_of_birth=year_of_birth,
+            diagnosis=diagnosis,
+            consent=consent,
+            identity=identity,
+        )
+        return enrolment_create(
+            user=user,
+            patient=patient,
+            route=route,
+            enrolment_date=enrolment_date,
+            first_dose_date=first_dose_date,
+            eligibility_justification=eligibility_justification,
+            treating_clinician=treating_clinician,
+        )
+
+
+def cycle_dispense(
+    *,
+    user: User | None,
+    patient: Patient,
+    cycle_number: int,
+    start_date: dt.date,
+    batch: Batch,
+    **dispensing: Any,
+) -> Dispensing:
+    """Open the next 28-day cycle and supply it, in one transaction: a refused supply (stock,
+    cold chain, beyond-use time) leaves no cycle without its product."""
+    with transaction.atomic():
+        cycle = cycle_record(user=user, patient=patient, cycle_number=cycle_number, start_date=start_date)
+        return dispensing_record(user=user, cycle=cycle, batch=batch, **dispensing)

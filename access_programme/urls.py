@@ -1,4 +1,14 @@
-"""Pharmacy pages (filled by the web work)."""
+"""Pharmacy pages, mounted at /pharmacy/."""
+
+from django.urls import path
+
+from access_programme import views
 
 app_name = "pharmacy"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.worklist, name="worklist"),
+    path("dispense/<str:study_id>/", views.dispense, name="dispense"),
+    path("batches/", views.batch_list, name="batch_list"),
+    path("batches/receive/", views.batch_receive, name="batch_receive"),
+    path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
+]

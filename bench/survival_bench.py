@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -106,8 +106,9 @@ def main() -> None:
         with CaptureQueriesContext(connection) as queries:
             load_s, (patients, visits) = timed(services.load_analysis_frames)
         statements = [select_of(q["sql"]) for q in queries.captured_queries if "SELECT" in q["sql"]]
-        suite_s, output = timed(lambda: run_survival_suite(patients, visits, benchmarks, params,
-                                                           render_figures=False))  # noqa: B023
+        suite_s, output = timed(
+            lambda: run_survival_suite(patients, visits, benchmarks, params, render_figures=False)  # noqa: B023
+        )
         copy_s, copied_bytes = raw_copy(statements)
         lifelines_s, _ = timed(lambda: lifelines_fits(patients))  # noqa: B023
         figures_s, _ = timed(lambda: render_km_figures(output.results, benchmark_specs_from_results(output.results)))  # noqa: B023
@@ -123,8 +124,8 @@ def main() -> None:
     ours = median["load_s"] + median["suite_s"]
     baseline = median["copy_s"] + median["lifelines_s"]
     report = {
-        "patients": int(len(patients)),
-        "alsfrs_visits": int(len(visits)),
+        "patients": len(patients),
+        "alsfrs_visits": len(visits),
         "deaths": int(output.results["cohort"]["os_events"]),
         "repeats": args.repeat,
         "median_seconds": {k: round(float(v), 3) for k, v in median.items()},

@@ -682,3 +682,53 @@ class AdverseEvent(ClinicalRecord):
             raise ValidationError(
                 {"criterion_death": "A grade 5 (fatal) event meets the 'results in death' criterion."}
             )
+
+
+class SeriousAdverseEventAlert(models.Model):
+    """A serious adverse event flagged to the data managers the moment it is recorded.
+
+    Seriousness (ICH E2A) starts reporting clocks (24 h investigator to sponsor in trials;
+    Yellow Card for unlicensed use), so the registry does not wait for anyone to look: the
+    alert is listed on the data managers' page and mailed to them. It is workflow state, not
+    clinical data, so it is not versioned; acknowledging one records who and when.
+    """
+
+    adverse_event = models.OneToOneField(AdverseEvent, on_delete=models.PROTECT, related_name="sae_alert")
+    raised_at = models.DateTimeField(auto_now_add=True)
+    raised_by = models.ForeignKey("registry.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        "registry.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-raised_at"]
+        verbose_name = "serious adverse event alert"
+
+    def __str__(self) -> str:
+        return f"SAE alert for {self.adverse_event}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
+
+
+class IdentityAccess(models.Model):
+    """One read of a patient's direct identifiers: who, which patient, when, through what.
+
+    Append-only by design (no update path in the app, no admin change or delete); kept apart
+    from the clinical audit trail because reads are not changes.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="identity_reads")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="identity_reads")
+    accessed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    channel = models.CharField(max_length=40, help_text="web page, API, export …")
+    path = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-accessed_at"]
+        verbose_name_plural = "identity accesses"
+
+    def __str__(self) -> str:
+        return f"{self.user} read {self.patient} at {self.accessed_at:%Y-%m-%d %H:%M}"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import TypeVar
 
 from django.db import models
 
-from registry.models import Patient, Role, Site, User
+from registry.models import Patient, PatientIdentity, Role, SeriousAdverseEventAlert, Site, User
 
 M = TypeVar("M", bound=models.Model)
 
@@ -46,3 +48,111 @@ def records_visible_to(user: User, model: type[M], patient_path: str = "patient"
     if sees_all_sites(user):
         return queryset
     return queryset.filter(**{f"{patient_path}__site__in": user.sites.all()})
+
+
+# --- web app ---------------------------------------------------------------------------------
+
+#: MIROCALS CSF pNFH strata (pg/mL): low 750-3700 (about 70 % of patients, HR 0.52), high above
+#: 3700 (HR 1.37). Below 750 was not reported as a stratum; it is shown as such, not guessed.
+PNFH_LOW_FROM = 750
+PNFH_HIGH_ABOVE = 3700
+PNFH_STRATA: dict[str, str] = {
+    "below_750": "Below 750 pg/mL (outside the MIROCALS strata)",
+    "low": "Low (750–3700 pg/mL)",
+    "high": "High (> 3700 pg/mL)",
+}
+
+
+def pnfh_stratum(value: Decimal | float | None) -> str | None:
+    """MIROCALS stratum of a CSF pNFH value in pg/mL: below_750, low or high (None if unknown)."""
+    if value is None:
+        return None
+    if value < PNFH_LOW_FROM:
+        return "below_750"
+    if value <= PNFH_HIGH_ABOVE:
+        return "low"
+    return "high"
+
+
+def sae_alerts_visible_to(user: User) -> models.QuerySet[SeriousAdverseEventAlert]:
+    """Serious-AE alerts of the patients the user may see, unacknowledged first."""
+    patients = patients_visible_to(user)
+    return (
+        SeriousAdverseEventAlert.objects.filter(adverse_event__patient__in=patients)
+        .select_related("adverse_event__patient__site", "raised_by", "acknowledged_by")
+        .order_by(models.F("acknowledged_at").desc(nulls_first=True), "-raised_at")
+    )
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: object
+    new: object
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One version of a record: who saved it, when, why, and what changed from the previous one."""
+
+    version: object
+    changes: list[FieldChange]
+
+
+def record_history(instance: models.Model, limit: int | None = None) -> list[HistoryEntry]:
+    """A record's audit trail, newest first, with field-by-field differences (one query).
+
+    With `limit`, only the newest versions are returned (a batch gains one per dispensing).
+    """
+    history = instance.history.select_related("history_user").order_by("-history_date", "-history_id")  # type: ignore[attr-defined]
+    versions = list(history[: limit + 1] if limit else history)
+    hidden = {"version", "updated_at", "created_at", "id"}
+    entries: list[HistoryEntry] = []
+    for newer, older in zip(versions, [*versions[1:], None], strict=True):
+        changes: list[FieldChange] = []
+        if older is not None:
+            delta = newer.diff_against(older, excluded_fields=hidden)
+            for change in delta.changes:
+                field = instance._meta.get_field(change.field)
+                choices = dict(field.flatchoices) if getattr(field, "flatchoices", None) else {}
+                changes.append(
+                    FieldChange(
+                        str(field.verbose_name),
+                        choices.get(change.old, change.old),
+                        choices.get(change.new, change.new),
+                    )
+                )
+        entries.append(HistoryEntry(newer, changes))
+    return entries[:limit] if limit else entries
+
+
+def has_gastrostomy(patient: Patient) -> bool:
+    """Gastrostomy recorded as an event, or item 5b scored at the latest ALSFRS-R (two queries at most).
+
+    It decides which version of ALSFRS-R item 5 the next assessment offers first.
+    """
+    from registry.models import AlsfrsrAssessment, EventType
+
+    if patient.events.filter(event_type=EventType.GASTROSTOMY).exists():
+        return True
+    latest = AlsfrsrAssessment.objects.filter(patient=patient).order_by("-assessment_date").first()
+    return bool(latest and latest.q5b_cutting_with_gastrostomy is not None)
+
+
+def identities_for_display(
+    user: User, patients: list[Patient], *, channel: str, path: str = ""
+) -> dict[int, PatientIdentity]:
+    """The identities a user may see for these patients; every one returned is logged as read.
+
+    The only sanctioned way to read identifiers for display, so the access log is complete.
+    """
+    from registry.models import IdentityAccess
+
+    if not can_see_identity(user) or not patients:
+        return {}
+    visible = patients_visible_to(user).filter(pk__in=[p.pk for p in patients]).values_list("pk", flat=True)
+    identities = {i.patient_id: i for i in PatientIdentity.objects.filter(patient_id__in=list(visible))}
+    IdentityAccess.objects.bulk_create(
+        [IdentityAccess(user=user, patient_id=pid, channel=channel, path=path[:300]) for pid in identities]
+    )
+    return identities

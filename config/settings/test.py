@@ -8,3 +8,7 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 WHITENOISE_AUTOREFRESH = True
 # Unit tests run tasks eagerly; the worker integration tests start a real worker themselves.
 CELERY_TASK_ALWAYS_EAGER = True
+# Per-test isolation: an in-process cache, and rate limits far above what any test sends
+# (the throttling test sets its own low rate).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute"}}  # noqa: F405

@@ -1,4 +1,12 @@
-"""Data-manager pages for cohort import and export."""
+"""Data-manager pages for cohort import, mounted at /data/."""
+
+from django.urls import path
+
+from registry.interchange import views
 
 app_name = "interchange"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.upload, name="upload"),
+    path("imports/<int:pk>/", views.run_detail, name="run_detail"),
+    path("imports/<int:pk>/report.csv", views.run_report, name="run_report"),
+]

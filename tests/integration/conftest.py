@@ -34,7 +34,7 @@ class Worker:
 
     def start(self) -> None:
         env = {**os.environ, **WORKER_ENV, "DATABASE_URL": _database_url(), "CI": ""}
-        self.process = subprocess.Popen(  # noqa: S603 - fixed command
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-c", "1", "--loglevel", "INFO",
              "--without-mingle", "--without-gossip", "-n", f"test-{os.getpid()}@%h"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,

@@ -9,6 +9,7 @@ from django.test import override_settings
 
 from registry.audit_guard import historical_tables
 from registry.models import Diagnosis, PatientIdentity
+from tests.conftest import login_with_second_factor
 from tests.factories import IdentityFactory, treated_patient
 
 pytestmark = pytest.mark.django_db
@@ -48,9 +49,10 @@ def test_raw_sql_cannot_delete_audit_rows_either():
     assert Diagnosis.history.count() == 1
 
 
-def test_the_admin_offers_no_deletion_of_history(admin_client):
+def test_the_admin_offers_no_deletion_of_history(client, admin_user):
+    login_with_second_factor(client, admin_user)
     diagnosis = treated_patient().diagnosis
-    response = admin_client.get(f"/admin/registry/historicaldiagnosis/{diagnosis.history.get().pk}/delete/")
+    response = client.get(f"/admin/registry/historicaldiagnosis/{diagnosis.history.get().pk}/delete/")
     assert response.status_code == 404
 
 

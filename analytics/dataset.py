@@ -1,0 +1,721 @@
+"""The analysis-ready dataset: pure derivations over pandas frames, and its declarative spec.
+
+No Django here, so the survival analysis, notebooks and tests can reuse the same rules on
+any frames with the documented input columns (see :func:`build_patient_dataset`).
+`analytics.selectors` loads those frames from the database; `analytics.exports` writes them.
+
+Every rule below is stated once in the column spec (:data:`PATIENT_COLUMNS`), from which the
+data dictionary (CSV and Markdown) is generated, and implemented once in this module.
+
+Time rules (all in whole days between calendar dates):
+
+* **Time origin** is the first dose (``first_dose_date``); patients with no first dose
+  (registry-only comparators, or enrolled on a treatment route but never dosed) start at
+  enrolment. Patients never enrolled have no origin and no survival times.
+* **Last known alive** is the latest date on which the registry shows the patient alive: the
+  latest of enrolment, first dose, every non-death clinical event (last known alive,
+  withdrawal, lost to follow-up, NIV, gastrostomy, tracheostomy, permanent ventilation),
+  ALSFRS-R assessments, biomarker samples, cycle dosing days (start + days administered − 1),
+  dispensings, and adverse-event onset and resolution dates. Consent dates are not used
+  (a signature may be a relative's).
+* **Overall survival**: event = death; time = death − origin, or last known alive − origin.
+* **Composite**: event = the first of death, tracheostomy or permanent ventilation on or after
+  the origin; otherwise censored at last known alive. A patient whose tracheostomy or
+  permanent ventilation precedes the origin was never at risk: both composite columns are empty.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Same month as registry.scoring (365.25 / 12 days), so ΔFS here and in the forms agree.
+DAYS_PER_MONTH = 365.25 / 12
+#: Protocol dose per 28-day cycle: 2 MIU daily on days 1-5 (access_programme.models).
+CYCLE_LENGTH_DAYS = 28
+PROTOCOL_MIU_PER_CYCLE = 10.0
+ALSFRS_R_MAX = 48
+
+#: CSF pNFH at baseline: nearest sample to enrolment, from 90 days before to 30 days after.
+PNFH_WINDOW_BEFORE_DAYS = 90
+PNFH_WINDOW_AFTER_DAYS = 30
+#: MIROCALS strata (pg/mL): low is 750-3700 inclusive, high is above 3700.
+PNFH_LOW_FROM = 750.0
+PNFH_HIGH_ABOVE = 3700.0
+#: Baseline ALSFRS-R: nearest assessment to the time origin, 90 days before to 14 days after.
+ALSFRS_WINDOW_BEFORE_DAYS = 90
+ALSFRS_WINDOW_AFTER_DAYS = 14
+#: Ages use year of birth only (the full date stays in the encrypted identity): born 1 July.
+ASSUMED_BIRTH_MONTH_DAY = (7, 1)
+
+COMPOSITE_EVENT_TYPES = frozenset({"death", "tracheostomy", "permanent_ventilation"})
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an exported table, as the data dictionary states it."""
+
+    name: str
+    type: str  # string | category | integer | number | boolean | date | datetime
+    unit: str
+    definition: str
+    source: str
+
+
+def _c(name: str, type_: str, unit: str, definition: str, source: str) -> Column:
+    return Column(name, type_, unit, definition, source)
+
+
+PATIENT_COLUMNS: tuple[Column, ...] = (
+    _c(
+        "patient_id",
+        "string",
+        "",
+        "Pseudonymous study id (site code and number); never a name or NHS number.",
+        "Patient.study_id",
+    ),
+    _c("site_code", "category", "", "Treating site code, e.g. GB-LON.", "Site.code"),
+    _c(
+        "route",
+        "category",
+        "",
+        "Access route: managed_access, nhs_specials or none (untreated registry-only "
+        "comparator); empty if not enrolled.",
+        "Enrolment.route",
+    ),
+    _c("sex", "category", "", "male or female.", "Patient.sex"),
+    _c(
+        "age_at_enrolment",
+        "integer",
+        "years",
+        "Whole years from birth to enrolment. Only the year of birth is "
+        "used (birth taken as 1 July of that year), so the age may differ from the exact one by one year.",
+        "Patient.year_of_birth, Enrolment.enrolment_date",
+    ),
+    _c(
+        "age_at_onset",
+        "integer",
+        "years",
+        "Whole years from birth (1 July of the year of birth) to symptom onset.",
+        "Patient.year_of_birth, Diagnosis.symptom_onset_date",
+    ),
+    _c(
+        "onset_region",
+        "category",
+        "",
+        "Region of first symptoms: bulbar, upper_limb, lower_limb, respiratory, generalised.",
+        "Diagnosis.onset_region",
+    ),
+    _c("bulbar_onset", "boolean", "", "True when onset_region is bulbar.", "Diagnosis.onset_region"),
+    _c(
+        "el_escorial",
+        "category",
+        "",
+        "Revised El Escorial category: possible, probable_lab_supported, probable, definite.",
+        "Diagnosis.el_escorial",
+    ),
+    _c(
+        "diagnostic_delay_months",
+        "number",
+        "months",
+        "Symptom onset to diagnosis, days / 30.4375.",
+        "Diagnosis.symptom_onset_date, Diagnosis.diagnosis_date",
+    ),
+    _c(
+        "symptom_duration_months",
+        "number",
+        "months",
+        "Symptom onset to enrolment, days / 30.4375 (the MIROCALS criterion is ≤ 24).",
+        "Diagnosis.symptom_onset_date, Enrolment.enrolment_date",
+    ),
+    _c(
+        "alsfrs_r_baseline",
+        "integer",
+        "points (0-48)",
+        "ALSFRS-R total of the assessment nearest the time origin, "
+        "from 90 days before to 14 days after it; on a tie the earlier assessment. Empty if none in the window.",
+        "AlsfrsrAssessment.total",
+    ),
+    _c(
+        "dfs_baseline",
+        "number",
+        "points/month",
+        "ΔFS at baseline (Kimura 2006): (48 − alsfrs_r_baseline) / months "
+        "from symptom onset to that assessment (days / 30.4375). Positive means decline.",
+        "AlsfrsrAssessment, Diagnosis.symptom_onset_date",
+    ),
+    _c(
+        "svc_baseline",
+        "number",
+        "% predicted",
+        "Slow vital capacity recorded with the diagnosis and baseline.",
+        "Diagnosis.svc_percent",
+    ),
+    _c(
+        "fvc_baseline",
+        "number",
+        "% predicted",
+        "Forced vital capacity recorded with the diagnosis and baseline.",
+        "Diagnosis.fvc_percent",
+    ),
+    _c(
+        "csf_pnfh_baseline",
+        "number",
+        "pg/mL",
+        "CSF pNFH result nearest enrolment, from 90 days before to 30 days "
+        "after it; on a tie (same distance before and after) the earlier sample. Empty if none in the window. "
+        "Thresholds depend on the assay (see the biomarkers table).",
+        "BiomarkerResult (analyte csf_pnfh)",
+    ),
+    _c(
+        "pnfh_stratum",
+        "category",
+        "",
+        "MIROCALS stratum of csf_pnfh_baseline: below_750 (< 750), low (750 to 3700 "
+        "inclusive), high (> 3700) or missing.",
+        "csf_pnfh_baseline",
+    ),
+    _c(
+        "c9orf72",
+        "category",
+        "",
+        "C9orf72 repeat expansion: positive, negative or unknown; empty if not recorded.",
+        "Diagnosis.c9orf72",
+    ),
+    _c("ftd", "category", "", "Frontotemporal dementia: yes, no or unknown; empty if not recorded.", "Diagnosis.ftd"),
+    _c(
+        "meets_mirocals_criteria",
+        "boolean",
+        "",
+        "All MIROCALS eligibility criteria met at enrolment (age 18 to "
+        "under 76, symptoms ≤ 24 months, SVC ≥ 70 %, El Escorial category, riluzole).",
+        "Enrolment.meets_mirocals_criteria",
+    ),
+    _c(
+        "cycles_received",
+        "integer",
+        "cycles",
+        "Treatment cycles with at least one dose administered; 0 when untreated.",
+        "TreatmentCycle.days_administered",
+    ),
+    _c(
+        "dose_intensity",
+        "number",
+        "ratio",
+        "Total MIU administered / (10 MIU × cycles planned), where cycles "
+        "planned = floor((end of follow-up − first dose) / 28 days) + 1 and end of follow-up is death or last "
+        "known alive. 1 means full protocol dosing; empty when there is no first dose.",
+        "TreatmentCycle.total_dose_miu, Enrolment.first_dose_date",
+    ),
+    _c(
+        "time_origin_date",
+        "date",
+        "",
+        "First dose date; enrolment date when there is no first dose.",
+        "Enrolment.first_dose_date, Enrolment.enrolment_date",
+    ),
+    _c(
+        "os_time_days",
+        "integer",
+        "days",
+        "Time origin to death, or to the last known alive date when alive "
+        "(see the module rules: the latest dated record showing the patient alive).",
+        "ClinicalEvent, all dated records",
+    ),
+    _c("os_event", "integer", "0/1", "1 = died, 0 = censored alive.", "ClinicalEvent (death)"),
+    _c(
+        "composite_time_days",
+        "integer",
+        "days",
+        "Time origin to the first of death, tracheostomy or permanent "
+        "ventilation, or to last known alive. Empty when such an event precedes the origin (never at risk).",
+        "ClinicalEvent",
+    ),
+    _c(
+        "composite_event",
+        "integer",
+        "0/1",
+        "1 = death, tracheostomy or permanent ventilation, 0 = censored.",
+        "ClinicalEvent",
+    ),
+    _c(
+        "alsfrs_r_slope_per_month",
+        "number",
+        "points/month",
+        "Ordinary least-squares slope of ALSFRS-R total on "
+        "months (days / 30.4375) over assessments from 90 days before the time origin on; needs at least two "
+        "assessment dates. Negative means decline.",
+        "AlsfrsrAssessment.total",
+    ),
+)
+PATIENT_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in PATIENT_COLUMNS)
+
+_ID = _c("patient_id", "string", "", "Pseudonymous study id; joins to the patients table.", "Patient.study_id")
+
+_ITEMS = (
+    ("q1_speech", "1. Speech"),
+    ("q2_salivation", "2. Salivation"),
+    ("q3_swallowing", "3. Swallowing"),
+    ("q4_handwriting", "4. Handwriting"),
+    ("q5a_cutting_without_gastrostomy", "5a. Cutting food (no gastrostomy); empty when 5b is scored"),
+    ("q5b_cutting_with_gastrostomy", "5b. Cutting food (with gastrostomy); empty when 5a is scored"),
+    ("q6_dressing_hygiene", "6. Dressing and hygiene"),
+    ("q7_turning_in_bed", "7. Turning in bed"),
+    ("q8_walking", "8. Walking"),
+    ("q9_climbing_stairs", "9. Climbing stairs"),
+    ("q10_dyspnoea", "10. Dyspnoea"),
+    ("q11_orthopnoea", "11. Orthopnoea"),
+    ("q12_respiratory_insufficiency", "12. Respiratory insufficiency"),
+)
+
+LONG_TABLE_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "alsfrs_r": (
+        _ID,
+        _c("assessment_date", "date", "", "Date of the ALSFRS-R assessment.", "AlsfrsrAssessment.assessment_date"),
+        *(
+            _c(name, "integer", "points (0-4)", f"Item {label}; 4 is normal.", f"AlsfrsrAssessment.{name}")
+            for name, label in _ITEMS
+        ),
+        _c("total", "integer", "points (0-48)", "Sum of the 12 scored items (derived).", "AlsfrsrAssessment.total"),
+        _c("bulbar", "integer", "points (0-12)", "Items 1-3 (derived).", "AlsfrsrAssessment.bulbar"),
+        _c("fine_motor", "integer", "points (0-12)", "Items 4, 5a/5b, 6 (derived).", "AlsfrsrAssessment.fine_motor"),
+        _c("gross_motor", "integer", "points (0-12)", "Items 7-9 (derived).", "AlsfrsrAssessment.gross_motor"),
+        _c("respiratory", "integer", "points (0-12)", "Items 10-12 (derived).", "AlsfrsrAssessment.respiratory"),
+        _c(
+            "kings_stage",
+            "category",
+            "",
+            "King's stage from ALSFRS-R (Balendra 2014): 1, 2, 3, 4A, 4B (derived).",
+            "AlsfrsrAssessment.kings_stage",
+        ),
+        _c(
+            "mitos_stage",
+            "integer",
+            "stage (0-4)",
+            "MiToS stage (Chiò 2015) (derived).",
+            "AlsfrsrAssessment.mitos_stage",
+        ),
+        _c(
+            "delta_fs",
+            "number",
+            "points/month",
+            "ΔFS at this assessment: (48 − total) / months since onset.",
+            "AlsfrsrAssessment.delta_fs",
+        ),
+    ),
+    "biomarkers": (
+        _ID,
+        _c("sample_date", "date", "", "Date the sample was taken.", "BiomarkerResult.sample_date"),
+        _c(
+            "analyte",
+            "category",
+            "",
+            "csf_pnfh, serum_nfl, plasma_nfl, treg_percent_cd4, plasma_ccl2, csf_ccl2.",
+            "BiomarkerResult.analyte",
+        ),
+        _c(
+            "value",
+            "number",
+            "canonical unit",
+            "Result in the analyte's canonical unit (pg/mL, or % for Tregs).",
+            "BiomarkerResult.value",
+        ),
+        _c("unit", "category", "", "Canonical unit of value.", "BiomarkerResult.unit"),
+        _c(
+            "reported_value",
+            "number",
+            "reported unit",
+            "Result as reported by the laboratory.",
+            "BiomarkerResult.reported_value",
+        ),
+        _c("reported_unit", "category", "", "Unit as reported.", "BiomarkerResult.reported_unit"),
+        _c("assay", "string", "", "Kit or method; pNFH thresholds depend on it.", "BiomarkerResult.assay"),
+        _c("laboratory", "string", "", "Laboratory.", "BiomarkerResult.laboratory"),
+    ),
+    "cycles": (
+        _ID,
+        _c("cycle_number", "integer", "", "Cycle number, 1 at the first dose.", "TreatmentCycle.cycle_number"),
+        _c("start_date", "date", "", "Day 1 of the 28-day cycle.", "TreatmentCycle.start_date"),
+        _c("planned_dose_miu", "number", "MIU/day", "Planned daily dose.", "TreatmentCycle.planned_dose_miu"),
+        _c("days_administered", "integer", "days (0-5)", "Dosing days given.", "TreatmentCycle.days_administered"),
+        _c("total_dose_miu", "number", "MIU", "Total dose given in the cycle.", "TreatmentCycle.total_dose_miu"),
+        _c("interrupted", "boolean", "", "Doses were missed or the cycle stopped early.", "TreatmentCycle.interrupted"),
+    ),
+    "dispensing": (
+        _ID,
+        _c("cycle_number", "integer", "", "Cycle supplied.", "TreatmentCycle.cycle_number"),
+        _c("dispensed_on", "date", "", "Date of supply.", "Dispensing.dispensed_on"),
+        _c("product", "category", "", "ilt_101 or proleukin_specials.", "Product.code"),
+        _c("batch_number", "string", "", "Batch supplied (traceability, reg. 170).", "Batch.batch_number"),
+        _c("quantity", "integer", "units", "Units supplied.", "Dispensing.quantity"),
+        _c("quantity_unit", "category", "", "syringe or vial.", "Dispensing.quantity_unit"),
+        _c("dose_miu_per_unit", "number", "MIU", "Dose per unit.", "Dispensing.dose_miu_per_unit"),
+        _c("cold_chain_confirmed", "boolean", "", "2-8 °C confirmed at supply.", "Dispensing.cold_chain_confirmed"),
+        _c(
+            "cold_chain_temperature_c",
+            "number",
+            "°C",
+            "Fridge reading at supply.",
+            "Dispensing.cold_chain_temperature_c",
+        ),
+    ),
+    "adverse_events": (
+        _ID,
+        _c("term", "string", "", "Verbatim or CTCAE term.", "AdverseEvent.term"),
+        _c(
+            "meddra_llt_code",
+            "string",
+            "",
+            "MedDRA lowest level term code, when coded.",
+            "AdverseEvent.meddra_llt_code",
+        ),
+        _c("onset_date", "date", "", "Onset.", "AdverseEvent.onset_date"),
+        _c("resolution_date", "date", "", "Resolution; empty if ongoing.", "AdverseEvent.resolution_date"),
+        _c("ctcae_grade", "integer", "grade (1-5)", "CTCAE v5 severity grade.", "AdverseEvent.ctcae_grade"),
+        _c("serious", "boolean", "", "Serious by ICH E2A criteria (not the same as severe).", "AdverseEvent.serious"),
+        _c("relatedness", "category", "", "Relatedness to IL-2LD.", "AdverseEvent.relatedness"),
+        _c("action_taken", "category", "", "Action taken with treatment.", "AdverseEvent.action_taken"),
+        _c("outcome", "category", "", "Outcome.", "AdverseEvent.outcome"),
+    ),
+    "events": (
+        _ID,
+        _c(
+            "event_type",
+            "category",
+            "",
+            "death, tracheostomy, permanent_ventilation, niv_start, gastrostomy, "
+            "withdrawal, lost_to_follow_up, last_known_alive.",
+            "ClinicalEvent.event_type",
+        ),
+        _c("event_date", "date", "", "Date of the event.", "ClinicalEvent.event_date"),
+    ),
+}
+
+TABLES: dict[str, tuple[Column, ...]] = {"patients": PATIENT_COLUMNS, **LONG_TABLE_COLUMNS}
+TABLE_DESCRIPTIONS: dict[str, str] = {
+    "patients": "One row per patient: baseline covariates, exposure and survival outcomes.",
+    "alsfrs_r": "One row per ALSFRS-R assessment, with items and derived scores and stages.",
+    "biomarkers": "One row per biomarker result.",
+    "cycles": "One row per treatment cycle.",
+    "dispensing": "One row per supply of product (batch traceability).",
+    "adverse_events": "One row per adverse event.",
+    "events": "One row per clinical event (death, tracheostomy, ventilation, withdrawal, …).",
+}
+DICTIONARY_FIELDS: tuple[str, ...] = ("table", "column", "type", "unit", "definition", "source")
+
+
+# ---- input frames -----------------------------------------------------------------------
+#: Columns each input frame must have (extra columns are ignored).
+INPUT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "patients": (
+        "pk",
+        "patient_id",
+        "site_code",
+        "sex",
+        "year_of_birth",
+        "route",
+        "enrolment_date",
+        "first_dose_date",
+        "meets_mirocals_criteria",
+        "symptom_onset_date",
+        "diagnosis_date",
+        "onset_region",
+        "el_escorial",
+        "svc_percent",
+        "fvc_percent",
+        "c9orf72",
+        "ftd",
+    ),
+    "alsfrs": ("pk", "date", "total"),
+    "pnfh": ("pk", "date", "value"),
+    "events": ("pk", "event_type", "date"),
+    "cycles": ("pk", "start_date", "days_administered", "total_dose_miu"),
+    "alive_dates": ("pk", "date"),
+}
+
+
+def _require(frame: pd.DataFrame, name: str) -> None:
+    missing = [c for c in INPUT_COLUMNS[name] if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} frame lacks columns: {', '.join(missing)}")
+
+
+def _dates(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series, errors="coerce")
+
+
+def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
+    return (later - earlier).dt.days.astype("Int64")
+
+
+# ---- single rules, each usable on its own ----------------------------------------------
+def age_in_whole_years(year_of_birth: pd.Series, on: pd.Series) -> pd.Series:
+    """Whole years from 1 July of the year of birth to a date (the dataset never sees birth dates)."""
+    on = _dates(on)
+    month, day = ASSUMED_BIRTH_MONTH_DAY
+    before_birthday = (on.dt.month < month) | ((on.dt.month == month) & (on.dt.day < day))
+    age = on.dt.year - pd.to_numeric(year_of_birth) - before_birthday.astype("Int64")
+    return age.astype("Int64")
+
+
+def months_between(start: pd.Series, end: pd.Series) -> pd.Series:
+    return (_dates(end) - _dates(start)).dt.days / DAYS_PER_MONTH
+
+
+def pnfh_stratum(values: pd.Series) -> pd.Series:
+    """below_750 (< 750), low (750-3700 inclusive), high (> 3700), missing (no value)."""
+    values = pd.to_numeric(values, errors="coerce")
+    stratum = pd.Series("missing", index=values.index, dtype="object")
+    stratum[values < PNFH_LOW_FROM] = "below_750"
+    stratum[(values >= PNFH_LOW_FROM) & (values <= PNFH_HIGH_ABOVE)] = "low"
+    stratum[values > PNFH_HIGH_ABOVE] = "high"
+    return stratum
+
+
+def nearest_in_window(
+    anchors: pd.Series, records: pd.DataFrame, *, before_days: int, after_days: int, value_col: str
+) -> pd.DataFrame:
+    """Per patient, the record nearest its anchor date within [anchor − before, anchor + after].
+
+    ``anchors`` is indexed by patient pk; ``records`` has pk, date and ``value_col``. On a tie
+    (the same distance before and after) the earlier record wins: a pre-treatment value is the
+    better baseline. Returns a frame indexed by pk with ``date`` and ``value_col``.
+    """
+    if records.empty:
+        return pd.DataFrame(columns=["date", value_col]).rename_axis("pk")
+    data = records[["pk", "date", value_col]].copy()
+    data["date"] = _dates(data["date"])
+    data["anchor"] = data["pk"].map(_dates(anchors))
+    data = data.dropna(subset=["anchor", "date"])
+    offset = (data["date"] - data["anchor"]).dt.days
+    data = data[(offset >= -before_days) & (offset <= after_days)].assign(distance=offset.abs())
+    data = data.sort_values(["pk", "distance", "date"], kind="mergesort")
+    best = data.drop_duplicates("pk", keep="first").set_index("pk")
+    return best[["date", value_col]]
+
+
+def delta_fs(total: pd.Series, onset: pd.Series, assessed: pd.Series) -> pd.Series:
+    """(48 − total) / months from onset to the assessment; empty when months ≤ 0 (undefined)."""
+    months = months_between(onset, assessed)
+    result = (ALSFRS_R_MAX - pd.to_numeric(total)) / months.where(months > 0)
+    return result.astype("float64")
+
+
+def ols_slopes(visits: pd.DataFrame) -> pd.Series:
+    """Per-patient OLS slope of total on months, vectorised; NaN with < 2 distinct dates.
+
+    ``visits`` has pk, months, total. Centred sums keep it numerically stable.
+    """
+    if visits.empty:
+        return pd.Series(dtype="float64")
+    data = visits[["pk", "months", "total"]].dropna().astype({"months": "float64", "total": "float64"})
+    grouped = data.groupby("pk")
+    t_centred = data["months"] - grouped["months"].transform("mean")
+    y_centred = data["total"] - grouped["total"].transform("mean")
+    sxy = (t_centred * y_centred).groupby(data["pk"]).sum()
+    sxx = (t_centred * t_centred).groupby(data["pk"]).sum()
+    distinct = grouped["months"].nunique()
+    slope = sxy / sxx.where(sxx > 0)
+    return slope.where(distinct >= 2)
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    time_origin: pd.Series
+    last_alive: pd.Series
+    death: pd.Series
+    composite: pd.Series
+    composite_before_origin: pd.Series
+
+
+def outcome_dates(patients: pd.DataFrame, events: pd.DataFrame, alive_dates: pd.DataFrame) -> Outcomes:
+    """Origin, last known alive, death and first composite event dates, indexed by patient pk."""
+    p = patients.set_index("pk")
+    origin = _dates(p["first_dose_date"]).fillna(_dates(p["enrolment_date"]))
+    ev = events.assign(date=_dates(events["date"]))
+    death = ev[ev["event_type"] == "death"].groupby("pk")["date"].min().reindex(p.index)
+
+    alive_candidates = [
+        alive_dates.assign(date=_dates(alive_dates["date"]))[["pk", "date"]],
+        ev[ev["event_type"] != "death"][["pk", "date"]],
+        pd.DataFrame({"pk": p.index, "date": _dates(p["enrolment_date"]).to_numpy()}),
+        pd.DataFrame({"pk": p.index, "date": _dates(p["first_dose_date"]).to_numpy()}),
+    ]
+    alive = pd.concat(alive_candidates, ignore_index=True).dropna()
+    last_alive = alive.groupby("pk")["date"].max().reindex(p.index)
+    # Nothing is recorded after death (model validation); cap in case of a same-day record.
+    last_alive = last_alive.where(death.isna() | (last_alive <= death), death)
+
+    comp = ev[ev["event_type"].isin(COMPOSITE_EVENT_TYPES)].copy()
+    comp["origin"] = comp["pk"].map(origin)
+    prior = comp[(comp["event_type"] != "death") & (comp["date"] < comp["origin"])]
+    before_origin = pd.Series(p.index.isin(prior["pk"].unique()), index=p.index)
+    first_comp = comp[comp["date"] >= comp["origin"]].groupby("pk")["date"].min().reindex(p.index)
+    return Outcomes(origin, last_alive, death, first_comp, before_origin)
+
+
+def dose_intensity(first_dose: pd.Series, end_of_follow_up: pd.Series, total_miu: pd.Series) -> pd.Series:
+    """Total MIU given / (10 MIU × cycles planned from first dose to end of follow-up)."""
+    days = (_dates(end_of_follow_up) - _dates(first_dose)).dt.days
+    planned = np.floor(days.clip(lower=0) / CYCLE_LENGTH_DAYS) + 1
+    return (pd.to_numeric(total_miu).fillna(0.0) / (PROTOCOL_MIU_PER_CYCLE * planned)).where(first_dose.notna())
+
+
+# ---- the patient table -------------------------------------------------------------------
+def build_patient_dataset(
+    *,
+    patients: pd.DataFrame,
+    alsfrs: pd.DataFrame,
+    pnfh: pd.DataFrame,
+    events: pd.DataFrame,
+    cycles: pd.DataFrame,
+    alive_dates: pd.DataFrame,
+) -> pd.DataFrame:
+    """One row per patient with exactly :data:`PATIENT_COLUMN_NAMES`, in patient_id order.
+
+    Input frames (``pk`` is any patient key shared by all frames; see :data:`INPUT_COLUMNS`):
+    patients (one row each, with diagnosis and enrolment fields, NaN when absent); alsfrs
+    (pk, date, total); pnfh (pk, date, value: CSF pNFH in pg/mL); events (pk, event_type,
+    date); cycles (pk, start_date, days_administered, total_dose_miu); alive_dates (pk, date:
+    any other dated record showing the patient alive).
+    """
+    for frame, name in (
+        (patients, "patients"),
+        (alsfrs, "alsfrs"),
+        (pnfh, "pnfh"),
+        (events, "events"),
+        (cycles, "cycles"),
+        (alive_dates, "alive_dates"),
+    ):
+        _require(frame, name)
+    p = patients.set_index("pk", drop=False)
+    out = pd.DataFrame(index=p.index)
+    out["patient_id"] = p["patient_id"].astype("string")
+    out["site_code"] = p["site_code"].astype("string")
+    out["route"] = p["route"].astype("string")
+    out["sex"] = p["sex"].astype("string")
+    out["age_at_enrolment"] = age_in_whole_years(p["year_of_birth"], p["enrolment_date"])
+    out["age_at_onset"] = age_in_whole_years(p["year_of_birth"], p["symptom_onset_date"])
+    out["onset_region"] = p["onset_region"].astype("string")
+    out["bulbar_onset"] = (p["onset_region"] == "bulbar").astype("boolean").where(p["onset_region"].notna())
+    out["el_escorial"] = p["el_escorial"].astype("string")
+    out["diagnostic_delay_months"] = months_between(p["symptom_onset_date"], p["diagnosis_date"]).round(2)
+    out["symptom_duration_months"] = months_between(p["symptom_onset_date"], p["enrolment_date"]).round(2)
+
+    outcomes = outcome_dates(patients, events, alive_dates)
+    origin = outcomes.time_origin
+
+    baseline = nearest_in_window(
+        origin,
+        alsfrs,
+        before_days=ALSFRS_WINDOW_BEFORE_DAYS,
+        after_days=ALSFRS_WINDOW_AFTER_DAYS,
+        value_col="total",
+    ).reindex(p.index)
+    out["alsfrs_r_baseline"] = pd.to_numeric(baseline["total"]).astype("Int64")
+    out["dfs_baseline"] = delta_fs(baseline["total"], p["symptom_onset_date"], baseline["date"]).round(4)
+    out["svc_baseline"] = pd.to_numeric(p["svc_percent"]).astype("float64")
+    out["fvc_baseline"] = pd.to_numeric(p["fvc_percent"]).astype("float64")
+
+    enrolment = _dates(p["enrolment_date"])
+    nearest_pnfh = nearest_in_window(
+        enrolment, pnfh, before_days=PNFH_WINDOW_BEFORE_DAYS, after_days=PNFH_WINDOW_AFTER_DAYS, value_col="value"
+    ).reindex(p.index)
+    out["csf_pnfh_baseline"] = pd.to_numeric(nearest_pnfh["value"]).astype("float64")
+    out["pnfh_stratum"] = pnfh_stratum(out["csf_pnfh_baseline"]).astype("string")
+    out["c9orf72"] = p["c9orf72"].replace("", pd.NA).astype("string")
+    out["ftd"] = p["ftd"].replace("", pd.NA).astype("string")
+    out["meets_mirocals_criteria"] = p["meets_mirocals_criteria"].astype("boolean")
+
+    given = cycles[pd.to_numeric(cycles["days_administered"]) > 0]
+    received = given.groupby("pk").size().reindex(p.index).fillna(0).astype("Int64")
+    out["cycles_received"] = received.where(p["enrolment_date"].notna())
+    total_miu = pd.to_numeric(cycles["total_dose_miu"]).groupby(cycles["pk"]).sum().reindex(p.index)
+    end = outcomes.death.fillna(outcomes.last_alive)
+    out["dose_intensity"] = dose_intensity(_dates(p["first_dose_date"]), end, total_miu).round(4)
+
+    out["time_origin_date"] = origin.dt.date.astype(object).where(origin.notna(), None)
+    died = outcomes.death.notna()
+    out["os_time_days"] = _days(end, origin)
+    out["os_event"] = died.astype("Int64").where(origin.notna())
+    comp_end = outcomes.composite.fillna(outcomes.last_alive)
+    at_risk = origin.notna() & ~outcomes.composite_before_origin
+    out["composite_time_days"] = _days(comp_end, origin).where(at_risk)
+    out["composite_event"] = outcomes.composite.notna().astype("Int64").where(at_risk)
+
+    visits = alsfrs.assign(date=_dates(alsfrs["date"]))
+    visits["origin"] = visits["pk"].map(origin)
+    visits = visits[visits["date"] >= visits["origin"] - pd.Timedelta(days=ALSFRS_WINDOW_BEFORE_DAYS)]
+    visits["months"] = (visits["date"] - visits["origin"]).dt.days / DAYS_PER_MONTH
+    out["alsfrs_r_slope_per_month"] = ols_slopes(visits).reindex(p.index).round(4)
+
+    out = out.sort_values("patient_id", kind="mergesort").reset_index(drop=True)
+    return out[list(PATIENT_COLUMN_NAMES)]
+
+
+# ---- the data dictionary --------------------------------------------------------------------
+def dictionary_rows(tables: Iterable[str] | None = None) -> list[dict[str, str]]:
+    names = list(tables) if tables is not None else list(TABLES)
+    return [
+        {
+            "table": table,
+            "column": c.name,
+            "type": c.type,
+            "unit": c.unit,
+            "definition": c.definition,
+            "source": c.source,
+        }
+        for table in names
+        for c in TABLES[table]
+    ]
+
+
+def dictionary_frame(tables: Iterable[str] | None = None) -> pd.DataFrame:
+    return pd.DataFrame(dictionary_rows(tables), columns=list(DICTIONARY_FIELDS))
+
+
+def dictionary_markdown(tables: Sequence[str] | None = None) -> str:
+    """The data dictionary as Markdown, one section per table (generated; do not edit by hand)."""
+    names = list(tables) if tables is not None else list(TABLES)
+    lines = [
+        "# Data dictionary: IL-2LD ALS/MND registry analysis-ready dataset",
+        "",
+        "Generated from `analytics/dataset.py` (the one declarative spec). Pseudonymised: no names, NHS numbers "
+        "or birth dates; ages in whole years.",
+    ]
+    for table in names:
+        lines += [
+            "",
+            f"## {table}",
+            "",
+            TABLE_DESCRIPTIONS[table],
+            "",
+            "| column | type | unit | definition | source |",
+            "|---|---|---|---|---|",
+        ]
+        for c in TABLES[table]:
+            cells = [f"`{c.name}`", c.type, c.unit, c.definition, c.source]
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# ---- CSV safety ---------------------------------------------------------------------------
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: object) -> object:
+    """Prefix a single quote to text that a spreadsheet would run as a formula (OWASP CSV injection).
+
+    Only text is touched: numbers (a negative slope) are written as numbers.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def is_missing(value: object) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))

@@ -1,0 +1,291 @@
+"""Writing the dataset out: streamed CSV, Parquet, the data dictionary, and the export log.
+
+Shared by the API, the analyst web page and `manage.py export_dataset`, so every channel
+writes the same bytes and logs the same way.
+
+CSV rules (docs/dataset.md): UTF-8, comma-separated, CRLF line ends (RFC 4180), a header row, empty cell for missing,
+ISO dates, booleans as True/False. Text cells starting with = + - @ tab or carriage return
+get a leading single quote so a spreadsheet shows them instead of running them as formulas
+(OWASP "CSV injection"); numeric cells are never altered, so a negative slope stays -0.52.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import closing
+from itertools import islice
+from operator import itemgetter
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from django.db import transaction
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.utils import timezone
+
+from analytics import dataset, selectors
+from analytics.models import ExportLog
+from registry.models import User
+
+TABLES: tuple[str, ...] = tuple(dataset.TABLES)
+FORMATS = ("csv", "parquet")
+DICTIONARY_FORMATS = ("csv", "md")
+CSV_CHUNK_ROWS = 2_000
+PARQUET_ROW_GROUP = 25_000
+
+_ARROW_TYPES = {
+    "string": pa.string(),
+    "category": pa.string(),
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "datetime": pa.timestamp("us", tz="UTC"),
+}
+
+
+# ---- export log ---------------------------------------------------------------------------
+def export_log_start(
+    *, user: User | None, table: str, file_format: str, channel: str, destination: str = ""
+) -> ExportLog:
+    return ExportLog.objects.create(
+        user=user if user is not None and user.pk else None,
+        username=user.get_username() if user is not None else "",
+        table=table,
+        file_format=file_format,
+        channel=channel,
+        destination=destination,
+    )
+
+
+def export_log_finish(log: ExportLog, *, rows: int, completed: bool = True) -> None:
+    log.row_count = rows
+    log.completed = completed
+    log.finished_at = timezone.now()
+    log.save(update_fields=["row_count", "completed", "finished_at"])
+
+
+# ---- CSV ------------------------------------------------------------------------------------
+def _text_indexes(table: str) -> list[int]:
+    """Columns that can hold free text. Categories are fixed vocabularies (model choices) that
+    never start with a formula character, so they need no scan."""
+    return [i for i, column in enumerate(dataset.TABLES[table]) if column.type == "string"]
+
+
+_FORMULA_FIRST_CHARS = frozenset(dataset.FORMULA_PREFIXES)
+
+
+def _neutralise_chunk(rows: list[Any], text_indexes: list[int]) -> list[Any]:
+    """Quote formula-like text cells; a quick scan by first character, since almost no row needs it."""
+    for i in text_indexes:
+        hits = [k for k, value in enumerate(map(itemgetter(i), rows)) if value and value[0] in _FORMULA_FIRST_CHARS]
+        for k in hits:
+            row = list(rows[k])
+            row[i] = "'" + row[i]
+            rows[k] = row
+    return rows
+
+
+def csv_chunks(
+    header: Iterable[str], chunks: Iterable[list[Any]], text_indexes: list[int], counter: list[int]
+) -> Iterator[str]:
+    """CSV text for each chunk of rows: constant memory however many rows there are."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)  # RFC 4180: CRLF rows, so a field holding CR or LF is quoted
+    writer.writerow(header)
+    yield buffer.getvalue()
+    for chunk in chunks:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(_neutralise_chunk(chunk, text_indexes) if text_indexes else chunk)
+        counter[0] += len(chunk)
+        yield buffer.getvalue()
+
+
+def _batched(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def _frame_rows(frame: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
+    """Frame rows as plain Python values, missing as None (written as empty cells)."""
+    plain = frame.astype(object).where(frame.notna(), None)
+    return plain.itertuples(index=False, name=None)
+
+
+def table_chunks(
+    table: str, user: User | None, *, as_csv_text: bool = False, size: int | None = None
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The table's rows in lists of at most `size`: long tables streamed from the database,
+    the patient table from its derived frame."""
+    size = size or CSV_CHUNK_ROWS
+    if table == "patients":
+        return _batched(_frame_rows(selectors.patient_dataset(user)), size)
+    return selectors.long_table_chunks(table, user, as_csv_text=as_csv_text, chunk_size=size)
+
+
+class CsvExport:
+    """The table as UTF-8 CSV chunks, logged when it starts and when its last row is out.
+
+    Iterating it reads the rows inside its own transaction, so it works after the request's
+    transaction has ended (StreamingHttpResponse iterates after the view returns). `rows`
+    counts rows written.
+    """
+
+    def __init__(self, *, table: str, user: User | None, channel: str, destination: str = "") -> None:
+        self.table, self.user, self.channel, self.destination = table, user, channel, destination
+        self.rows = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        log = export_log_start(
+            user=self.user, table=self.table, file_format="csv", channel=self.channel, destination=self.destination
+        )
+        counter = [0]
+        completed = False
+        try:
+            header = [c.name for c in dataset.TABLES[self.table]]
+            # closing(): a client that goes away mid-download leaves this generator at a yield;
+            # the reader (a COPY or a cursor) must end before the transaction does.
+            with transaction.atomic(), closing(table_chunks(self.table, self.user, as_csv_text=True)) as chunks:
+                for text in csv_chunks(header, chunks, _text_indexes(self.table), counter):
+                    yield text.encode("utf-8")
+            completed = True
+        finally:
+            self.rows = counter[0]
+            export_log_finish(log, rows=self.rows, completed=completed)
+
+
+def write_table_csv(*, table: str, user: User | None, path: Path, channel: str) -> int:
+    export = CsvExport(table=table, user=user, channel=channel, destination=str(path))
+    with path.open("wb") as out:
+        for chunk in export:
+            out.write(chunk)
+    return export.rows
+
+
+# ---- Parquet ----------------------------------------------------------------------------------
+def arrow_schema(table: str) -> pa.Schema:
+    return pa.schema([(c.name, _ARROW_TYPES[c.type]) for c in dataset.TABLES[table]])
+
+
+def _regroup(chunks: Iterable[list[Any]], size: int) -> Iterator[list[Any]]:
+    """Gather fetch-sized chunks into Parquet row groups of about `size` rows."""
+    group: list[Any] = []
+    for chunk in chunks:
+        group.extend(chunk)
+        if len(group) >= size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _arrow_batch(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.RecordBatch:
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
+    arrays = []
+    for values, field in zip(columns, schema, strict=True):
+        if pa.types.is_floating(field.type):
+            values = [None if v is None else float(v) for v in values]
+        arrays.append(pa.array(values, type=field.type, from_pandas=True))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def write_table_parquet(*, table: str, user: User | None, target: IO[bytes] | Path, channel: str) -> int:
+    """Write the table as Parquet in row groups, so memory stays bounded by one group."""
+    log = export_log_start(
+        user=user,
+        table=table,
+        file_format="parquet",
+        channel=channel,
+        destination=str(target) if isinstance(target, Path) else "",
+    )
+    schema = arrow_schema(table)
+    rows_written = 0
+    completed = False
+    try:
+        with (
+            transaction.atomic(),
+            closing(table_chunks(table, user)) as chunks,
+            pq.ParquetWriter(target, schema) as writer,
+        ):
+            for chunk in _regroup(chunks, PARQUET_ROW_GROUP):
+                writer.write_batch(_arrow_batch(chunk, schema))
+                rows_written += len(chunk)
+            if rows_written == 0:
+                writer.write_table(schema.empty_table())
+        completed = True
+    finally:
+        export_log_finish(log, rows=rows_written, completed=completed)
+    return rows_written
+
+
+def parquet_tempfile(*, table: str, user: User | None, channel: str) -> IO[bytes]:
+    """A rewound temporary file holding the Parquet export (Parquet's footer needs the whole file)."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it
+    write_table_parquet(table=table, user=user, target=handle, channel=channel)
+    handle.seek(0)
+    return handle
+
+
+# ---- data dictionary ------------------------------------------------------------------------
+def dictionary_text(*, file_format: str, user: User | None, channel: str) -> str:
+    """The data dictionary (generated from the spec) as CSV or Markdown, logged like any export."""
+    log = export_log_start(user=user, table="dictionary", file_format=file_format, channel=channel)
+    rows = dataset.dictionary_rows()
+    if file_format == "md":
+        text = dataset.dictionary_markdown()
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(dataset.DICTIONARY_FIELDS))
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    export_log_finish(log, rows=len(rows))
+    return text
+
+
+# ---- HTTP responses (the API and the web page send the same files) -----------------------------
+def attachment(response: HttpResponseBase, table: str, file_format: str) -> HttpResponseBase:
+    response["Content-Disposition"] = f'attachment; filename="{filename(table, file_format)}"'
+    return response
+
+
+def csv_response(*, table: str, user: User, channel: str) -> StreamingHttpResponse:
+    """Streamed CSV: rows are read and written as the client downloads them."""
+    stream = CsvExport(table=table, user=user, channel=channel)
+    response = StreamingHttpResponse(iter(stream), content_type=content_type("csv"))
+    attachment(response, table, "csv")
+    return response
+
+
+def parquet_response(*, table: str, user: User, channel: str) -> FileResponse:
+    response = FileResponse(
+        parquet_tempfile(table=table, user=user, channel=channel), content_type=content_type("parquet")
+    )
+    attachment(response, table, "parquet")
+    return response
+
+
+def dictionary_response(*, file_format: str, user: User, channel: str) -> HttpResponse:
+    text = dictionary_text(file_format=file_format, user=user, channel=channel)
+    response = HttpResponse(text, content_type=content_type(file_format))
+    attachment(response, "dictionary", file_format)
+    return response
+
+
+def content_type(file_format: str) -> str:
+    return {
+        "csv": "text/csv; charset=utf-8",
+        "parquet": "application/vnd.apache.parquet",
+        "md": "text/markdown; charset=utf-8",
+    }[file_format]
+
+
+def filename(table: str, file_format: str) -> str:
+    return f"il2ld_{table}_{timezone.localdate():%Y%m%d}.{file_format}"

@@ -1,0 +1,352 @@
+"""Reads for the analysis-ready dataset: database rows into tuples and pandas frames.
+
+Scope always comes from `registry.selectors` (the one visibility rule); `user=None` means a
+system export by a management command, which sees every patient. Patients whose latest
+consent refuses sharing pseudonymised data with regulators and researchers are left out of
+every exported table.
+
+Rows are read from `values_list(...)` querysets in chunks of plain tuples (no model
+instances), streamed on PostgreSQL (see `_fetch`), so a long table never sits in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import islice
+from typing import Any
+
+import pandas as pd
+from django.db import connection, models
+from django.db.models import Case, Exists, Max, OuterRef, Q, TextField, Value, When
+from django.db.models.functions import Cast
+
+from access_programme.models import Dispensing, TreatmentCycle
+from analytics import dataset
+from registry.models import (
+    AdverseEvent,
+    AlsfrsrAssessment,
+    BiomarkerResult,
+    ClinicalEvent,
+    Consent,
+    Patient,
+    User,
+)
+from registry.selectors import patients_visible_to, records_visible_to
+
+#: Rows per chunk read from the database: bounds the memory an export holds at once.
+CHUNK_SIZE = 2_000
+
+
+def _visible_patients(user: User | None) -> models.QuerySet[Patient]:
+    return Patient.objects.all() if user is None else patients_visible_to(user)
+
+
+def _visible_records(user: User | None, model: type[models.Model]) -> models.QuerySet[Any]:
+    return model._default_manager.all() if user is None else records_visible_to(user, model)
+
+
+def patients_refusing_sharing() -> models.QuerySet[Consent]:
+    """Ids of patients whose most recent consent refuses sharing pseudonymised data.
+
+    Written as "a refusing consent with no later consent" rather than "the latest consent of
+    every patient", so PostgreSQL scans the few refusals instead of sorting each patient's
+    consents (100,000 correlated subqueries at benchmark scale).
+    """
+    later = Consent.objects.filter(patient=OuterRef("patient")).filter(
+        Q(consent_date__gt=OuterRef("consent_date")) | Q(consent_date=OuterRef("consent_date"), pk__gt=OuterRef("pk"))
+    )
+    return Consent.objects.filter(consents_to_data_sharing=False).exclude(Exists(later)).values("patient_id")
+
+
+def export_patients(user: User | None) -> models.QuerySet[Patient]:
+    """Patients whose data the user may export."""
+    return _visible_patients(user).exclude(pk__in=patients_refusing_sharing())
+
+
+def export_records(user: User | None, model: type[models.Model]) -> models.QuerySet[Any]:
+    """Patient-owned records the user may export (same scope as `export_patients`)."""
+    return _visible_records(user, model).exclude(patient_id__in=patients_refusing_sharing())
+
+
+# ---- long tables ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LongTable:
+    """How one long table is read: its model, the value expressions (in column order) and a stable order."""
+
+    model: type[models.Model]
+    fields: tuple[str, ...]
+    order_by: tuple[str, ...]
+
+
+_ITEMS = tuple(name for name, _ in dataset._ITEMS)
+
+LONG_TABLES: dict[str, LongTable] = {
+    "alsfrs_r": LongTable(
+        AlsfrsrAssessment,
+        (
+            "patient__study_id",
+            "assessment_date",
+            *_ITEMS,
+            "total",
+            "bulbar",
+            "fine_motor",
+            "gross_motor",
+            "respiratory",
+            "kings_stage",
+            "mitos_stage",
+            "delta_fs",
+        ),
+        ("patient_id", "assessment_date"),
+    ),
+    "biomarkers": LongTable(
+        BiomarkerResult,
+        (
+            "patient__study_id",
+            "sample_date",
+            "analyte",
+            "value",
+            "unit",
+            "reported_value",
+            "reported_unit",
+            "assay",
+            "laboratory",
+        ),
+        ("patient_id", "sample_date", "analyte"),
+    ),
+    "cycles": LongTable(
+        TreatmentCycle,
+        (
+            "patient__study_id",
+            "cycle_number",
+            "start_date",
+            "planned_dose_miu",
+            "days_administered",
+            "total_dose_miu",
+            "interrupted",
+        ),
+        ("patient_id", "cycle_number"),
+    ),
+    "dispensing": LongTable(
+        Dispensing,
+        (
+            "patient__study_id",
+            "cycle__cycle_number",
+            "dispensed_on",
+            "batch__product__code",
+            "batch__batch_number",
+            "quantity",
+            "quantity_unit",
+            "dose_miu_per_unit",
+            "cold_chain_confirmed",
+            "cold_chain_temperature_c",
+        ),
+        ("patient_id", "dispensed_on", "pk"),
+    ),
+    "adverse_events": LongTable(
+        AdverseEvent,
+        (
+            "patient__study_id",
+            "term",
+            "meddra_llt_code",
+            "onset_date",
+            "resolution_date",
+            "ctcae_grade",
+            "serious",
+            "relatedness",
+            "action_taken",
+            "outcome",
+        ),
+        ("patient_id", "onset_date", "pk"),
+    ),
+    "events": LongTable(
+        ClinicalEvent,
+        ("patient__study_id", "event_type", "event_date"),
+        ("patient_id", "event_date", "event_type"),
+    ),
+}
+
+for _name, _table in LONG_TABLES.items():  # the spec and the query must list the same columns
+    assert len(_table.fields) == len(dataset.LONG_TABLE_COLUMNS[_name]), _name
+
+
+def _as_text(field: str, column_type: str) -> Any:
+    """The column as the text the CSV writer would make of its Python value (str(value))."""
+    if column_type == "boolean":
+        return Case(
+            When(**{field: True}, then=Value("True")),
+            When(**{field: False}, then=Value("False")),
+            output_field=TextField(),
+        )
+    if column_type in {"string", "category"}:
+        return field
+    return Cast(field, output_field=TextField())  # ISO dates; integers and decimals as stored
+
+
+def long_table_queryset(table: str, user: User | None, *, as_csv_text: bool = False) -> models.QuerySet[Any]:
+    """The rows of a long table as a values_list queryset, in a stable order.
+
+    With `as_csv_text` on PostgreSQL every column comes back as the text the CSV writer would
+    make of its value (ISO dates, decimals as stored, True/False), so no date, Decimal or int
+    object is built per cell (tested equal to the writer's own formatting).
+    """
+    spec = LONG_TABLES[table]
+    fields: list[Any] = list(spec.fields)
+    if as_csv_text and connection.vendor == "postgresql":
+        columns = dataset.LONG_TABLE_COLUMNS[table]
+        fields = [_as_text(field, column.type) for field, column in zip(spec.fields, columns, strict=True)]
+    return export_records(user, spec.model).order_by(*spec.order_by).values_list(*fields)
+
+
+def long_table_chunks(
+    table: str, user: User | None, *, as_csv_text: bool = False, chunk_size: int = CHUNK_SIZE
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The long table's rows in lists of at most `chunk_size` tuples (see `_fetch`)."""
+    return _fetch(long_table_queryset(table, user, as_csv_text=as_csv_text), chunk_size)
+
+
+def long_table_frame(table: str, user: User | None) -> pd.DataFrame:
+    columns = [c.name for c in dataset.LONG_TABLE_COLUMNS[table]]
+    return _frame(long_table_queryset(table, user), columns)
+
+
+# ---- frames for the patient table ---------------------------------------------------------
+_PATIENT_FIELDS = {
+    "pk": "pk",
+    "patient_id": "study_id",
+    "site_code": "site__code",
+    "sex": "sex",
+    "year_of_birth": "year_of_birth",
+    "route": "enrolment__route__code",
+    "enrolment_date": "enrolment__enrolment_date",
+    "first_dose_date": "enrolment__first_dose_date",
+    "meets_mirocals_criteria": "enrolment__meets_mirocals_criteria",
+    "symptom_onset_date": "diagnosis__symptom_onset_date",
+    "diagnosis_date": "diagnosis__diagnosis_date",
+    "onset_region": "diagnosis__onset_region",
+    "el_escorial": "diagnosis__el_escorial",
+    "svc_percent": "diagnosis__svc_percent",
+    "fvc_percent": "diagnosis__fvc_percent",
+    "c9orf72": "diagnosis__c9orf72",
+    "ftd": "diagnosis__ftd",
+}
+
+
+def _fetch(queryset: models.QuerySet[Any], chunk_size: int = CHUNK_SIZE) -> Iterator[list[tuple[Any, ...]]]:
+    """A values_list queryset's rows in lists of at most `chunk_size`, with constant memory.
+
+    On PostgreSQL the query is *streamed* (psycopg `Cursor.stream`, libpq's chunked-rows mode):
+    the server sends rows continuously while Python formats the previous ones, and TCP
+    back-pressure bounds memory. A server-side cursor (Django's `.iterator()`) stops the
+    server at every FETCH until Python asks for the next chunk; at a million rows that serial
+    waiting was half the export's time (docs/benchmarks.md). Rows reach the caller as psycopg
+    built them; PostgreSQL needs no Django value converters for these columns, whereas other
+    databases do, so they keep the queryset iterator.
+    """
+    if connection.vendor != "postgresql" or not _can_stream_chunks():
+        rows = queryset.iterator(chunk_size=chunk_size)
+        while chunk := list(islice(rows, chunk_size)):
+            yield chunk
+        return
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor, closing(cursor.cursor.stream(sql, params, size=chunk_size)) as rows:
+        # closing(): a consumer that stops early (a client gone mid-download) cancels the query.
+        while chunk := list(islice(rows, chunk_size)):
+            yield chunk
+
+
+def _can_stream_chunks() -> bool:
+    import psycopg
+
+    return bool(psycopg.capabilities.has_stream_chunked())
+
+
+def _frame(queryset: models.QuerySet[Any], columns: list[str]) -> pd.DataFrame:
+    """Rows into a frame chunk by chunk, with dates and decimals made numpy-typed at once, so
+    the peak is the typed frame plus one chunk (not a million Python tuples of date objects)."""
+    parts = [_typed(pd.DataFrame.from_records(chunk, columns=columns)) for chunk in _fetch(queryset, 50_000)]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in frame.select_dtypes(include="object").columns:
+        sample = frame[column].dropna()
+        if sample.empty:
+            continue
+        first = sample.iloc[0]
+        if isinstance(first, dt.date):
+            frame[column] = pd.to_datetime(frame[column])
+        elif isinstance(first, Decimal):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    return frame
+
+
+def _max_dates(user: User | None, model: type[models.Model], field: str) -> pd.DataFrame:
+    rows = export_records(user, model).values("patient_id").annotate(date=Max(field)).values_list("patient_id", "date")
+    return _frame(rows.order_by(), ["pk", "date"])
+
+
+def dataset_frames(user: User | None) -> dict[str, pd.DataFrame]:
+    """The input frames of `analytics.dataset.build_patient_dataset`, scoped to the user."""
+    patient_rows = export_patients(user).order_by("pk").values_list(*_PATIENT_FIELDS.values())
+    patients = _frame(patient_rows, list(_PATIENT_FIELDS))
+    for column in ("svc_percent", "fvc_percent"):
+        patients[column] = pd.to_numeric(patients[column], errors="coerce").astype("float64")
+    alsfrs = _frame(
+        export_records(user, AlsfrsrAssessment).order_by().values_list("patient_id", "assessment_date", "total"),
+        ["pk", "date", "total"],
+    )
+    pnfh = _frame(
+        export_records(user, BiomarkerResult)
+        .filter(analyte="csf_pnfh")
+        .order_by()
+        .values_list("patient_id", "sample_date", "value"),
+        ["pk", "date", "value"],
+    )
+    pnfh["value"] = pd.to_numeric(pnfh["value"], errors="coerce").astype("float64")
+    events = _frame(
+        export_records(user, ClinicalEvent).order_by().values_list("patient_id", "event_type", "event_date"),
+        ["pk", "event_type", "date"],
+    )
+    cycles = _frame(
+        export_records(user, TreatmentCycle)
+        .order_by()
+        .values_list("patient_id", "start_date", "days_administered", "total_dose_miu"),
+        ["pk", "start_date", "days_administered", "total_dose_miu"],
+    )
+    cycles["total_dose_miu"] = pd.to_numeric(cycles["total_dose_miu"], errors="coerce").astype("float64")
+    last_dose = pd.DataFrame(
+        {
+            "pk": cycles["pk"],
+            "date": pd.to_datetime(cycles["start_date"])
+            + pd.to_timedelta((cycles["days_administered"].astype("int64") - 1).clip(lower=0), unit="D"),
+        }
+    )
+    sources = [
+        alsfrs[["pk", "date"]],
+        last_dose[cycles["days_administered"].astype("int64") > 0],
+        _max_dates(user, BiomarkerResult, "sample_date"),
+        _max_dates(user, Dispensing, "dispensed_on"),
+        _max_dates(user, AdverseEvent, "onset_date"),
+        _max_dates(user, AdverseEvent, "resolution_date"),
+    ]
+    non_empty = [frame.dropna() for frame in sources if not frame.dropna().empty]
+    alive_dates = pd.concat(non_empty, ignore_index=True) if non_empty else pd.DataFrame(columns=["pk", "date"])
+    return {
+        "patients": patients,
+        "alsfrs": alsfrs,
+        "pnfh": pnfh,
+        "events": events,
+        "cycles": cycles,
+        "alive_dates": alive_dates,
+    }
+
+
+def patient_dataset(user: User | None) -> pd.DataFrame:
+    """The analysis-ready patient table for what the user may see."""
+    return dataset.build_patient_dataset(**dataset_frames(user))

@@ -1,0 +1,163 @@
+"""Benchmark: import a 100,000-patient cohort in the interchange format (issue 4).
+
+Steps, each a `manage.py` command in a subprocess so memory and time are the command's own:
+
+1. seed the source database with the demo cohort (`seed_demo`; nothing happens if it is
+   already seeded) and export it with `export_cohort` (skipped with --cohort DIR);
+2. recreate the target database, migrate it and add the demo sites (the format names sites,
+   it does not create them);
+3. `import_cohort` into the empty target: rows, seconds, rows/s, peak memory (max RSS);
+4. check every row arrived with one history row each;
+5. import the same folder again: nothing may change (the idempotent re-run), timed too.
+
+Usage (PostgreSQL on 127.0.0.1 as in the README):
+
+    .venv/bin/python bench/import_cohort_bench.py \\
+        --source postgres://postgres@127.0.0.1:5432/il2ld_bench_import \\
+        --target postgres://postgres@127.0.0.1:5432/il2ld_bench_import_target \\
+        --patients 100000 --cohort-dir var/bench/cohort100k
+
+The target database is dropped and recreated: never point --target at real data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+TARGET_ROWS_PER_SECOND = 20_000
+LAST_CPU_SECONDS = [0.0]
+
+
+# Runs manage.py in-process and reports the process's own peak resident memory at exit.
+MEASURED = (
+    "import atexit, resource, runpy, sys\n"
+    "def report():\n"
+    "    usage = resource.getrusage(resource.RUSAGE_SELF)\n"
+    "    sys.stderr.write(f'MAXRSS_KB {usage.ru_maxrss} CPU_S {usage.ru_utime + usage.ru_stime:.1f}\\n')\n"
+    "atexit.register(report)\n"
+    "sys.argv = ['manage.py', *sys.argv[1:]]\n"
+    "runpy.run_path('manage.py', run_name='__main__')\n"
+)
+
+
+def manage(database_url: str, *args: str) -> tuple[str, float, int]:
+    """Run manage.py; returns (stdout, wall seconds, peak RSS of that process in kB).
+
+    The process's own CPU seconds (user + system) are kept in LAST_CPU_SECONDS.
+    """
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings.base"}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [PYTHON, "-c", MEASURED, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"manage.py {' '.join(args)} failed ({done.returncode})")
+    usage = re.search(r"MAXRSS_KB (\d+) CPU_S ([\d.]+)", done.stderr)
+    LAST_CPU_SECONDS[0] = float(usage.group(2)) if usage else 0.0
+    return done.stdout, elapsed, int(usage.group(1)) if usage else 0
+
+
+def recreate(database_url: str) -> None:
+    url = urlparse(database_url)
+    name = url.path.lstrip("/")
+    common = ["-h", url.hostname or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres"]
+    subprocess.run(["dropdb", *common, "--if-exists", name], check=True)
+    subprocess.run(["createdb", *common, name], check=True)
+
+
+def parse_import(stdout: str) -> dict[str, float]:
+    match = re.search(r"Import run \d+: ([\d,]+) rows in ([\d.]+) s \(([\d,]+) rows/s\); ([\d,]+) rejected", stdout)
+    if not match:
+        raise SystemExit(f"Could not read the import summary:\n{stdout}")
+    rows, seconds, rate, rejected = match.groups()
+    return {
+        "rows": int(rows.replace(",", "")),
+        "seconds": float(seconds),
+        "rows_per_second": int(rate.replace(",", "")),
+        "rejected": int(rejected.replace(",", "")),
+    }
+
+
+def table_counts(database_url: str) -> dict[str, tuple[int, int]]:
+    code = (
+        "import json\n"
+        "from django.apps import apps\n"
+        "from registry.models import ClinicalRecord\n"
+        "print(json.dumps({m.__name__: [m.objects.count(), m.history.filter(history_type='+').count()]"
+        " for m in apps.get_models() if issubclass(m, ClinicalRecord)}))\n"
+    )
+    stdout, _, _ = manage(database_url, "shell", "-c", code)
+    return {name: tuple(v) for name, v in json.loads(stdout.strip().splitlines()[-1]).items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--source", required=True, help="DATABASE_URL of the seeded (or to-be-seeded) registry")
+    parser.add_argument("--target", required=True, help="DATABASE_URL of a scratch database (dropped!)")
+    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cohort-dir", default=str(ROOT / "var" / "bench" / "cohort"))
+    parser.add_argument("--cohort", help="Import this RIF folder instead of seeding and exporting")
+    args = parser.parse_args()
+
+    report: dict[str, object] = {"patients": args.patients}
+    if args.cohort:
+        cohort = Path(args.cohort)
+    else:
+        cohort = Path(args.cohort_dir)
+        _, seconds, _ = manage(args.source, "seed_demo", "--patients", str(args.patients), "--seed",
+                               str(args.seed), "--no-users")
+        report["seed_seconds"] = round(seconds, 1)
+        _, seconds, _ = manage(args.source, "export_cohort", str(cohort))
+        report["export_seconds"] = round(seconds, 1)
+    files = {path.name: sum(1 for _ in path.open(encoding="utf-8")) - 1 for path in sorted(cohort.glob("*.csv"))}
+    report["file_rows"] = files
+
+    recreate(args.target)
+    manage(args.target, "migrate", "--noinput", "-v0")
+    manage(args.target, "shell", "-c", "from access_programme.demo_cohort import ensure_sites; ensure_sites()")
+
+    load_before = os.getloadavg()[0]
+    stdout, wall, peak_kb = manage(args.target, "import_cohort", str(cohort), "--no-progress")
+    first = parse_import(stdout)
+    report["import"] = {
+        **first,
+        "process_wall_seconds": round(wall, 1),
+        "process_cpu_seconds": LAST_CPU_SECONDS[0],
+        "rows_per_cpu_second": round(first["rows"] / LAST_CPU_SECONDS[0]) if LAST_CPU_SECONDS[0] else None,
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "cpus": os.cpu_count(),
+    }
+
+    counts = table_counts(args.target)
+    report["table_rows_and_creation_history"] = counts
+    report["every_row_has_one_history_row"] = all(rows == history for rows, history in counts.values())
+
+    stdout, wall, _ = manage(args.target, "import_cohort", str(cohort), "--no-progress")
+    again = parse_import(stdout)
+    unchanged = table_counts(args.target) == counts
+    report["reimport"] = {
+        **again,
+        "process_wall_seconds": round(wall, 1),
+        "process_cpu_seconds": LAST_CPU_SECONDS[0],
+        "nothing_changed": unchanged,
+    }
+    report["meets_target"] = first["rows_per_second"] >= TARGET_ROWS_PER_SECOND
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

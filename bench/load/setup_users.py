@@ -1,0 +1,67 @@
+"""Create (or reset) the load-test users in the load-test database, through the ORM.
+
+60 clinicians (lt-clin-00 … lt-clin-59) and 20 pharmacists (lt-pharm-00 … lt-pharm-19), spread
+round-robin over the six sites, one site each, all with the password in LOAD_TEST_PASSWORD
+(default below). Idempotent: re-running resets the passwords and sites, and clears django-axes
+lockouts for these users.
+
+    . bench/load/env.sh && .venv/bin/python bench/load/setup_users.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.load.settings_load")
+
+import django
+
+django.setup()
+
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.db import transaction  # noqa: E402
+
+from registry.models import Role, Site, User  # noqa: E402
+
+SITES = ["GB-LON", "GB-SHF", "GB-OXF", "GB-EDI", "GB-MAN", "FR-PAR"]
+PASSWORD = os.environ.get("LOAD_TEST_PASSWORD", "load-test-Passw0rd-2026")
+CLINICIANS = int(os.environ.get("LOAD_TEST_CLINICIANS", 60))
+PHARMACISTS = int(os.environ.get("LOAD_TEST_PHARMACISTS", 20))
+
+
+def main() -> None:
+    sites = {s.code: s for s in Site.objects.filter(code__in=SITES)}
+    missing = set(SITES) - set(sites)
+    if missing:
+        raise SystemExit(f"sites missing from the database: {sorted(missing)}")
+    hashed = make_password(PASSWORD)  # one hash shared by all: PBKDF2 is deliberately slow
+    plan = [(f"lt-clin-{i:02d}", Role.CLINICIAN, SITES[i % 6]) for i in range(CLINICIANS)]
+    plan += [(f"lt-pharm-{i:02d}", Role.PHARMACIST, SITES[i % 6]) for i in range(PHARMACISTS)]
+    with transaction.atomic():
+        for username, role, site in plan:
+            user, _ = User.objects.update_or_create(
+                username=username,
+                defaults={
+                    "role": role,
+                    "password": hashed,
+                    "is_active": True,
+                    "email": f"{username}@load.invalid",
+                    "first_name": "Load",
+                    "last_name": username,
+                },
+            )
+            user.sites.set([sites[site]])
+    try:
+        from axes.models import AccessAttempt
+
+        AccessAttempt.objects.filter(username__startswith="lt-").delete()
+    except Exception:  # axes tables absent: nothing to clear
+        pass
+    print(f"{CLINICIANS} clinicians and {PHARMACISTS} pharmacists ready over {', '.join(SITES)}")
+
+
+if __name__ == "__main__":
+    main()

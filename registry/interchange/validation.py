@@ -1,0 +1,214 @@
+"""Validating imported rows with the models' own rules, in memory.
+
+A form runs `full_clean()`: the field validators (choices, ranges, lengths, decimal places),
+then the model's `clean()`, then uniqueness queries. The importer runs the same two rule
+sets, for every row, without a query per row:
+
+* **Field validators.** Every value read from the file is checked with its model field's own
+  `clean()` (the same call `Model.clean_fields()` makes). Validators are pure functions of the
+  value, so results are memoised per (field, value): the millionth "3" in an ALSFRS-R item
+  column costs a dictionary lookup. Foreign keys are not re-checked (Django would query the
+  database to prove the parent exists; the importer has just looked the parent up itself), and
+  neither are derived columns, which the registry computes.
+* **The model's `clean()`**, called as is. The only query a `clean()` would make is the
+  patient's date of death (`Patient.death_date`, "nothing after death"); the importer answers
+  it from the death it has already loaded for the patient, or accepted earlier in the import
+  (`bind_known_death`). Parent records (`patient`, `patient.diagnosis`, `route`, `batch`) are
+  attached to the instance, so reading them does not query either.
+* **Rules that read other rows** (one death, records after a death, 28-day cycles, stock) are
+  evaluated in `registry.interchange.rules` against the import's view of the patient, and
+  uniqueness by natural key in the importer; see docs/interchange.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import signals
+from django.db.models.base import ModelState
+
+from registry.models import NON_FIELD, ClinicalEvent, Patient
+
+_MEMO_LIMIT = 50_000  # entries; high-cardinality values (lab results) would otherwise fill it
+_memo: dict[tuple[int, Any], tuple[str, ...]] = {}
+_NOTHING: tuple[str, ...] = ()
+
+
+def field_errors(field: models.Field, value: Any, instance: models.Model) -> tuple[str, ...]:
+    """Messages from the model field's own validation of `value` (memoised: validators are pure)."""
+    try:
+        key = (id(field), value)
+        cached = _memo.get(key)
+    except TypeError:  # unhashable (a list for a JSON field): validate directly
+        key, cached = None, None  # type: ignore[assignment]
+    if cached is not None:
+        return cached
+    if field.blank and value in field.empty_values:
+        result = _NOTHING
+    else:
+        try:
+            field.clean(value, instance)
+            result = _NOTHING
+        except ValidationError as error:
+            result = tuple(error.messages)
+    if key is not None:
+        if len(_memo) > _MEMO_LIMIT:
+            _memo.clear()
+        _memo[key] = result
+    return result
+
+
+FieldSpec = tuple[models.Field, str, int]
+
+
+def model_fields(model: type[models.Model], names: Iterable[str]) -> tuple[FieldSpec, ...]:
+    """(field, attname, id) for the fields named, looked up once per loader rather than per row."""
+    fields = [model._meta.get_field(name) for name in names]
+    return tuple((field, field.attname, id(field)) for field in fields)  # type: ignore[misc]
+
+
+def validate(instance: models.Model, fields: Iterable[str] | Sequence[FieldSpec], *, clean: bool = True) -> None:
+    """Field validators for `fields` (the values that came from the file), then `clean()`.
+
+    Raises ValidationError with a dict of messages, like `full_clean()`: field errors and
+    `clean()` errors together, so a data manager sees every problem with a row at once.
+    """
+    errors: dict[str, list[str]] = {}
+    values = instance.__dict__
+    memo = _memo
+    for spec in fields:
+        if isinstance(spec, str):
+            spec = model_fields(type(instance), [spec])[0]
+        field, attname, field_id = spec
+        value = values[attname]
+        try:
+            messages = memo.get((field_id, value))
+        except TypeError:
+            messages = None
+        if messages is None:
+            messages = field_errors(field, value, instance)
+        if messages:
+            errors[field.name] = list(messages)
+    if clean:
+        try:
+            instance.clean()
+        except ValidationError as error:
+            for name, messages in _as_dict(error).items():
+                errors.setdefault(name, []).extend(m for m in messages if m not in errors.get(name, []))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _as_dict(error: ValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return error.message_dict
+    return {NON_FIELD: list(error.messages)}
+
+
+def describe(error: ValidationError, columns: Mapping[str, str] | None = None) -> tuple[str, list[str]]:
+    """A message a data manager can act on, naming the file's columns, and the columns named."""
+    parts: list[str] = []
+    named: list[str] = []
+    for name, messages in _as_dict(error).items():
+        column = (columns or {}).get(name, name)
+        text = " ".join(messages)
+        if name == NON_FIELD or not column:
+            parts.append(text)
+        else:
+            named.append(column)
+            parts.append(f"{column}: {text}")
+    return " ".join(parts), named
+
+
+def bind_known_death(patient: Patient, death: tuple[dt.date, int | None] | None) -> None:
+    """Answer `patient.death_date()` from what the import already knows, without a query.
+
+    `death` is (date, primary key or None for a death accepted in this import but not yet
+    written). The model method's contract is kept: a death excluded by the caller (an edit of
+    that very event) does not count.
+    """
+
+    def death_date(exclude: ClinicalEvent | None = None) -> dt.date | None:
+        if death is None:
+            return None
+        date, pk = death
+        if exclude is not None and exclude.pk is not None and exclude.pk == pk:
+            return None
+        return date
+
+    patient.death_date = death_date  # type: ignore[method-assign]
+
+
+def new_instance(
+    model: type[models.Model], values: dict[str, Any], related: dict[str, models.Model | None] | None = None
+) -> models.Model:
+    """An unsaved instance built the way Django rebuilds one when unpickling (`__new__` and its
+    `__dict__`), skipping `Model.__init__`'s per-field keyword handling, which costs more than
+    validating the row. Defaults come from the fields, as in `__init__`; `values` are keyed by
+    attname (`patient_id`), and `related` fills the relation cache so reading `obj.patient` does
+    not query. Models with init signal receivers are built with `__init__`, which runs them.
+    """
+    template = _template_for(model)
+    if template is _USE_INIT:
+        obj = model(**values)
+    else:
+        constants, callables = template
+        obj = model.__new__(model)
+        state = obj.__dict__
+        state.update(constants)
+        for attname, default in callables:
+            state[attname] = default()
+        state.update(values)
+        obj._state = ModelState()
+    if related:
+        obj._state.fields_cache.update(related)
+    return obj
+
+
+def loaded_instance(model: type[models.Model], values: dict[str, Any], **related: models.Model | None) -> Any:
+    """A record as read from the database with only `values` loaded (the rest deferred, as with
+    `.only()`): read-only context for the rules, built without `Model.__init__`."""
+    if _template_for(model) is _USE_INIT:
+        names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+        obj = model.from_db("default", names, [values[name] for name in names])
+    else:
+        obj = model.__new__(model)
+        obj.__dict__.update(values)
+        obj._state = ModelState()
+        obj._state.adding, obj._state.db = False, "default"
+    if related:
+        obj._state.fields_cache.update(related)
+    return obj
+
+
+_USE_INIT = object()
+_templates: dict[type[models.Model], Any] = {}
+
+
+def _template_for(model: type[models.Model]) -> Any:
+    template = _templates.get(model)
+    if template is None:
+        template = _templates[model] = _template(model)
+    return template
+
+
+def _template(model: type[models.Model]) -> Any:
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        return _USE_INIT
+    constants: dict[str, Any] = {}
+    callables: list[tuple[str, Any]] = []
+    for field in model._meta.concrete_fields:
+        if field.has_default() and callable(field.default):
+            callables.append((field.attname, field.default))
+        else:
+            constants[field.attname] = field.get_default()
+    return constants, callables
+
+
+def set_cached_relation(instance: models.Model, name: str, value: models.Model | None) -> None:
+    """Attach a related object (forward or reverse one-to-one) so reading it does not query."""
+    instance._state.fields_cache[name] = value

@@ -1,0 +1,165 @@
+"""Exports: the same rows from the database through every channel, pseudonymised, safe and logged."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from analytics import dataset, exports, selectors
+from analytics.models import ExportLog
+from registry import services
+from registry.models import Consent
+from tests.factories import days_ago
+
+pytestmark = pytest.mark.django_db
+
+
+def _csv(response) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_the_patient_table_reads_the_database_through_the_same_rules(world, full_patient):
+    patient = full_patient(world.london)
+    row = selectors.patient_dataset(None).set_index("patient_id").loc[patient.study_id]
+    assert row["time_origin_date"] == days_ago(84)  # the factory's first dose
+    assert row["csf_pnfh_baseline"] == 1800.0 and row["pnfh_stratum"] == "low"  # sampled 5 days before enrolment
+    assert row["alsfrs_r_baseline"] is pd.NA or pd.isna(row["alsfrs_r_baseline"])  # only assessment is +64 days
+    assert row["os_event"] == 0 and row["os_time_days"] == 74  # NIV started 10 days ago: last known alive
+    assert row["cycles_received"] == 1
+
+
+def test_a_clinician_exports_only_their_sites_patients(world, full_patient):
+    full_patient(world.london)
+    full_patient(world.sheffield)
+    frame = selectors.patient_dataset(world.clinician_sheffield)
+    assert set(frame["site_code"]) == {"GB-SHF"}
+
+
+def test_a_patient_whose_latest_consent_refuses_sharing_is_left_out(world, full_patient):
+    patient = full_patient(world.london)
+    full_patient(world.sheffield)
+    services.audited_save(
+        Consent(patient=patient, form_version="v2", consent_date=days_ago(5), consents_to_data_sharing=False),
+        user=None,
+    )
+    assert patient.study_id not in set(selectors.patient_dataset(world.analyst)["patient_id"])
+    rows = [row for chunk in selectors.long_table_chunks("alsfrs_r", world.analyst) for row in chunk]
+    assert rows and not any(row[0] == patient.study_id for row in rows)
+
+
+def test_every_long_table_has_its_dictionary_columns(world, full_patient, client_for):
+    full_patient(world.london)
+    client = client_for(world.analyst)
+    for table in exports.TABLES:
+        rows = _csv(client.get(f"/api/v1/datasets/{table}/csv/"))
+        assert list(rows[0]) == [c.name for c in dataset.TABLES[table]], table
+
+
+def test_csv_cells_that_look_like_formulas_are_neutralised(world, full_patient, client_for):
+    patient = full_patient(world.london)
+    for n, term in enumerate(['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]):
+        services.adverse_event_record(
+            user=None, patient=patient, term=term, onset_date=days_ago(30 + n), ctcae_grade=1, relatedness="possible"
+        )
+    rows = _csv(client_for(world.analyst).get("/api/v1/datasets/adverse_events/csv/"))
+    terms = {row["term"] for row in rows}
+    assert {'\'=HYPERLINK("http://x")', "'+1+1", "'-2+3", "'@SUM(A1)", "'\tcmd", "'\rcmd"} <= terms
+    assert "Injection site reaction" in terms
+
+
+def test_negative_numbers_are_not_quoted():
+    chunks = exports.csv_chunks(["slope", "term"], [[(-0.52, "-bad")]], [1], [0])
+    assert "".join(chunks) == "slope,term\r\n-0.52,'-bad\r\n"
+
+
+def test_a_csv_export_through_the_api_is_logged(world, full_patient, client_for):
+    full_patient(world.london)
+    full_patient(world.sheffield)
+    rows = _csv(client_for(world.analyst).get("/api/v1/datasets/patients/csv/"))
+    log = ExportLog.objects.get()
+    assert (log.user, log.table, log.file_format, log.channel) == (world.analyst, "patients", "csv", "api")
+    assert log.row_count == len(rows) == 4  # the two personas' patients and two more
+    assert log.completed and log.finished_at is not None
+
+
+def test_a_parquet_export_has_the_dictionary_types_and_is_logged(world, full_patient, client_for):
+    full_patient(world.london)
+    response = client_for(world.analyst).get("/api/v1/datasets/patients/parquet/")
+    table = pq.read_table(io.BytesIO(b"".join(response.streaming_content)))
+    assert table.column_names == list(dataset.PATIENT_COLUMN_NAMES)
+    assert str(table.schema.field("os_time_days").type) == "int64"
+    assert str(table.schema.field("time_origin_date").type) == "date32[day]"
+    assert ExportLog.objects.get().row_count == 3  # the two personas' patients and one more
+
+
+def test_the_web_page_lists_the_tables_and_downloads_are_logged(world, full_patient, client):
+    full_patient(world.london)
+    client.force_login(world.analyst)
+    page = client.get("/analytics/")
+    assert page.status_code == 200 and b"alsfrs_r" in page.content
+    response = client.get("/analytics/datasets/alsfrs_r.csv")
+    body = b"".join(response.streaming_content).decode()
+    assert body.startswith("patient_id,assessment_date,q1_speech")
+    assert ExportLog.objects.get().channel == "web"
+
+
+def test_the_web_page_needs_a_signed_in_user(client):
+    assert client.get("/analytics/datasets/patients.csv").status_code == 302
+
+
+def test_the_export_command_writes_parquet_and_logs_it(world, full_patient, tmp_path):
+    full_patient(world.london)
+    path = tmp_path / "patients.parquet"
+    call_command("export_dataset", str(path), "--format", "parquet")
+    assert pq.read_table(path).num_rows == 3
+    log = ExportLog.objects.get()
+    assert (log.user, log.channel, log.destination, log.row_count) == (None, "command", str(path), 3)
+
+
+def test_the_export_command_writes_a_long_table_as_csv(world, full_patient, tmp_path):
+    full_patient(world.london)
+    path = tmp_path / "visits.csv"
+    call_command("export_dataset", str(path), "--format", "csv", "--table", "alsfrs_r")
+    assert len(path.read_text().splitlines()) == 2  # header and the one assessment
+    assert ExportLog.objects.get().table == "alsfrs_r"
+
+
+@pytest.mark.parametrize("table", ["patients", "alsfrs_r"])
+def test_the_export_query_count_does_not_grow_with_patients(world, full_patient, django_assert_num_queries, table):
+    full_patient(world.london)
+    with CaptureQueriesContext(connection) as captured:
+        list(exports.CsvExport(table=table, user=world.analyst, channel="api"))
+    for _ in range(3):
+        full_patient(world.sheffield)
+    with django_assert_num_queries(len(captured)):
+        list(exports.CsvExport(table=table, user=world.analyst, channel="api"))
+
+
+@pytest.mark.parametrize("table", [t for t in exports.TABLES if t != "patients"])
+def test_csv_text_made_by_the_database_equals_python_formatting(world, full_patient, table):
+    full_patient(world.london)
+    header = [c.name for c in dataset.TABLES[table]]
+    indexes = exports._text_indexes(table)
+    fast = exports.csv_chunks(header, selectors.long_table_chunks(table, None, as_csv_text=True), indexes, [0])
+    typed = exports.csv_chunks(header, [list(selectors.long_table_queryset(table, None))], indexes, [0])
+    assert "".join(fast) == "".join(typed)
+
+
+def test_an_interrupted_download_is_logged_incomplete_and_frees_the_connection(world, full_patient, monkeypatch):
+    monkeypatch.setattr(exports, "CSV_CHUNK_ROWS", 1)
+    for _ in range(3):
+        full_patient(world.london)
+    stream = iter(exports.CsvExport(table="alsfrs_r", user=world.analyst, channel="api"))
+    next(stream)  # header
+    next(stream)  # first row
+    stream.close()  # the client went away
+    log = ExportLog.objects.get()
+    assert (log.completed, log.row_count) == (False, 1)
+    assert ExportLog.objects.filter(completed=False).count() == 1  # the connection still answers
