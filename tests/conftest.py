@@ -65,3 +65,24 @@ def login_with_second_factor(client, user) -> None:  # type: ignore[no-untyped-d
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    """Transactional tests run after others have flushed the database: re-apply the data
+    migrations (routes, products, MIROCALS benchmarks) when they are missing."""
+    marker = request.node.get_closest_marker("django_db")
+    if not marker or not (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
+    from access_programme.models import Route
+    from analytics.survival.models import Benchmark
+
+    if not Route.objects.exists():
+        importlib.import_module("access_programme.migrations.0003_reference_routes_products").forwards(apps, None)
+    if not Benchmark.objects.exists():
+        importlib.import_module("analytics.survival.migrations.0002_mirocals_benchmarks").forwards(apps, None)
