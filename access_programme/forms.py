@@ -124,7 +124,7 @@ class BatchReceiveForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = Product.objects.order_by("code")
         self.fields["product"].empty_label = None
-        self.fields["received_on"].initial = timezone.localdate()
+        self.initial["received_on"] = self.initial.get("received_on") or timezone.localdate()
 
     def _post_clean(self) -> None:
         # Stock starts full; the model checks it never exceeds what was received.

@@ -179,9 +179,11 @@ class EnrolmentForm(forms.Form):
             data["year_of_birth"] = born.year
         if not data.get("year_of_birth") and "year_of_birth" not in self.errors:
             self.add_error("year_of_birth", "Give the date of birth or at least the year of birth.")
-        names = [data.get("given_name"), data.get("family_name")]
-        if any(names) and not all(names):
-            self.add_error("family_name" if names[0] else "given_name", "Give both names, or neither.")
+        if any(data.get(name) for name in self.IDENTITY):
+            # Identity is optional (some sites keep it only locally), but it is all or nothing.
+            for name in ("given_name", "family_name", "date_of_birth"):
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, "Give the given name, family name and date of birth, or no identity at all.")
         if self.unmet_criteria() and not (data.get("eligibility_justification") or "").strip():
             self.add_error(
                 "eligibility_justification", "Some MIROCALS criteria are not met: justify enrolling this patient."
@@ -276,7 +278,7 @@ class AlsfrsrForm(forms.ModelForm):
         if self.instance.pk:
             gastrostomy = self.instance.q5b_cutting_with_gastrostomy is not None
         else:
-            self.fields["assessment_date"].initial = timezone.localdate()
+            self.initial["assessment_date"] = timezone.localdate()
         self.fields["gastrostomy"].initial = "yes" if gastrostomy else "no"
 
     def clean(self) -> dict[str, Any]:
@@ -423,7 +425,7 @@ class AdverseEventForm(forms.ModelForm):
         self.fields["relatedness"].choices = [c for c in self.fields["relatedness"].choices if c[0]]
         self.fields["serious"].label = "Serious adverse event"
         if not self.instance.pk:
-            self.fields["onset_date"].initial = timezone.localdate()
+            self.initial["onset_date"] = timezone.localdate()
 
     def core_fields(self) -> list[forms.BoundField]:
         return [self[n] for n in self.Meta.fields if n not in self.CRITERIA and n != "serious"]
@@ -445,7 +447,7 @@ class ClinicalEventForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.instance.pk:
-            self.fields["event_date"].initial = timezone.localdate()
+            self.initial["event_date"] = timezone.localdate()
 
 
 class ClinicalEventEditForm(EditFieldsMixin, ClinicalEventForm):

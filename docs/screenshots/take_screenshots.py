@@ -92,7 +92,7 @@ def capture(env: dict[str, str]) -> None:
             executable_path="/usr/bin/chromium",
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        clinician = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+        clinician = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT}, locale="en-GB")
         sign_in(clinician, "clinician.lon")
         clinician.goto(f"{BASE}/patients/")
         shoot(clinician, "patient-list", full_page=False)
@@ -117,6 +117,7 @@ def capture(env: dict[str, str]) -> None:
         for item, value in (("q1_speech", 3), ("q2_salivation", 4), ("q3_swallowing", 3), ("q4_handwriting", 2)):
             clinician.locator(f"input[name={item}][value='{value}']").check()
         clinician.wait_for_timeout(600)
+        clinician.evaluate("window.scrollTo(0, 0)")
         shoot(clinician, "alsfrsr-form", full_page=False)
 
         clinician.goto(f"{BASE}/patients/enrol/")
@@ -129,7 +130,7 @@ def capture(env: dict[str, str]) -> None:
         clinician.locator("#eligibility-title").scroll_into_view_if_needed()
         shoot(clinician, "enrolment-eligibility", full_page=False)
 
-        pharmacist = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+        pharmacist = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT}, locale="en-GB")
         sign_in(pharmacist, "pharmacist.lon")
         pharmacist.goto(f"{BASE}/pharmacy/")
         shoot(pharmacist, "dispensing-worklist", full_page=False)

@@ -4,9 +4,9 @@ Updates go through simple-history's `bulk_update_with_history` ("~" history rows
 go through simple-history's `bulk_create_with_history` on SQLite (the demo) and, on
 PostgreSQL, through COPY: the rows and their "+" history rows, as `registry.bulk` does for
 the demo cohort, with primary keys reserved from the table's sequence first so children can
-point at their parents. The COPY stream is formatted by the C `csv` module (one call per
-row rather than one Python call per value), which is what lets an import reach tens of
-thousands of rows a second; see docs/benchmarks.md. Every history row carries the reason
+point at their parents. Unlike `registry.bulk`, the COPY stream is formatted by the C `csv`
+module, one call per row rather than one Python call per value, and a history row reuses its
+record's formatted line (see docs/benchmarks.md). Every history row carries the reason
 "import <file name>" and the user who started the import (None from the command line).
 """
 

@@ -27,16 +27,16 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     }
 
 
-def sign_in(page, live_server, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    assert "/accounts/login/" not in page.url, f"sign-in failed for {username}"
+@pytest.fixture
+def sign_in(live_server):  # type: ignore[no-untyped-def]
+    """Sign in through the login form by its labels, as a keyboard or screen-reader user would."""
 
+    def _sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(PASSWORD)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign in").click()
+        assert "/accounts/login/" not in page.url, f"sign-in failed for {username}"
 
-def submit(page) -> None:  # type: ignore[no-untyped-def]
-    """Submit the page's main form and wait for the response page."""
-    with page.expect_navigation():
-        page.click("main form button[type=submit]")
+    return _sign_in

@@ -1,0 +1,188 @@
+"""Pharmacy pages: the worklist, dispensing a cycle from usable stock, and the batch register."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from access_programme.models import Batch, BatchStatus, Dispensing, Route, TreatmentCycle
+from registry import services
+from tests.factories import (
+    BatchFactory,
+    CycleFactory,
+    DiagnosisFactory,
+    EnrolmentFactory,
+    PatientFactory,
+    days_ago,
+    treated_patient,
+)
+from tests.web.conftest import logged_in
+
+pytestmark = pytest.mark.django_db
+WORKLIST = reverse("pharmacy:worklist")
+# Exact, the same for 1 or 25 patients: session, user, OTP device check, request savepoints, one
+# query for all due patients, session save.
+WORKLIST_QUERIES = 9
+
+
+def due_in(site, days: int):  # type: ignore[no-untyped-def]
+    """A treated patient whose next cycle is due in `days` days (negative: overdue)."""
+    patient = treated_patient(site=site)
+    CycleFactory(patient=patient, cycle_number=1, start_date=days_ago(84))
+    CycleFactory(patient=patient, cycle_number=2, start_date=days_ago(28 - days))
+    return patient
+
+
+def rows(client) -> list[str]:  # type: ignore[no-untyped-def]
+    return [row.patient.study_id for row in client.get(WORKLIST).context["rows"]]
+
+
+def test_the_worklist_lists_cycles_due_within_7_days_overdue_first(pharmacist_client, london):
+    soon, overdue, later = due_in(london, 5), due_in(london, -3), due_in(london, 8)
+    assert rows(pharmacist_client) == [overdue.study_id, soon.study_id]
+    assert later.study_id not in rows(pharmacist_client)
+
+
+def test_the_worklist_leaves_out_the_dead_and_the_untreated(pharmacist_client, london):
+    dead = due_in(london, 0)
+    services.event_record(user=None, patient=dead, event_type="death", event_date=days_ago(1))
+    untreated = PatientFactory(site=london)
+    DiagnosisFactory(patient=untreated)
+    EnrolmentFactory(patient=untreated, route=Route.objects.get(code="none"), first_dose_date=None)
+    assert dead.study_id not in rows(pharmacist_client) and untreated.study_id not in rows(pharmacist_client)
+
+
+def test_the_worklist_shows_only_the_pharmacists_sites(pharmacist_client, london, sheffield):
+    due_in(sheffield, 0)
+    assert rows(pharmacist_client) == []
+
+
+@pytest.mark.parametrize("patients", [1, 25])
+def test_the_worklist_costs_the_same_queries_for_any_number_of_patients(
+    pharmacist, london, patients, django_assert_num_queries
+):
+    for _ in range(patients):
+        due_in(london, 2)
+    client = logged_in(pharmacist)
+    with django_assert_num_queries(WORKLIST_QUERIES):
+        assert client.get(WORKLIST).status_code == 200
+
+
+def test_clinicians_cannot_open_the_worklist(clinician_client):
+    assert clinician_client.get(WORKLIST).status_code == 403
+
+
+def batch_choices(client, patient) -> list[str]:  # type: ignore[no-untyped-def]
+    form = client.get(reverse("pharmacy:dispense", args=[patient.study_id])).context["form"]
+    return [batch.batch_number for batch in form.fields["batch"].queryset]
+
+
+def test_the_batch_picker_offers_usable_batches_first_expiry_first(pharmacist_client, london):
+    patient = treated_patient(site=london)
+    later = BatchFactory(batch_number="LATE", expiry_date=days_ago(-200))
+    sooner = BatchFactory(batch_number="SOON", expiry_date=days_ago(-30))
+    BatchFactory(batch_number="OLD", expiry_date=days_ago(1), received_on=days_ago(200))
+    BatchFactory(batch_number="HELD", status=BatchStatus.QUARANTINED, status_reason="Fridge excursion")
+    BatchFactory(batch_number="EMPTY", quantity_remaining=0)
+    assert batch_choices(pharmacist_client, patient) == [sooner.batch_number, later.batch_number]
+
+
+def dispense_data(patient, batch, **overrides) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    start = patient.enrolment.first_dose_date
+    data = {
+        "cycle_start_date": start.isoformat(),
+        "dispensed_on": start.isoformat(),
+        "batch": batch.pk,
+        "quantity": 5,
+        "dose_miu_per_unit": "2.000",
+        "prescriber": "Dr A. Consultant (GMC 1234567)",
+        "reconstituted_at": f"{start.isoformat()}T09:00",
+        "beyond_use_at": f"{(start + dt.timedelta(days=2)).isoformat()}T09:00",
+        "cold_chain_confirmed": "on",
+    }
+    return {**data, **overrides}
+
+
+def test_dispensing_opens_the_cycle_and_takes_stock_in_one_go(pharmacist_client, london):
+    patient, batch = treated_patient(site=london), BatchFactory(quantity_received=40, quantity_remaining=40)
+    response = pharmacist_client.post(
+        reverse("pharmacy:dispense", args=[patient.study_id]), dispense_data(patient, batch)
+    )
+    assert response.status_code == 302
+    assert Dispensing.objects.get(patient=patient).cycle.cycle_number == 1
+    assert Batch.objects.get(pk=batch.pk).quantity_remaining == 35
+
+
+def test_without_cold_chain_confirmation_nothing_is_saved(pharmacist_client, london):
+    patient, batch = treated_patient(site=london), BatchFactory()
+    data = dispense_data(patient, batch)
+    del data["cold_chain_confirmed"]
+    response = pharmacist_client.post(reverse("pharmacy:dispense", args=[patient.study_id]), data)
+    assert 'id="id_cold_chain_confirmed_error"' in response.content.decode()
+    assert not TreatmentCycle.objects.exists() and Batch.objects.get(pk=batch.pk).quantity_remaining == 50
+
+
+def test_a_special_needs_its_beyond_use_time(pharmacist_client, london):
+    patient, batch = treated_patient(site=london), BatchFactory()
+    data = dispense_data(patient, batch, beyond_use_at="")
+    response = pharmacist_client.post(reverse("pharmacy:dispense", args=[patient.study_id]), data)
+    assert 'id="id_beyond_use_at_error"' in response.content.decode()
+
+
+def test_a_pharmacist_of_another_site_gets_404(pharmacist_client, sheffield):
+    other = treated_patient(site=sheffield)
+    assert pharmacist_client.get(reverse("pharmacy:dispense", args=[other.study_id])).status_code == 404
+
+
+def test_a_batch_is_received_into_stock(pharmacist_client):
+    data = {
+        "product": BatchFactory.build().product.pk,
+        "batch_number": "SPX-NEW",
+        "expiry_date": days_ago(-180).isoformat(),
+        "received_on": days_ago(0).isoformat(),
+        "supplier": "Synthetic Specials Ltd",
+        "manufacturer_licence": "MS 12345",
+        "quantity_received": 60,
+        "quantity_unit": "syringe",
+        "dose_miu_per_unit": "2.000",
+        "max_hours_after_reconstitution": 168,
+    }
+    assert pharmacist_client.post(reverse("pharmacy:batch_receive"), data).status_code == 302
+    assert Batch.objects.get(batch_number="SPX-NEW").quantity_remaining == 60
+
+
+def test_a_recall_lists_every_patient_who_received_the_batch(pharmacist_client, london, sheffield):
+    batch = BatchFactory(quantity_received=40, quantity_remaining=40)
+    mine, theirs = treated_patient(site=london), treated_patient(site=sheffield)
+    for patient in (mine, theirs):
+        cycle = TreatmentCycle.objects.create(
+            patient=patient, cycle_number=1, start_date=patient.enrolment.first_dose_date, total_dose_miu=Decimal(10)
+        )
+        Dispensing.objects.create(
+            patient=patient,
+            cycle=cycle,
+            batch=batch,
+            dispensed_on=cycle.start_date,
+            quantity=5,
+            quantity_unit="syringe",
+            dose_miu_per_unit=Decimal(2),
+            prescriber="Dr X",
+            cold_chain_confirmed=True,
+        )
+    detail = reverse("pharmacy:batch_detail", args=[batch.pk])
+    pharmacist_client.post(detail, {"status": "recalled", "reason": "Sterility failure", "version": batch.version})
+    content = pharmacist_client.get(detail).content.decode()
+    assert Batch.objects.get(pk=batch.pk).status == BatchStatus.RECALLED
+    assert mine.study_id in content and theirs.study_id not in content
+    assert "And 1 patient at other sites" in content
+
+
+def test_a_stale_status_change_is_refused(pharmacist_client):
+    batch = BatchFactory()
+    detail = reverse("pharmacy:batch_detail", args=[batch.pk])
+    pharmacist_client.post(detail, {"status": "quarantined", "reason": "Fridge alarm", "version": batch.version})
+    response = pharmacist_client.post(detail, {"status": "recalled", "reason": "Late", "version": batch.version})
+    assert response.status_code == 409 and Batch.objects.get(pk=batch.pk).status == BatchStatus.QUARANTINED
