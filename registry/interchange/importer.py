@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from registry.interchange.loaders import (
     Loader,
     Row,
 )
-from registry.interchange.reader import CohortSource
+from registry.interchange.reader import CohortSource, FileScan
 from registry.interchange.report import ImportReport
 from registry.interchange.rules import DISPENSING_FIELDS_NOT_IN_RIF
 from registry.models import EventType, User
@@ -121,20 +122,31 @@ class _FileReader:
         tracker: _Tracker,
         chunk_size: int,
         lines: int,
+        part: Part | None = None,
     ) -> None:
         self.source, self.spec, self.header, self.ctx = source, spec, header, ctx
         self.tracker, self.chunk_size, self.lines = tracker, chunk_size, lines
         self.report = ctx.report
         self.counts = ctx.report.counts(spec.name)
         self.csv_error_reported = False
+        self.part = part
+        # Problems of the file rather than of a row (a broken quote, an empty row) are reported
+        # once: by the first worker of a parallel import.
+        self.primary = part is None or part.index == 0
+        self.patient_position = header.index.get("patient_id")
 
     def run(self, loader: Loader, accept: Callable[[list[str]], bool] | None = None) -> None:
         self.loader = loader
         seen: dict[int, int] = {}
         chunk: list[Row] = []
         pending = 0
+        part, position = self.part, self.patient_position
         for line, cells in self._records():
             if accept is not None and not accept(cells):
+                continue
+            if part is not None and not part.owns(
+                cells[position] if position is not None and position < len(cells) else ""
+            ):
                 continue
             self.counts.read += 1
             pending += 1
@@ -162,7 +174,7 @@ class _FileReader:
             except StopIteration:
                 return
             except csv.Error as error:
-                if not self.csv_error_reported:
+                if not self.csv_error_reported and self.primary:
                     remaining = max(self.lines - line, 1)
                     self.report.file_error(
                         self.spec.name,
@@ -174,7 +186,7 @@ class _FileReader:
                     self.csv_error_reported = True
                 return
             if not cells or not any(cells):
-                if cells:
+                if cells and self.primary:
                     self.report.warn(self.spec.name, "empty row ignored.", line=line)
                 continue
             yield line, cells
@@ -251,60 +263,105 @@ def import_cohort(
     report_stream: IO[str] | None = None,
     progress: Progress | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    workers: int = 1,
 ) -> ImportOutcome:
     """Import every file of the cohort at `path`; returns the report with counts per file.
+
+    With `workers` > 1 (PostgreSQL, outside any transaction) the patients are shared out
+    between that many processes, each with its own connection (see `parallel`); the outcome
+    is the same as with one.
 
     Raises `reader.SourceError` if `path` is not a cohort at all; every problem inside the
     files is reported, never raised.
     """
+    from registry.interchange import parallel
+
     started = time.perf_counter()
     report = ImportReport(report_stream)
     with CohortSource(path) as source:
         for name in source.ignored:
             report.warn(name, "not a file of the interchange format (RIF v1): ignored.")
-        ctx = ImportContext.load(report, user)
         scans = {name: source.scan(name) for name in source.names}
         total = sum(max(scan.lines - 1, 0) for scan in scans.values())
         tracker = _Tracker(total, progress)
-        for spec in rif.FILES:
-            scan = scans.get(spec.name)
-            if scan is None:
-                continue
-            tracker.file = spec.name
-            rows = max(scan.lines - 1, 0)
-            report.counts(spec.name)
-            if scan.encoding_error:
-                report.file_error(spec.name, scan.encoding_error, line=None, rows=rows)
-                tracker.advance(rows)
-                _note_unreadable(ctx, spec, scan.encoding_error)
-                continue
-            names = _header_names(source, spec.name)
-            header = _Header(spec, names, report)
-            if not names:
-                header.fatal = "the file is empty (no header row)"
-            if header.fatal:
-                report.file_error(spec.name, f"{header.fatal}; the file was not imported.", rows=rows)
-                tracker.advance(rows)
-                _note_unreadable(ctx, spec, header.fatal)
-                continue
-            ctx.present[spec.name] = set(header.index)
-            reader = _FileReader(source, spec, header, ctx, tracker, chunk_size, scan.lines)
-            if spec is rif.EVENTS:
-                is_death = _death_filter(header.index["event_type"])
-                reader.run(DeathLoader(ctx), accept=is_death)
-                reader.run(EventLoader(ctx), accept=lambda cells, is_death=is_death: not is_death(cells))
-            else:
-                loader = LOADERS[spec.name](ctx)
-                reader.run(loader)
-            if spec is rif.DISPENSING and report.counts(spec.name).created:
-                report.note(
-                    spec.name,
-                    f"{report.counts(spec.name).created:,} dispensing(s) imported without "
-                    f"{', '.join(sorted(DISPENSING_FIELDS_NOT_IN_RIF))}: the format does not carry these "
-                    "point-of-supply records, which stay with the dispensing pharmacy.",
-                )
+        if workers > 1 and parallel.possible():
+            source.close()  # each worker opens its own (a shared zip file offset would be a race)
+            parallel.run(path, scans, user=user, report=report, tracker=tracker, chunk_size=chunk_size,
+                         workers=workers)
+        else:
+            import_files(source, scans, ImportContext.load(report, user), tracker, chunk_size)
+    note_dispensing(report)
     elapsed = time.perf_counter() - started
     return ImportOutcome(report=report, seconds=elapsed, rows=report.totals.read)
+
+
+@dataclass(frozen=True)
+class Part:
+    """The share of the patients one worker imports: those whose id hashes to `index`."""
+
+    index: int
+    count: int
+
+    def owns(self, patient_id: str) -> bool:
+        # crc32, not hash(): the same in every process whatever PYTHONHASHSEED is.
+        return zlib.crc32(patient_id.encode()) % self.count == self.index
+
+
+def import_files(
+    source: CohortSource,
+    scans: dict[str, FileScan],
+    ctx: ImportContext,
+    tracker: _Tracker,
+    chunk_size: int,
+    part: Part | None = None,
+) -> None:
+    """The files in dependency order; with `part`, only that worker's patients' rows.
+
+    Problems of a whole file (its header, its encoding) are reported by the first worker only.
+    """
+    primary = part is None or part.index == 0
+    file_report = ctx.report if primary else ImportReport()
+    for spec in rif.FILES:
+        scan = scans.get(spec.name)
+        if scan is None:
+            continue
+        tracker.file = spec.name
+        rows = max(scan.lines - 1, 0) if primary else 0
+        ctx.report.counts(spec.name)
+        if scan.encoding_error:
+            file_report.file_error(spec.name, scan.encoding_error, line=None, rows=rows)
+            tracker.advance(rows)
+            _note_unreadable(ctx, spec, scan.encoding_error)
+            continue
+        names = _header_names(source, spec.name)
+        header = _Header(spec, names, file_report)
+        if not names:
+            header.fatal = "the file is empty (no header row)"
+        if header.fatal:
+            file_report.file_error(spec.name, f"{header.fatal}; the file was not imported.", rows=rows)
+            tracker.advance(rows)
+            _note_unreadable(ctx, spec, header.fatal)
+            continue
+        ctx.present[spec.name] = set(header.index)
+        reader = _FileReader(source, spec, header, ctx, tracker, chunk_size, scan.lines, part)
+        if spec is rif.EVENTS:
+            is_death = _death_filter(header.index["event_type"])
+            reader.run(DeathLoader(ctx), accept=is_death)
+            reader.run(EventLoader(ctx), accept=lambda cells, is_death=is_death: not is_death(cells))
+        else:
+            loader = LOADERS[spec.name](ctx)
+            reader.run(loader)
+
+
+def note_dispensing(report: ImportReport) -> None:
+    created = report.files.get(rif.DISPENSING.name)
+    if created is not None and created.created:
+        report.note(
+            rif.DISPENSING.name,
+            f"{created.created:,} dispensing(s) imported without "
+            f"{', '.join(sorted(DISPENSING_FIELDS_NOT_IN_RIF))}: the format does not carry these "
+            "point-of-supply records, which stay with the dispensing pharmacy.",
+        )
 
 
 def _header_names(source: CohortSource, name: str) -> list[str]:

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -71,6 +71,7 @@ from registry.models import (
 )
 
 CONSENT_FORM_VERSION = "not recorded"
+DISPENSING_LOCK = 0x52494644  # "RIFD": the advisory lock of dispensing chunks in a parallel import
 
 
 def import_reason(file_name: str) -> str:
@@ -119,6 +120,8 @@ class ImportContext:
     rejected_patients: dict[str, int] = field(default_factory=dict)
     rejected_cycles: dict[tuple[str, int], int] = field(default_factory=dict)
     patients_file_error: str | None = None
+    #: Other worker processes import other patients at the same time (see `parallel`).
+    parallel: bool = False
 
     @classmethod
     def load(cls, report: ImportReport, user: User | None) -> ImportContext:
@@ -334,8 +337,12 @@ class RecordLoader(Loader):
         row, index = existing.row, existing.index
         return all(row[index[name]] == value for name, value in desired.items())
 
+    def exclusive(self) -> None:
+        """Hook: take the locks a chunk needs before it reads shared state (see `parallel`)."""
+
     def process(self, rows: Sequence[Row]) -> None:
         with transaction.atomic():
+            self.exclusive()
             patients = self.load_patients(rows)
             existing = self.load_existing(patients)
             self.prepare_chunk(rows, patients)
@@ -724,7 +731,9 @@ class PatientLoader(Loader):
             match = re.fullmatch(rf"{re.escape(patient.site.code)}-(\d+)", patient.study_id)
             if match:
                 highest[patient.site_id] = max(highest.get(patient.site_id, 0), int(match.group(1)))
-        for site in Site.objects.select_for_update().filter(pk__in=highest):
+        # FOR NO KEY UPDATE: it does not wait for (or deadlock with) the key-share locks that
+        # another worker's patient inserts hold on the same site.
+        for site in Site.objects.select_for_update(no_key=True).filter(pk__in=highest).order_by("pk"):
             if site.next_patient_number <= highest[site.pk]:
                 site.next_patient_number = highest[site.pk] + 1
                 site.save(update_fields=["next_patient_number"])
@@ -1067,6 +1076,14 @@ class DispensingLoader(RecordLoader):
         values = row.values
         return (patient.pk, values["dispensed_on"], values["product"], values["batch_number"])
 
+    def exclusive(self) -> None:
+        """Batches and their stock are shared by every patient: with parallel workers, one
+        dispensing chunk at a time (a transaction-level advisory lock, released at commit), so
+        each sees the batches and stock the previous one wrote, and no batch is created twice."""
+        if self.ctx.parallel:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DISPENSING_LOCK])
+
     def prepare_chunk(self, rows: Sequence[Row], patients: dict[str, Patient]) -> None:
         self.cycles = {
             (patient_id, number): (pk, patient_id)
@@ -1079,6 +1096,7 @@ class DispensingLoader(RecordLoader):
             Batch.objects.select_for_update(of=("self",))
             .select_related("product__route")
             .filter(batch_number__in=numbers)
+            .order_by("pk")
         )
         imported = set(
             Batch.history.filter(  # type: ignore[attr-defined]

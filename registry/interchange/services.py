@@ -49,6 +49,7 @@ def cohort_import(
     run: ImportRun | None = None,
     progress: Progress | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    workers: int = 1,
 ) -> tuple[ImportRun, ImportOutcome | None]:
     """Import the cohort at `path`, recording the run; problems in the files go to its report.
 
@@ -72,7 +73,8 @@ def cohort_import(
 
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as stream:
         try:
-            outcome = import_cohort(path, user=user, report_stream=stream, progress=on_progress, chunk_size=chunk_size)
+            outcome = import_cohort(path, user=user, report_stream=stream, progress=on_progress, chunk_size=chunk_size,
+                                    workers=workers)
         except SourceError as error:
             _finish(run, status=ImportStatus.FAILED, error=str(error))
             return run, None

@@ -26,6 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("path", help="Folder or .zip holding patients.csv and the other RIF files.")
         parser.add_argument("--report", help="Also write the report CSV here (it is always kept with the run).")
         parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="Rows per transaction.")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="Worker processes, the patients shared out between them (PostgreSQL only; default 1).",
+        )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar (for logs and cron).")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -44,7 +50,8 @@ class Command(BaseCommand):
             bar.update(done - bar.n)
 
         try:
-            run, outcome = cohort_import(path, progress=progress, chunk_size=options["chunk_size"])
+            run, outcome = cohort_import(path, progress=progress, chunk_size=options["chunk_size"],
+                                          workers=options["workers"])
         finally:
             if bar is not None:
                 bar.close()
