@@ -8,10 +8,14 @@ use these pages.
 
 from __future__ import annotations
 
+import csv
+import itertools
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,11 +41,11 @@ def _require_pharmacy(user: User) -> None:
 def worklist(request: HttpRequest) -> HttpResponse:
     _require_pharmacy(request.user)
     today = timezone.localdate()
-    rows = selectors.dispensing_worklist(request.user, today=today)
+    due = selectors.dispensing_worklist(request.user, today=today, page=request.GET.get("page"))
     return render(
         request,
         "pharmacy/worklist.html",
-        {"rows": rows, "today": today, "horizon": selectors.WORKLIST_HORIZON_DAYS},
+        {"page": due.page, "rows": due.rows, "today": today, "horizon": selectors.WORKLIST_HORIZON_DAYS},
     )
 
 
@@ -181,8 +185,32 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "batch": batch,
             "form": form,
-            "recipients": selectors.batch_recipients(request.user, batch),
+            "recipients": selectors.batch_recipients(request.user, batch, page=request.GET.get("page")),
             "history": record_history(batch, limit=20),
         },
         status=status,
     )
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for csv.writer in a streamed response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+@require_GET
+def batch_recipients_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """Every patient at the user's sites who received the batch, for a recall: streamed CSV."""
+    _require_pharmacy(request.user)
+    batch = get_object_or_404(Batch, pk=pk)
+    writer = csv.writer(_Echo())
+    lines = itertools.chain(
+        [writer.writerow(selectors.RECIPIENTS_CSV_HEADER)],
+        (writer.writerow(row) for row in selectors.batch_recipients_rows(request.user, batch)),
+    )
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", batch.batch_number)
+    response["Content-Disposition"] = f'attachment; filename="batch-{name}-recipients.csv"'
+    return response

@@ -32,11 +32,20 @@ def sites_visible_to(user: User) -> models.QuerySet[Site]:
     return user.sites.all()
 
 
-def patients_visible_to(user: User) -> models.QuerySet[Patient]:
+def patients_visible_to(user: User, *, read_sites_first: bool = False) -> models.QuerySet[Patient]:
+    """The patients of the user's sites (all sites for analysts and data managers).
+
+    With `read_sites_first`, the user's site ids are read at once (one query) and the patients
+    filtered by them as literals, `site_id IN (1, 2)`, instead of by a sub-select: the planner can
+    then walk the (site, study_id) index to the first page of a site instead of the whole
+    study_id index. Same rule, same rows.
+    """
     if not user.is_authenticated or not user.is_active:
         return Patient.objects.none()
     if sees_all_sites(user):
         return Patient.objects.all()
+    if read_sites_first:
+        return Patient.objects.filter(site_id__in=list(user.sites.values_list("pk", flat=True)))
     return Patient.objects.filter(site__in=user.sites.all())
 
 

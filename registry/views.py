@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import connection, models
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -100,9 +99,9 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     sites = list(sites_visible_to(request.user).order_by("code"))
     filter_form = forms.PatientFilterForm(request.GET or None, sites=sites, routes=list(programme.routes()))
     today = timezone.localdate()
-    patients = programme.patient_list(request.user, today=today, **_list_filters(filter_form))
-    page = Paginator(patients, programme.PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(patient, programme.follow_up(patient, today)) for patient in page.object_list]
+    found = programme.patient_list_page(
+        request.user, today=today, page=request.GET.get("page"), **_list_filters(filter_form)
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -110,8 +109,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "registry/patient_list.html",
         {
             "filter_form": filter_form,
-            "page": page,
-            "rows": rows,
+            "page": found.page,
+            "rows": found.rows,
             "query_string": query.urlencode(),
             "may_enrol": may_write(request.user, Area.CLINICAL),
         },

@@ -8,7 +8,9 @@ import pytest
 from django.urls import reverse
 
 from registry import services
+from registry.models import Consent
 from registry.selectors import pnfh_stratum
+from registry.services import audited_save
 from tests.factories import IdentityFactory, days_ago, treated_patient
 from tests.web.conftest import assess, followed_patient, logged_in, on_schedule
 
@@ -16,8 +18,9 @@ pytestmark = pytest.mark.django_db
 LIST = reverse("registry:patient_list")
 
 # Exact counts, the same for 1 or 30 patients: session, user, OTP device check, request
-# savepoints, sites and routes for the filters, count, one page of annotated rows, session save.
-LIST_QUERIES = 12
+# savepoints, sites and routes for the filters, the user's site ids, count, the page's ids, the
+# page's annotated rows, session save.
+LIST_QUERIES = 14
 # The page also reads identity (logged), and one query per kind of record.
 PAGE_QUERIES = 19
 
@@ -90,6 +93,111 @@ def test_a_patient_followed_on_schedule_has_nothing_overdue(clinician_client, lo
     followed_patient(london)
     content = clinician_client.get(LIST).content.decode()
     assert "overdue" not in content.lower().replace("cycle overdue</option>", "")
+
+
+def serious_ae(patient, **fields: object) -> None:  # type: ignore[no-untyped-def]
+    services.adverse_event_report(
+        user=None,
+        patient=patient,
+        term="Aspiration pneumonia",
+        onset_date=days_ago(20),
+        ctcae_grade=3,
+        serious=True,
+        criterion_hospitalisation=True,
+        relatedness="not_related",
+        **fields,
+    )
+
+
+@pytest.fixture
+def cohort(london) -> dict[str, object]:
+    """One patient in each follow-up state the filters tell apart."""
+    on_time, sae, resolved_sae = followed_patient(london), followed_patient(london), followed_patient(london)
+    serious_ae(sae)
+    serious_ae(resolved_sae, resolution_date=days_ago(5), outcome="recovered")
+    cycle_late = treated_patient(site=london)  # first dose 84 days ago, no cycle recorded
+    assess(cycle_late, days_ago(10))
+    alsfrsr_late, alsfrsr_soon = treated_patient(site=london), treated_patient(site=london)
+    for patient, assessed in ((alsfrsr_late, 100), (alsfrsr_soon, 80)):
+        on_schedule(patient, 3)
+        assess(patient, days_ago(assessed))
+    never_assessed = treated_patient(site=london)  # enrolled 90 days ago: ALSFRS-R due from enrolment
+    on_schedule(never_assessed, 3)
+    dead, withdrew, consent_withdrawn, lost = (treated_patient(site=london) for _ in range(4))
+    services.event_record(user=None, patient=dead, event_type="lost_to_follow_up", event_date=days_ago(30))
+    services.event_record(user=None, patient=dead, event_type="death", event_date=days_ago(2))
+    services.event_record(user=None, patient=withdrew, event_type="withdrawal", event_date=days_ago(3))
+    consent = audited_save(Consent(patient=consent_withdrawn, form_version="v1", consent_date=days_ago(90)), user=None)
+    services.consent_withdraw(
+        user=None,
+        consent=consent,
+        withdrawn_on=days_ago(1),
+        scope="no_further_collection",
+        reason="",
+        expected_version=None,
+    )
+    services.event_record(user=None, patient=lost, event_type="lost_to_follow_up", event_date=days_ago(4))
+    return {
+        "on_time": on_time,
+        "sae": sae,
+        "resolved_sae": resolved_sae,
+        "cycle_late": cycle_late,
+        "alsfrsr_late": alsfrsr_late,
+        "alsfrsr_soon": alsfrsr_soon,
+        "never_assessed": never_assessed,
+        "dead": dead,
+        "withdrew": withdrew,
+        "consent_withdrawn": consent_withdrawn,
+        "lost": lost,
+    }
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (
+            {"status": "active"},
+            ["on_time", "sae", "resolved_sae", "cycle_late", "alsfrsr_late", "alsfrsr_soon", "never_assessed"],
+        ),
+        ({"status": "deceased"}, ["dead"]),
+        ({"status": "withdrawn"}, ["withdrew", "consent_withdrawn"]),
+        ({"status": "lost"}, ["lost"]),
+        ({"due": "cycle"}, ["cycle_late"]),
+        ({"due": "alsfrsr"}, ["alsfrsr_late", "alsfrsr_soon", "never_assessed"]),
+        ({"due": "sae"}, ["sae"]),
+        (
+            {"due": "alsfrsr", "status": "active", "sort": "alsfrsr_due"},
+            ["alsfrsr_late", "never_assessed", "alsfrsr_soon"],
+        ),
+    ],
+)
+def test_each_filter_finds_exactly_the_patients_whose_row_says_so(clinician_client, cohort, filters, expected):
+    rows = clinician_client.get(LIST, filters).context["rows"]
+    assert [patient.study_id for patient, _ in rows] == [
+        cohort[name].study_id
+        for name in (expected if "sort" in filters else sorted(expected, key=lambda n: cohort[n].study_id))
+    ]
+    for _, due in rows:
+        assert due.status == filters.get("status", due.status)
+        if filters.get("due") == "cycle":
+            assert due.cycle_overdue
+        if filters.get("due") == "alsfrsr":
+            assert due.alsfrsr_badge in {"due", "overdue"}
+        if filters.get("due") == "sae":
+            assert due.open_sae
+
+
+def test_page_two_of_a_filtered_list_keeps_the_filter(clinician_client, london):
+    dead = []
+    for _ in range(26):
+        patient = treated_patient(site=london)
+        services.event_record(user=None, patient=patient, event_type="death", event_date=days_ago(2))
+        dead.append(patient.study_id)
+    treated_patient(site=london)  # alive: on neither page
+    first, second = (clinician_client.get(LIST, {"status": "deceased", "page": n}) for n in (1, 2))
+    assert [p.study_id for p, _ in first.context["rows"] + second.context["rows"]] == sorted(dead)
+    assert "26 patients, page 1 of 2." in first.content.decode()
+    assert 'href="?status=deceased&amp;page=2" rel="next"' in first.content.decode()
 
 
 @pytest.mark.parametrize("patients", [1, 30])

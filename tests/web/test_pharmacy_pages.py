@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from access_programme import selectors
 from access_programme.models import Batch, BatchStatus, Dispensing, Route, TreatmentCycle
 from registry import services
 from tests.factories import (
@@ -23,9 +24,10 @@ from tests.web.conftest import logged_in
 
 pytestmark = pytest.mark.django_db
 WORKLIST = reverse("pharmacy:worklist")
-# Exact, the same for 1 or 25 patients: session, user, OTP device check, request savepoints, one
-# query for all due patients, session save.
-WORKLIST_QUERIES = 9
+# Exact, the same for 1 or 60 patients (more than a page): session, user, OTP device check,
+# request savepoints, the user's site ids, count, the page's ids, the page's annotated rows,
+# session save.
+WORKLIST_QUERIES = 12
 
 
 def due_in(site, days: int):  # type: ignore[no-untyped-def]
@@ -60,10 +62,35 @@ def test_the_worklist_shows_only_the_pharmacists_sites(pharmacist_client, london
     assert rows(pharmacist_client) == []
 
 
-@pytest.mark.parametrize("patients", [1, 25])
+def test_the_worklist_is_paged_by_due_date_overdue_first_with_the_total_shown(pharmacist_client, london, monkeypatch):
+    monkeypatch.setattr(selectors, "WORKLIST_PAGE_SIZE", 2)
+    by_days = {days: due_in(london, days) for days in (3, -2, 0, -5, 6)}
+    pages = [
+        [row.patient.study_id for row in pharmacist_client.get(WORKLIST, {"page": n}).context["rows"]]
+        for n in (1, 2, 3)
+    ]
+    assert pages == [
+        [by_days[-5].study_id, by_days[-2].study_id],
+        [by_days[0].study_id, by_days[3].study_id],
+        [by_days[6].study_id],
+    ]
+    content = pharmacist_client.get(WORKLIST, {"page": 2}).content.decode()
+    assert "5 patients due, page 2 of 3." in content
+    assert 'href="?page=3" rel="next"' in content and 'href="?page=1" rel="prev"' in content
+
+
+def test_each_worklist_row_shows_its_cycle_and_how_late_it_is(pharmacist_client, london):
+    late = due_in(london, -4)
+    (row,) = pharmacist_client.get(WORKLIST).context["rows"]
+    assert (row.patient, row.cycle_number, row.due_date, row.days_overdue) == (late, 3, days_ago(4), 4)
+    assert "Overdue 4 days" in pharmacist_client.get(WORKLIST).content.decode()
+
+
+@pytest.mark.parametrize("patients", [1, 5])
 def test_the_worklist_costs_the_same_queries_for_any_number_of_patients(
-    pharmacist, london, patients, django_assert_num_queries
+    pharmacist, london, patients, django_assert_num_queries, monkeypatch
 ):
+    monkeypatch.setattr(selectors, "WORKLIST_PAGE_SIZE", 2)  # 5 patients: three pages
     for _ in range(patients):
         due_in(london, 2)
     client = logged_in(pharmacist)
@@ -154,24 +181,30 @@ def test_a_batch_is_received_into_stock(pharmacist_client):
     assert Batch.objects.get(batch_number="SPX-NEW").quantity_remaining == 60
 
 
+def supplied(patient, batch, cycle_number: int = 1) -> Dispensing:  # type: ignore[no-untyped-def]
+    """The patient's cycle `cycle_number` (28-day schedule from the first dose), from `batch`."""
+    start = patient.enrolment.first_dose_date + dt.timedelta(days=28 * (cycle_number - 1))
+    cycle = TreatmentCycle.objects.create(
+        patient=patient, cycle_number=cycle_number, start_date=start, total_dose_miu=Decimal(10)
+    )
+    return Dispensing.objects.create(
+        patient=patient,
+        cycle=cycle,
+        batch=batch,
+        dispensed_on=start,
+        quantity=5,
+        quantity_unit="syringe",
+        dose_miu_per_unit=Decimal(2),
+        prescriber="Dr X",
+        cold_chain_confirmed=True,
+    )
+
+
 def test_a_recall_lists_every_patient_who_received_the_batch(pharmacist_client, london, sheffield):
     batch = BatchFactory(quantity_received=40, quantity_remaining=40)
     mine, theirs = treated_patient(site=london), treated_patient(site=sheffield)
     for patient in (mine, theirs):
-        cycle = TreatmentCycle.objects.create(
-            patient=patient, cycle_number=1, start_date=patient.enrolment.first_dose_date, total_dose_miu=Decimal(10)
-        )
-        Dispensing.objects.create(
-            patient=patient,
-            cycle=cycle,
-            batch=batch,
-            dispensed_on=cycle.start_date,
-            quantity=5,
-            quantity_unit="syringe",
-            dose_miu_per_unit=Decimal(2),
-            prescriber="Dr X",
-            cold_chain_confirmed=True,
-        )
+        supplied(patient, batch)
     detail = reverse("pharmacy:batch_detail", args=[batch.pk])
     pharmacist_client.post(detail, {"status": "recalled", "reason": "Sterility failure", "version": batch.version})
     content = pharmacist_client.get(detail).content.decode()
@@ -186,3 +219,62 @@ def test_a_stale_status_change_is_refused(pharmacist_client):
     pharmacist_client.post(detail, {"status": "quarantined", "reason": "Fridge alarm", "version": batch.version})
     response = pharmacist_client.post(detail, {"status": "recalled", "reason": "Late", "version": batch.version})
     assert response.status_code == 409 and Batch.objects.get(pk=batch.pk).status == BatchStatus.QUARANTINED
+
+
+def test_every_recipient_of_a_batch_is_reachable_page_by_page(pharmacist_client, london, sheffield, monkeypatch):
+    monkeypatch.setattr(selectors, "RECIPIENTS_PAGE_SIZE", 2)
+    batch = BatchFactory()
+    mine = [treated_patient(site=london) for _ in range(4)]
+    for patient in mine:
+        supplied(patient, batch)
+    supplied(mine[0], batch, cycle_number=2)  # a second supply to the same patient
+    supplied(treated_patient(site=sheffield), batch)
+    detail = reverse("pharmacy:batch_detail", args=[batch.pk])
+    listed = [
+        d.patient.study_id
+        for n in (1, 2, 3)
+        for d in pharmacist_client.get(detail, {"page": n}).context["recipients"].page
+    ]
+    assert listed == sorted([p.study_id for p in mine] + [mine[0].study_id])
+    content = pharmacist_client.get(detail).content.decode()
+    assert "Patients who received this batch (5)" in content
+    assert "4 patients at your sites, 5 supplies, page 1 of 3." in content
+    assert "And 1 patient at other sites" in content
+
+
+def test_the_recipients_csv_streams_every_supply_at_the_users_sites(pharmacist_client, london, sheffield):
+    batch = BatchFactory(batch_number="SPX 7/26")
+    first, second = treated_patient(site=london), treated_patient(site=london)
+    supplied(second, batch)
+    supplied(first, batch)
+    supplied(first, batch, cycle_number=2)
+    other = treated_patient(site=sheffield)
+    supplied(other, batch)
+    response = pharmacist_client.get(reverse("pharmacy:batch_recipients_csv", args=[batch.pk]))
+    assert (
+        response.streaming and response["Content-Disposition"] == 'attachment; filename="batch-SPX_7_26-recipients.csv"'
+    )
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    start = first.enrolment.first_dose_date
+    assert lines == [
+        "study_id,site,dispensed_on,cycle_number,quantity,quantity_unit,batch",
+        f"{first.study_id},GB-LON,{start},1,5,syringe,SPX 7/26",
+        f"{first.study_id},GB-LON,{start + dt.timedelta(days=28)},2,5,syringe,SPX 7/26",
+        f"{second.study_id},GB-LON,{start},1,5,syringe,SPX 7/26",
+    ]
+
+
+def test_clinicians_cannot_download_the_recipients(clinician_client):
+    batch = BatchFactory()
+    assert clinician_client.get(reverse("pharmacy:batch_recipients_csv", args=[batch.pk])).status_code == 403
+
+
+def test_the_batch_register_counts_each_patient_once(pharmacist_client, london, sheffield):
+    batch, unused = BatchFactory(), BatchFactory()
+    twice, once, elsewhere = treated_patient(site=london), treated_patient(site=london), treated_patient(site=sheffield)
+    supplied(twice, batch)
+    supplied(twice, batch, cycle_number=2)
+    supplied(once, batch)
+    supplied(elsewhere, batch)
+    batches = {b.pk: b.recipients for b in pharmacist_client.get(reverse("pharmacy:batch_list")).context["batches"]}
+    assert (batches[batch.pk], batches[unused.pk]) == (3, 0)
