@@ -22,6 +22,7 @@ from access_programme.models import (
     TreatmentCycle,
 )
 from registry.models import (
+    SERIOUSNESS_CRITERION_FIELDS,
     AdverseEvent,
     AlsfrsrAssessment,
     BiomarkerResult,
@@ -32,6 +33,7 @@ from registry.models import (
     PatientIdentity,
     Site,
 )
+from registry.scoring import ITEM_FIELDS
 from registry.selectors import patients_visible_to, records_visible_to, sites_visible_to
 
 AUDIT_FIELDS = ("version", "reason", "created_at", "updated_at")
@@ -222,19 +224,7 @@ class AlsfrsrSerializer(AuditedSerializer):
             "id",
             "patient",
             "assessment_date",
-            "q1_speech",
-            "q2_salivation",
-            "q3_swallowing",
-            "q4_handwriting",
-            "q5a_cutting_without_gastrostomy",
-            "q5b_cutting_with_gastrostomy",
-            "q6_dressing_hygiene",
-            "q7_turning_in_bed",
-            "q8_walking",
-            "q9_climbing_stairs",
-            "q10_dyspnoea",
-            "q11_orthopnoea",
-            "q12_respiratory_insufficiency",
+            *ITEM_FIELDS,
             *AlsfrsrAssessment.DERIVED_FIELDS,
             *AUDIT_FIELDS,
         )
@@ -291,12 +281,7 @@ class AdverseEventSerializer(AuditedSerializer):
             "resolution_date",
             "ctcae_grade",
             "serious",
-            "criterion_death",
-            "criterion_life_threatening",
-            "criterion_hospitalisation",
-            "criterion_disability",
-            "criterion_congenital_anomaly",
-            "criterion_important_medical_event",
+            *SERIOUSNESS_CRITERION_FIELDS,
             "seriousness_criteria",
             "relatedness",
             "action_taken",

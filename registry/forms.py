@@ -21,6 +21,7 @@ from access_programme.models import Route
 from access_programme.selectors import SORTS, DueFilter, PatientStatus
 from registry import scoring
 from registry.models import (
+    SERIOUSNESS_CRITERION_FIELDS,
     AdverseEvent,
     AlsfrsrAssessment,
     Analyte,
@@ -386,12 +387,7 @@ class AdverseEventForm(forms.ModelForm):
             "resolution_date",
             "ctcae_grade",
             "serious",
-            "criterion_death",
-            "criterion_life_threatening",
-            "criterion_hospitalisation",
-            "criterion_disability",
-            "criterion_congenital_anomaly",
-            "criterion_important_medical_event",
+            *SERIOUSNESS_CRITERION_FIELDS,
             "relatedness",
             "action_taken",
             "outcome",
@@ -408,14 +404,7 @@ class AdverseEventForm(forms.ModelForm):
             "meddra_llt_code": "Optional; only with a MedDRA licence.",
         }
 
-    CRITERIA = (
-        "criterion_death",
-        "criterion_life_threatening",
-        "criterion_hospitalisation",
-        "criterion_disability",
-        "criterion_congenital_anomaly",
-        "criterion_important_medical_event",
-    )
+    CRITERIA = SERIOUSNESS_CRITERION_FIELDS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

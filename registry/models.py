@@ -620,6 +620,9 @@ SERIOUSNESS_CRITERIA: tuple[str, ...] = (
     "congenital_anomaly",
     "important_medical_event",
 )
+#: The model's boolean field for each seriousness criterion, in the order above. Forms,
+#: serializers and imports list these rather than repeat them; the rules are in clean().
+SERIOUSNESS_CRITERION_FIELDS: tuple[str, ...] = tuple(f"criterion_{name}" for name in SERIOUSNESS_CRITERIA)
 
 
 class AdverseEvent(ClinicalRecord):
@@ -662,7 +665,11 @@ class AdverseEvent(ClinicalRecord):
 
     @property
     def seriousness_criteria(self) -> list[str]:
-        return [name for name in SERIOUSNESS_CRITERIA if getattr(self, f"criterion_{name}")]
+        return [
+            name
+            for name, field in zip(SERIOUSNESS_CRITERIA, SERIOUSNESS_CRITERION_FIELDS, strict=True)
+            if getattr(self, field)
+        ]
 
     def __str__(self) -> str:
         return f"{self.term} {self.onset_date} of {self.patient_id}"
