@@ -6,29 +6,16 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from registry import services
-from registry.models import AlsfrsrAssessment, Consent
+from registry.models import AdverseEvent, AlsfrsrAssessment, BiomarkerResult, Consent
+from registry.scoring import ITEM_FIELDS, Q5A, Q5B
 from tests.factories import TODAY, DiagnosisFactory, PatientFactory, days_ago, treated_patient
 
 pytestmark = pytest.mark.django_db
 
-NORMAL_ITEMS = {
-    "q1_speech": 4,
-    "q2_salivation": 4,
-    "q3_swallowing": 4,
-    "q4_handwriting": 4,
-    "q5a_cutting_without_gastrostomy": 4,
-    "q5b_cutting_with_gastrostomy": None,
-    "q6_dressing_hygiene": 4,
-    "q7_turning_in_bed": 4,
-    "q8_walking": 4,
-    "q9_climbing_stairs": 4,
-    "q10_dyspnoea": 4,
-    "q11_orthopnoea": 4,
-    "q12_respiratory_insufficiency": 4,
-}
+NORMAL_ITEMS: dict[str, int | None] = dict.fromkeys(ITEM_FIELDS, 4) | {Q5B: None}
 
 
 def record(patient, when=None, **overrides):
@@ -60,21 +47,22 @@ def test_alsfrsr_delta_fs_uses_months_from_symptom_onset():
     assert saved.delta_fs == Decimal("0.500")  # 10 points over 609 days (20.0 months)
 
 
-def test_alsfrsr_item_above_four_is_refused():
+@pytest.mark.parametrize(
+    ("overrides", "field", "words"),
+    [
+        pytest.param({"q1_speech": 5}, "q1_speech", (), id="item above four"),
+        pytest.param({"q1_speech": -1}, "q1_speech", (), id="item below zero"),
+        pytest.param({Q5B: 3}, NON_FIELD_ERRORS, ("5a", "5b", "not both"), id="both 5a and 5b"),
+        pytest.param({Q5A: None}, NON_FIELD_ERRORS, ("5a", "5b"), id="neither 5a nor 5b"),
+    ],
+)
+def test_an_alsfrsr_item_out_of_range_or_the_wrong_item_5_is_refused(overrides, field, words):
+    patient = treated_patient()
     with pytest.raises(ValidationError) as error:
-        record(treated_patient(), q1_speech=5)
-    assert "q1_speech" in error.value.message_dict
-
-
-def test_alsfrsr_with_both_5a_and_5b_is_refused():
-    with pytest.raises(ValidationError) as error:
-        record(treated_patient(), q5b_cutting_with_gastrostomy=3)
-    assert "5a" in messages(error.value) and "5b" in messages(error.value)
-
-
-def test_alsfrsr_with_neither_5a_nor_5b_is_refused():
-    with pytest.raises(ValidationError):
-        record(treated_patient(), q5a_cutting_without_gastrostomy=None)
+        record(patient, **overrides)
+    assert field in error.value.message_dict
+    assert all(word in " ".join(error.value.message_dict[field]) for word in words)
+    assert not AlsfrsrAssessment.objects.filter(patient=patient).exists()
 
 
 def test_second_alsfrsr_on_the_same_day_is_refused():
@@ -131,60 +119,45 @@ def test_death_dated_before_existing_records_is_refused():
     assert "after this date of death" in messages(error.value)
 
 
+def biomarker(patient, **overrides):
+    fields = {
+        "sample_date": days_ago(30),
+        "analyte": "csf_pnfh",
+        "value": Decimal(3000),
+        "unit": "pg/mL",
+        "assay": "Ella pNF-H",
+    }
+    return services.biomarker_record(user=None, patient=patient, **{**fields, **overrides})
+
+
 def test_biomarker_in_ng_per_ml_is_stored_in_pg_per_ml_with_the_original_kept():
-    result = services.biomarker_record(
-        user=None,
-        patient=treated_patient(),
-        sample_date=days_ago(30),
-        analyte="csf_pnfh",
-        value=Decimal("2.5"),
-        unit="ng/mL",
-        assay="Ella pNF-H",
-    )
+    result = biomarker(treated_patient(), value=Decimal("2.5"), unit="ng/mL")
     result.refresh_from_db()
     assert (result.value, result.unit) == (Decimal("2500.0000"), "pg/mL")
     assert (result.reported_value, result.reported_unit) == (Decimal("2.5000"), "ng/mL")
 
 
-def test_biomarker_in_a_unit_not_accepted_for_its_analyte_is_refused():
+@pytest.mark.parametrize(
+    ("overrides", "field", "words"),
+    [
+        pytest.param({"value": Decimal(3), "unit": "%"}, None, ("pg/mL",), id="unit not accepted for the analyte"),
+        pytest.param({"assay": "  "}, "assay", (), id="no assay"),
+        pytest.param(
+            {"analyte": "treg_percent_cd4", "value": Decimal(101), "unit": "%", "assay": "Flow"},
+            None,
+            ("100",),
+            id="Treg percentage above 100",
+        ),
+        pytest.param({"value": Decimal(-1)}, None, (), id="negative value"),
+    ],
+)
+def test_a_biomarker_result_that_cannot_be_right_is_refused(overrides, field, words):
+    patient = treated_patient()
     with pytest.raises(ValidationError) as error:
-        services.biomarker_record(
-            user=None,
-            patient=treated_patient(),
-            sample_date=days_ago(30),
-            analyte="csf_pnfh",
-            value=Decimal(3),
-            unit="%",
-            assay="Ella",
-        )
-    assert "pg/mL" in messages(error.value)
-
-
-def test_biomarker_without_assay_is_refused():
-    with pytest.raises(ValidationError) as error:
-        services.biomarker_record(
-            user=None,
-            patient=treated_patient(),
-            sample_date=days_ago(30),
-            analyte="csf_pnfh",
-            value=Decimal(3000),
-            unit="pg/mL",
-            assay="  ",
-        )
-    assert "assay" in error.value.message_dict
-
-
-def test_treg_percentage_above_100_is_refused():
-    with pytest.raises(ValidationError):
-        services.biomarker_record(
-            user=None,
-            patient=treated_patient(),
-            sample_date=days_ago(30),
-            analyte="treg_percent_cd4",
-            value=Decimal(101),
-            unit="%",
-            assay="Flow",
-        )
+        biomarker(patient, **overrides)
+    assert field is None or field in error.value.message_dict
+    assert all(word in messages(error.value) for word in words)
+    assert not BiomarkerResult.objects.filter(patient=patient).exists()
 
 
 def ae(patient, **overrides):
@@ -199,33 +172,39 @@ def ae(patient, **overrides):
     return services.adverse_event_record(user=None, patient=patient, **{**fields, **overrides})
 
 
-def test_serious_adverse_event_needs_a_seriousness_criterion():
-    with pytest.raises(ValidationError) as error:
-        ae(treated_patient(), serious=True)
-    assert "criterion" in messages(error.value)
-
-
 def test_seriousness_is_independent_of_severity_grade():
     saved = ae(treated_patient(), ctcae_grade=1, serious=True, criterion_hospitalisation=True)
     assert saved.serious and saved.ctcae_grade == 1 and saved.seriousness_criteria == ["hospitalisation"]
 
 
-def test_grade_5_adverse_event_must_have_a_fatal_outcome():
+FATAL = {"ctcae_grade": 5, "outcome": "fatal", "resolution_date": None}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        pytest.param({"serious": True}, "serious", id="serious without a criterion"),
+        pytest.param({"criterion_hospitalisation": True}, "serious", id="a criterion but not serious"),
+        pytest.param(
+            {"ctcae_grade": 5, "serious": True, "criterion_death": True, "outcome": "recovered"},
+            "outcome",
+            id="grade 5 without a fatal outcome",
+        ),
+        pytest.param(
+            {**FATAL, "serious": True, "criterion_hospitalisation": True},
+            "criterion_death",
+            id="grade 5 without the death criterion",
+        ),
+        pytest.param({"resolution_date": days_ago(40)}, "resolution_date", id="resolving before onset"),
+        pytest.param({"meddra_llt_code": "1234"}, "meddra_llt_code", id="MedDRA code not of eight digits"),
+    ],
+)
+def test_an_adverse_event_breaking_a_rule_is_refused_on_the_field_to_correct(overrides, field):
+    patient = treated_patient()
     with pytest.raises(ValidationError) as error:
-        ae(treated_patient(), ctcae_grade=5, serious=True, criterion_death=True, outcome="recovered")
-    assert "outcome" in error.value.message_dict
-
-
-def test_adverse_event_resolving_before_onset_is_refused():
-    with pytest.raises(ValidationError) as error:
-        ae(treated_patient(), resolution_date=days_ago(40))
-    assert "resolution_date" in error.value.message_dict
-
-
-def test_meddra_code_must_have_eight_digits():
-    with pytest.raises(ValidationError) as error:
-        ae(treated_patient(), meddra_llt_code="1234")
-    assert "meddra_llt_code" in error.value.message_dict
+        ae(patient, **overrides)
+    assert field in error.value.message_dict
+    assert not AdverseEvent.objects.filter(patient=patient).exists()
 
 
 def test_consent_withdrawal_before_consent_is_refused():
