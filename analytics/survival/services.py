@@ -24,6 +24,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from analytics.suite import BenchmarkSpec, SuiteParameters, run_survival_suite
@@ -158,7 +159,9 @@ def survival_run_request(
     if enqueue:
         from analytics.survival.tasks import survival_analysis_run_task
 
-        transaction.on_commit(lambda: survival_analysis_run_task.delay(run.pk))
+        # robust: with the broker down the request still succeeds and the run stays queued;
+        # `survival_runs_recover_stale` sends it again once the broker is back.
+        transaction.on_commit(lambda: survival_analysis_run_task.delay(run.pk), robust=True)
     return run
 
 
@@ -257,21 +260,32 @@ def survival_run_execute(run_id: int) -> AnalysisRun | None:
 
 
 def survival_runs_recover_stale() -> list[int]:
-    """Re-queue runs whose worker stopped sending heartbeats (killed mid-run); give up after 3 tries."""
+    """Send again the runs a lost worker or a lost message left behind; give up after 3 tries.
+
+    Two ways a run is stranded: a worker killed mid-run stops its heartbeat (status running),
+    and a message lost with the broker (Redis restarted without persistence, or down when the
+    run was requested) leaves a run queued that no worker will ever claim. Sending a run twice
+    is harmless: `_claim` lets one worker have it and the other message finds it busy or done.
+    """
     cutoff = timezone.now() - stale_after()
-    stale = AnalysisRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).values_list("pk", flat=True)
+    stranded = AnalysisRun.objects.filter(
+        Q(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff)
+        | Q(status=RunStatus.QUEUED, created_at__lt=cutoff, heartbeat_at__isnull=True)
+        | Q(status=RunStatus.QUEUED, heartbeat_at__lt=cutoff)
+    ).values_list("pk", flat=True)
     requeued = []
     from analytics.survival.tasks import survival_analysis_run_task
 
-    for run_id in stale:
+    for run_id in stranded:
         with transaction.atomic():
             run = AnalysisRun.objects.select_for_update().get(pk=run_id)
-            if run.attempts >= MAX_ATTEMPTS:
+            if run.status == RunStatus.RUNNING and run.attempts >= MAX_ATTEMPTS:
                 _fail(run, f"Gave up after {run.attempts} attempts (worker lost or killed).")
                 continue
             run.status = RunStatus.QUEUED
-            run.save(update_fields=["status"])
-            transaction.on_commit(lambda run_id=run_id: survival_analysis_run_task.delay(run_id))
+            run.heartbeat_at = timezone.now()  # when it was last sent: not sent again before `stale_after`
+            run.save(update_fields=["status", "heartbeat_at"])
+            transaction.on_commit(lambda run_id=run_id: survival_analysis_run_task.delay(run_id), robust=True)
             requeued.append(run_id)
     return requeued
 

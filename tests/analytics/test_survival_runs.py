@@ -102,6 +102,30 @@ def test_a_run_abandoned_by_a_dead_worker_is_requeued_and_completed(cohort, djan
     assert (run.status, run.attempts) == (RunStatus.SUCCEEDED, 2)
 
 
+def test_a_queued_run_whose_message_was_lost_is_sent_again_and_completed(cohort, django_capture_on_commit_callbacks):
+    run = AnalysisRun.objects.create(
+        analysis=services.ANALYSIS, parameters={"times": [365, 640], "alpha": 0.05, "min_group_size": 10}
+    )
+    AnalysisRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - dt.timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.survival_runs_recover_stale() == [run.pk]
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == (RunStatus.SUCCEEDED, 1)
+
+
+def test_a_run_queued_moments_ago_is_left_in_the_queue(cohort):
+    AnalysisRun.objects.create(analysis=services.ANALYSIS)
+    assert services.survival_runs_recover_stale() == []
+
+
+def test_a_run_sent_again_is_not_resent_until_it_has_waited_again(cohort, django_capture_on_commit_callbacks):
+    run = AnalysisRun.objects.create(analysis=services.ANALYSIS)
+    AnalysisRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - dt.timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=False):
+        assert services.survival_runs_recover_stale() == [run.pk]
+    assert services.survival_runs_recover_stale() == []
+
+
 def test_a_run_abandoned_three_times_is_marked_failed(cohort):
     run = AnalysisRun.objects.create(
         analysis=services.ANALYSIS,
