@@ -17,7 +17,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from registry.models import ClinicalRecord, Patient, check_not_in_future, check_order
+from registry.models import ClinicalRecord, Patient, check_not_in_future, check_order, rules_today
 
 CYCLE_LENGTH_DAYS = 28
 DOSING_DAYS_PER_CYCLE = 5
@@ -290,7 +290,7 @@ class TreatmentCycle(ClinicalRecord):
                 )
         if self.interrupted and not self.interruption_reason.strip():
             raise ValidationError({"interruption_reason": "Give the reason the cycle was interrupted."})
-        dosing_over = self.start_date + dt.timedelta(days=DOSING_DAYS_PER_CYCLE) <= timezone.localdate()
+        dosing_over = self.start_date + dt.timedelta(days=DOSING_DAYS_PER_CYCLE) <= rules_today()
         if dosing_over and self.doses_missed and not self.interrupted:
             raise ValidationError(
                 {"interrupted": f"{self.doses_missed} dose(s) missed: mark the cycle interrupted and give a reason."}

@@ -402,6 +402,11 @@ class AlsfrsrScores:
     gastrostomy: bool
 
 
+_SCORES_MEMO: dict[tuple[int | None, ...], AlsfrsrScores] = {}
+_SCORES_MEMO_LIMIT = 100_000
+_PLAIN_ITEM_TYPES = frozenset({int, type(None)})
+
+
 def score(items: Mapping[str, int | None]) -> AlsfrsrScores:
     """Total (0-48), domain subscores (0-12 each) and stages for one assessment.
 
@@ -409,7 +414,24 @@ def score(items: Mapping[str, int | None]) -> AlsfrsrScores:
     is alive; use :func:`kings_stage`/:func:`mitos_stage` with
     ``deceased=True`` for stage 5. Raises ValueError, with the messages from
     :func:`item_errors`, if the items are incomplete or invalid.
+
+    The scores are a pure function of the thirteen items, and a cohort holds far fewer
+    distinct sets of items than assessments: valid sets of plain integers are memoised
+    (an import scores a million assessments). Anything else is scored, or refused, afresh.
     """
+    key = tuple(map(items.get, ITEM_FIELDS))
+    if _PLAIN_ITEM_TYPES.issuperset(map(type, key)):
+        scores = _SCORES_MEMO.get(key)
+        if scores is None:
+            scores = _score(items)
+            if len(_SCORES_MEMO) >= _SCORES_MEMO_LIMIT:
+                _SCORES_MEMO.clear()
+            _SCORES_MEMO[key] = scores
+        return scores
+    return _score(items)
+
+
+def _score(items: Mapping[str, int | None]) -> AlsfrsrScores:
     scored = _validated(items)
     domains = {name: _domain_score(scored, name) for name in DOMAINS}
     return AlsfrsrScores(

@@ -29,7 +29,6 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from access_programme.eligibility import EligibilityInput, age_in_years, unmet_mirocals_criteria
 from access_programme.models import (
@@ -68,6 +67,8 @@ from registry.models import (
     PatientIdentity,
     Site,
     User,
+    rules_today,
+    same_day,
 )
 
 CONSENT_FORM_VERSION = "not recorded"
@@ -341,7 +342,7 @@ class RecordLoader(Loader):
         """Hook: take the locks a chunk needs before it reads shared state (see `parallel`)."""
 
     def process(self, rows: Sequence[Row]) -> None:
-        with transaction.atomic():
+        with same_day(), transaction.atomic():
             self.exclusive()
             patients = self.load_patients(rows)
             existing = self.load_existing(patients)
@@ -474,7 +475,7 @@ class PatientLoader(Loader):
             self.ctx.rejected_patients.setdefault(study_id, line)
 
     def process(self, rows: Sequence[Row]) -> None:
-        with transaction.atomic():
+        with same_day(), transaction.atomic():
             study_ids = [row.patient_id for row in rows]
             patients = {
                 p.study_id: p
@@ -1014,7 +1015,7 @@ class CycleLoader(RecordLoader):
         return self.build(patient, {"cycle_number": row.values["cycle_number"], **values})
 
     def prepare_chunk(self, rows: Sequence[Row], patients: dict[str, Patient]) -> None:
-        self.today = timezone.localdate()
+        self.today = rules_today()
         self.siblings: dict[int, list[rules.Sibling]] = defaultdict(list)
         for patient_id, number, start, pk in TreatmentCycle.objects.filter(
             patient_id__in=any_of([p.pk for p in patients.values()])

@@ -21,7 +21,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from access_programme.models import (
     CYCLE_LENGTH_DAYS,
@@ -32,7 +31,7 @@ from access_programme.models import (
     Enrolment,
     TreatmentCycle,
 )
-from registry.models import NON_FIELD, ClinicalEvent, ClinicalRecord, EventType, check_order
+from registry.models import NON_FIELD, ClinicalEvent, ClinicalRecord, EventType, check_order, rules_today
 
 #: Dispensing rules the format cannot satisfy: RIF carries no reconstitution or beyond-use
 #: time and no cold-chain confirmation (point-of-supply records kept by the dispensing
@@ -125,7 +124,7 @@ def cycle_errors(
             )
     if cycle.interrupted and not cycle.interruption_reason.strip():
         raise ValidationError({"interruption_reason": "Give the reason the cycle was interrupted."})
-    dosing_over = cycle.start_date + dt.timedelta(days=DOSING_DAYS_PER_CYCLE) <= (today or timezone.localdate())
+    dosing_over = cycle.start_date + dt.timedelta(days=DOSING_DAYS_PER_CYCLE) <= (today or rules_today())
     if dosing_over and cycle.doses_missed and not cycle.interrupted:
         raise ValidationError(
             {"interrupted": f"{cycle.doses_missed} dose(s) missed: mark the cycle interrupted and give a reason."}
