@@ -36,6 +36,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from lifelines import CoxPHFitter, KaplanMeierFitter  # noqa: E402
 from lifelines.statistics import multivariate_logrank_test, proportional_hazard_test  # noqa: E402
 
+from analytics import selectors  # noqa: E402
 from analytics.suite import (  # noqa: E402
     ADJUSTMENT_COVARIATES,
     ENDPOINTS,
@@ -59,16 +60,36 @@ def select_of(sql: str) -> str:
     return sql[sql.index(" FOR SELECT ") + 5 :] if sql.startswith("DECLARE") else sql
 
 
-def raw_copy(statements: list[str]) -> tuple[float, int]:
+def raw_copy(statements: list[tuple[str, Any]]) -> tuple[float, int]:
     """COPY (SELECT …) TO STDOUT of every SELECT the loader ran, bytes discarded."""
     total = 0
     start = time.perf_counter()
     with connection.cursor() as cursor:
-        for sql in statements:
-            with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT") as copy:
+        for sql, params in statements:
+            with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", params) as copy:
                 for block in copy:
                     total += len(block)
     return time.perf_counter() - start, total
+
+
+def load_recording_selects() -> tuple[tuple[pd.DataFrame, pd.DataFrame], list[tuple[str, Any]]]:
+    """`load_analysis_frames`, noting each SELECT it reads (through COPY or a cursor) with its parameters."""
+    statements: list[tuple[str, Any]] = []
+    reader = selectors._frame
+
+    def recording(queryset: Any, columns: list[str]) -> pd.DataFrame:
+        statements.append(queryset.query.sql_with_params())
+        return reader(queryset, columns)
+
+    selectors._frame = recording
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            frames = services.load_analysis_frames()
+    finally:
+        selectors._frame = reader
+    others = [q["sql"] for q in queries.captured_queries if "SELECT" in q["sql"] and "COPY" not in q["sql"]]
+    statements += [(select_of(sql), None) for sql in others]
+    return frames, statements
 
 
 def lifelines_fits(patients: pd.DataFrame) -> None:
@@ -103,9 +124,7 @@ def main() -> None:
     params = SuiteParameters()
     rows: list[dict[str, float]] = []
     for _ in range(args.repeat):
-        with CaptureQueriesContext(connection) as queries:
-            load_s, (patients, visits) = timed(services.load_analysis_frames)
-        statements = [select_of(q["sql"]) for q in queries.captured_queries if "SELECT" in q["sql"]]
+        load_s, ((patients, visits), statements) = timed(load_recording_selects)
         suite_s, output = timed(
             lambda: run_survival_suite(patients, visits, benchmarks, params, render_figures=False)  # noqa: B023
         )
