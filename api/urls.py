@@ -7,14 +7,32 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import APIRootView, DefaultRouter
 
 from api import datasets, views
 from registry.api_lockout import LockoutTokenAuthentication
 
 app_name = "api"
 
-router = DefaultRouter()
+_signed_in = {
+    "authentication_classes": [LockoutTokenAuthentication, SessionAuthentication],
+    "permission_classes": [IsAuthenticated],
+}
+
+
+class RegistryAPIRootView(APIRootView):
+    """The list of resources, behind the same door as the resources: token first, so an
+    anonymous client gets 401 with `WWW-Authenticate: Token` rather than DRF's default 403."""
+
+    authentication_classes = _signed_in["authentication_classes"]
+    permission_classes = _signed_in["permission_classes"]
+
+
+class RegistryRouter(DefaultRouter):
+    APIRootView = RegistryAPIRootView
+
+
+router = RegistryRouter()
 router.register("sites", views.SiteViewSet, basename="site")
 router.register("routes", views.RouteViewSet, basename="route")
 router.register("products", views.ProductViewSet, basename="product")
@@ -33,13 +51,8 @@ router.register("dispensings", views.DispensingViewSet, basename="dispensing")
 router.register("datasets", datasets.DatasetViewSet, basename="dataset")
 router.register("dataset-dictionary", datasets.DatasetDictionaryViewSet, basename="dataset-dictionary")
 
-_docs = {
-    "authentication_classes": [LockoutTokenAuthentication, SessionAuthentication],
-    "permission_classes": [IsAuthenticated],
-}
-
 urlpatterns = [
     path("v1/", include(router.urls)),
-    path("schema/", SpectacularAPIView.as_view(**_docs), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **_docs), name="docs"),
+    path("schema/", SpectacularAPIView.as_view(**_signed_in), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **_signed_in), name="docs"),
 ]

@@ -15,8 +15,9 @@ def _event_payload(patient):
     return {"patient": patient.study_id, "event_type": "gastrostomy", "event_date": days_ago(3).isoformat()}
 
 
-def test_anonymous_requests_are_refused_with_401(world, client_for):
-    response = client_for(None).get("/api/v1/patients/")
+@pytest.mark.parametrize("url", ["/api/v1/", "/api/v1/patients/"])
+def test_anonymous_requests_are_refused_with_401(world, client_for, url):
+    response = client_for(None).get(url)
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
 

@@ -79,6 +79,7 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, object]]] = {
     "pharmacy:batch_list": ({}, PHARMACY),
     "pharmacy:batch_receive": ({}, PHARMACY),
     "pharmacy:batch_detail": ({"pk": "batch"}, PHARMACY),
+    "pharmacy:batch_recipients_csv": ({"pk": "batch"}, PHARMACY),
     "survival:dashboard": ({}, ANALYSTS),
     "survival:run_start": ({}, row(405, 405, 405, 405, 405, 405)),
     "survival:run_detail": ({"run_id": "absent"}, ANALYSTS_ABSENT_RUN),
@@ -97,8 +98,7 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, object]]] = {
     "interchange:run_detail": ({"pk": "absent"}, DM_ABSENT_RUN),
     "interchange:run_report": ({"pk": "absent"}, DM_ABSENT_RUN),
     # API pages that are not resources
-    # the router's root has DRF's default authenticators (session first), so anonymous gets 403
-    "api:api-root": ({}, row(403, 200, 200, 200, 200, 200)),
+    "api:api-root": ({}, row(401, 200, 200, 200, 200, 200)),
     "api:schema": ({}, row(401, 200, 200, 200, 200, 200)),
     "api:docs": ({}, row(401, 200, 200, 200, 200, 200)),
 }
@@ -266,6 +266,19 @@ def test_each_role_gets_the_expected_status_for_the_api_endpoint(path, objects, 
 @pytest.mark.parametrize("path", NON_ATOMIC)
 def test_each_role_gets_the_expected_status_for_the_dataset_endpoint(path, objects, clients):
     assert _statuses(clients, _api_url(path, objects)) == API[path][1]
+
+
+API_PAGES = ("api:api-root", "api:schema", "api:docs")
+
+
+def test_every_api_url_refuses_an_anonymous_client_with_401_and_a_token_challenge(objects):
+    from django.urls import reverse
+
+    urls = [reverse(name) for name in API_PAGES] + [_api_url(path, objects) for path in sorted(API)]
+    refused = {url: Client().get(url) for url in urls}
+    assert {url: (r.status_code, r.get("WWW-Authenticate")) for url, r in refused.items()} == dict.fromkeys(
+        urls, (401, "Token")
+    )
 
 
 # --- refused writes change no row ------------------------------------------------------------
