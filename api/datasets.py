@@ -26,6 +26,7 @@ from analytics import dataset, exports
 from analytics.models import ExportLog
 from api import serializers
 from api.permissions import RegistryAccess
+from api.schema import RegistryAutoSchema
 from registry.api_lockout import LockoutTokenAuthentication
 
 
@@ -63,6 +64,7 @@ TABLE_PARAMETER = OpenApiParameter(
 class _DatasetBase(viewsets.ViewSet):
     authentication_classes = [LockoutTokenAuthentication, SessionAuthentication]
     permission_classes = [RegistryAccess]
+    schema = RegistryAutoSchema()
 
 
 @method_decorator(transaction.non_atomic_requests, name="dispatch")

@@ -402,6 +402,13 @@ class DispensingSerializer(AuditedSerializer):
         extra_kwargs = {"dispensed_by": {"required": False}}
 
 
+# ---- errors -------------------------------------------------------------------------------------
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error but validation: DRF's `{"detail": ...}`."""
+
+    detail = serializers.CharField()
+
+
 # ---- datasets -----------------------------------------------------------------------------------
 class DatasetColumnSerializer(serializers.Serializer):
     column = serializers.CharField()

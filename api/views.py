@@ -28,6 +28,7 @@ from access_programme.models import Batch, Dispensing, Enrolment, Product, Route
 from api import filters, serializers
 from api.pagination import IdCursorPagination
 from api.permissions import RegistryAccess, SeesIdentity
+from api.schema import RegistryAutoSchema
 from registry import services as registry_services
 from registry import units
 from registry.api_lockout import LockoutTokenAuthentication
@@ -94,6 +95,7 @@ class RegistryViewSet(viewsets.GenericViewSet):
     authentication_classes = [LockoutTokenAuthentication, SessionAuthentication]
     permission_classes: ClassVar[list[Any]] = [RegistryAccess]
     pagination_class = IdCursorPagination
+    schema = RegistryAutoSchema()
     model: ClassVar[type[models.Model]]
     related: ClassVar[tuple[str, ...]] = ("patient",)
     write_area: ClassVar[Area | None] = None

@@ -25,3 +25,22 @@ def test_the_schema_documents_the_change_reason_header(world, client_for):
     schema = client_for(world.analyst).get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     parameters = schema["paths"]["/api/v1/diagnoses/{id}/"]["patch"]["parameters"]
     assert any(p["name"] == "X-Change-Reason" and p["in"] == "header" for p in parameters)
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "documented"),
+    [
+        ("/api/v1/diagnoses/", "get", {"200", "400", "401", "404", "429"}),
+        ("/api/v1/diagnoses/", "post", {"201", "400", "401", "403", "429"}),
+        ("/api/v1/diagnoses/{id}/", "get", {"200", "401", "404", "429"}),
+        ("/api/v1/diagnoses/{id}/", "patch", {"200", "400", "401", "403", "404", "409", "429"}),
+        ("/api/v1/identities/{id}/", "get", {"200", "401", "403", "404", "429"}),  # analysts: 403
+        ("/api/v1/dispensings/", "post", {"201", "400", "401", "403", "429"}),
+        ("/api/v1/dataset-dictionary/", "get", {"200", "401", "429"}),
+    ],
+)
+def test_the_schema_documents_the_errors_each_operation_can_answer(world, client_for, path, method, documented):
+    schema = client_for(world.analyst).get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    responses = schema["paths"][path][method]["responses"]
+    assert set(responses) == documented
+    assert responses["401"]["headers"]["WWW-Authenticate"]["required"] is True
