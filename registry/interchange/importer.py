@@ -33,6 +33,8 @@ from registry.interchange.rules import DISPENSING_FIELDS_NOT_IN_RIF
 from registry.models import EventType, User
 
 DEFAULT_CHUNK_SIZE = 10_000
+_PARSED_LIMIT = 20_000  # cell texts remembered per column (dates, scores, units; not every lab value)
+_UNPARSED = object()
 Progress = Callable[[int, int, str], None]
 
 
@@ -100,7 +102,7 @@ class _Header:
         self.text_columns = [(c.name, self.index[c.name]) for c in present if c.parse is rif.parse_text]
         self.text_checks = [(c.name, self.index[c.name], c.needs_value) for c in present if c.parse is rif.parse_text]
         self.typed_columns = [
-            (c.name, self.index[c.name], c.parse, c.needs_value) for c in present if c.parse is not rif.parse_text
+            (c.name, self.index[c.name], c.parse, c.needs_value, {}) for c in present if c.parse is not rif.parse_text
         ]
         self.key_positions = [self.index.get(name) for name in spec.key]
 
@@ -213,14 +215,22 @@ class _FileReader:
                 if needs_value:
                     problems.append(f"{name}: a value is required.")
                     columns.append(name)
-        for name, position, parse, needs_value in header.typed_columns:
+        for name, position, parse, needs_value, parsed in header.typed_columns:
             raw = cells[position]
             if raw:
-                try:
-                    values[name] = parse(raw)
-                except rif.CellError as error:
-                    problems.append(f"{name}: {error}.")
-                    columns.append(name)
+                # Parsers are pure and their values immutable: a cell text seen before in the
+                # column is not parsed again (an ALSFRS-R item column holds five texts).
+                value = parsed.get(raw, _UNPARSED)
+                if value is _UNPARSED:
+                    try:
+                        value = parse(raw)
+                    except rif.CellError as error:
+                        problems.append(f"{name}: {error}.")
+                        columns.append(name)
+                        continue
+                    if len(parsed) < _PARSED_LIMIT and parse is not rif.parse_criteria:  # a list: mutable
+                        parsed[raw] = value
+                values[name] = value
             else:
                 values[name] = None
                 if needs_value:
