@@ -11,7 +11,8 @@ Bounded for CI: a fixed number of examples per operation and role, derandomized 
 sends the same requests. On a detail route half the requests name a real record, so updates
 reach validation and the services rather than stopping at 404.
 
-It runs in real transactions (`transaction=True`), as in production. In a test's wrapping
+It runs in real transactions (`transaction=True`), as in production; `serialized_rollback` puts the
+database back as it was (content types included) for the transactional tests that follow. In a test's wrapping
 transaction the dataset downloads (`non_atomic_requests`, they stream) would let DRF's error
 handler mark that wrapping transaction for rollback, and every later request of the run would
 fail with a 500 that production never gives. Django's test client stops closing the connection
@@ -50,7 +51,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.api.personas import World
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 CHECKS = [
     not_a_server_error,
