@@ -163,3 +163,23 @@ def test_an_interrupted_download_is_logged_incomplete_and_frees_the_connection(w
     log = ExportLog.objects.get()
     assert (log.completed, log.row_count) == (False, 1)
     assert ExportLog.objects.filter(completed=False).count() == 1  # the connection still answers
+
+
+@pytest.mark.parametrize("file_format", ["csv", "parquet"])
+def test_the_patient_table_is_the_same_in_chunks_of_one_as_in_one_chunk(world, full_patient, monkeypatch, tmp_path,
+                                                                        file_format):
+    for site in (world.london, world.sheffield, world.london):
+        full_patient(site)
+
+    def export(chunk_rows: int) -> bytes:
+        monkeypatch.setattr(exports, "CSV_CHUNK_ROWS", chunk_rows)
+        monkeypatch.setattr(exports, "PARQUET_ROW_GROUP", chunk_rows)
+        if file_format == "csv":
+            return b"".join(exports.CsvExport(table="patients", user=world.analyst, channel="api"))
+        path = tmp_path / f"patients-{chunk_rows}.parquet"
+        exports.write_table_parquet(table="patients", user=world.analyst, target=path, channel="api")
+        return pq.read_table(path).to_pandas().to_csv().encode()
+
+    one_chunk = export(10_000)
+    assert one_chunk.count(b"\n") > 3
+    assert export(1) == export(2) == one_chunk
