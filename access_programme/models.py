@@ -231,6 +231,8 @@ class TreatmentCycle(ClinicalRecord):
 
     class Meta:
         ordering = ["patient", "cycle_number"]
+        # The worklist and the "cycle overdue" filter look for patients with a cycle started lately.
+        indexes = [models.Index(fields=["start_date", "patient"], name="cycle_start_date_patient")]
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "cycle_number"],

@@ -265,6 +265,10 @@ class Consent(ClinicalRecord):
 
     class Meta:
         ordering = ["patient", "consent_date"]
+        # Lists filter on "consent withdrawn": a small index over the few withdrawn consents.
+        indexes = [
+            models.Index(fields=["patient"], condition=Q(withdrawn_on__isnull=False), name="consent_withdrawn_patient")
+        ]
 
     def __str__(self) -> str:
         return f"Consent {self.form_version} of {self.patient_id} on {self.consent_date}"
@@ -551,6 +555,8 @@ class ClinicalEvent(ClinicalRecord):
 
     class Meta:
         ordering = ["patient", "event_date", "event_type"]
+        # Lists filter on "died, withdrew or was lost": the patients with an event of a type.
+        indexes = [models.Index(fields=["event_type", "patient"], name="event_type_patient")]
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "event_type", "event_date"],
