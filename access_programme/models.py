@@ -8,6 +8,7 @@ supplied and date, quantity, batch number, and linked suspected adverse reaction
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
@@ -17,7 +18,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from registry.models import ClinicalRecord, Patient, check_not_in_future, check_order, rules_today
+from registry.models import NON_FIELD, ClinicalRecord, Patient, check_not_in_future, check_order, rules_today
 
 CYCLE_LENGTH_DAYS = 28
 DOSING_DAYS_PER_CYCLE = 5
@@ -151,15 +152,25 @@ class Batch(ClinicalRecord):
 
     def unusable_reason(self, on: dt.date, quantity: int = 1) -> str | None:
         """Why this batch cannot be dispensed on a date, or None if it can."""
-        if self.status == BatchStatus.RECALLED:
-            return f"Batch {self.batch_number} is recalled."
-        if self.status == BatchStatus.QUARANTINED:
-            return f"Batch {self.batch_number} is quarantined."
-        if self.expiry_date < on:
-            return f"Batch {self.batch_number} expired on {self.expiry_date:%d %b %Y}."
-        if quantity > self.quantity_remaining:
-            return f"Batch {self.batch_number} has only {self.quantity_remaining} {self.quantity_unit}(s) left."
-        return None
+        return batch_unusable_reason(
+            self.batch_number, self.status, self.expiry_date, self.quantity_remaining, self.quantity_unit, on, quantity
+        )
+
+
+def batch_unusable_reason(
+    batch_number: str, status: str, expiry_date: dt.date, remaining: int, unit: str, on: dt.date, quantity: int
+) -> str | None:
+    """`Batch.unusable_reason()` over plain values, so a dispensing can be checked against the
+    stock and status it would have (its own earlier supply given back) without a stand-in batch."""
+    if status == BatchStatus.RECALLED:
+        return f"Batch {batch_number} is recalled."
+    if status == BatchStatus.QUARANTINED:
+        return f"Batch {batch_number} is quarantined."
+    if expiry_date < on:
+        return f"Batch {batch_number} expired on {expiry_date:%d %b %Y}."
+    if quantity > remaining:
+        return f"Batch {batch_number} has only {remaining} {unit}(s) left."
+    return None
 
 
 class Enrolment(ClinicalRecord):
@@ -250,56 +261,87 @@ class TreatmentCycle(ClinicalRecord):
 
     @property
     def next_due_date(self) -> dt.date:
-        return self.start_date + dt.timedelta(days=CYCLE_LENGTH_DAYS)
+        return next_cycle_due(self.start_date)
 
     def clean(self) -> None:
         super().clean()
-        if not self.patient_id or self.start_date is None or self.cycle_number is None:
-            return
-        enrolment = Enrolment.objects.filter(patient_id=self.patient_id).select_related("route").first()
-        if enrolment is None or not enrolment.route.is_treatment:
-            raise ValidationError({NON_FIELD: "Only patients enrolled on a treatment route have cycles."})
-        if self.cycle_number == 1 and enrolment.first_dose_date and self.start_date != enrolment.first_dose_date:
-            raise ValidationError(
-                {"start_date": f"Cycle 1 starts on the first dose date ({enrolment.first_dose_date:%d %b %Y})."}
-            )
-        check_order(enrolment.enrolment_date, self.start_date, "start_date", "The cycle starts before enrolment.")
-        siblings = TreatmentCycle.objects.filter(patient_id=self.patient_id).exclude(pk=self.pk)
-        previous = siblings.filter(cycle_number__lt=self.cycle_number).order_by("-cycle_number").first()
-        if previous and self.start_date < previous.next_due_date:
+        if self.patient_id:
+            enrolment = Enrolment.objects.filter(patient_id=self.patient_id).select_related("route").first()
+            siblings = TreatmentCycle.objects.filter(patient_id=self.patient_id)
+            cycle_errors(self, enrolment=enrolment, siblings=siblings.values_list("cycle_number", "start_date", "pk"))
+
+
+def next_cycle_due(start_date: dt.date) -> dt.date:
+    return start_date + dt.timedelta(days=CYCLE_LENGTH_DAYS)
+
+
+#: Another cycle of the patient as the schedule reads it: (number, start date, primary key, or
+#: None for a cycle not saved yet). A cycle whose primary key is the checked cycle's is itself.
+CycleStart = tuple[int, dt.date, int | None]
+
+
+def cycle_errors(cycle: TreatmentCycle, *, enrolment: Enrolment | None, siblings: Iterable[CycleStart]) -> None:
+    """A cycle's rules after the timeline's, in order: treatment route, cycle 1 on the first dose
+    date, not before enrolment, 28 days from the previous and the next cycle, dose, interruption.
+
+    The one implementation, over what is passed in (the enrolment with its route loaded; nothing
+    is queried), so the importer can give the patient's cycles from what it loaded for a chunk
+    plus the rows it accepted, where `TreatmentCycle.clean()` queries them.
+    """
+    if cycle.start_date is None or cycle.cycle_number is None:
+        return
+    if enrolment is None or not enrolment.route.is_treatment:
+        raise ValidationError({NON_FIELD: "Only patients enrolled on a treatment route have cycles."})
+    if cycle.cycle_number == 1 and enrolment.first_dose_date and cycle.start_date != enrolment.first_dose_date:
+        raise ValidationError(
+            {"start_date": f"Cycle 1 starts on the first dose date ({enrolment.first_dose_date:%d %b %Y})."}
+        )
+    check_order(enrolment.enrolment_date, cycle.start_date, "start_date", "The cycle starts before enrolment.")
+    number, pk = cycle.cycle_number, cycle.pk
+    previous: CycleStart | None = None
+    following: CycleStart | None = None
+    for sibling in siblings:
+        other, _, other_pk = sibling
+        if other_pk is not None and other_pk == pk:
+            continue
+        if other < number:
+            if previous is None or other > previous[0]:
+                previous = sibling
+        elif other > number and (following is None or other < following[0]):
+            following = sibling
+    if previous is not None:
+        previous_number, previous_start, _ = previous
+        earliest = next_cycle_due(previous_start)
+        if cycle.start_date < earliest:
             raise ValidationError(
                 {
                     "start_date": (
-                        f"Cycle {self.cycle_number} starts {(self.start_date - previous.start_date).days} days after "
-                        f"cycle {previous.cycle_number}; cycles are at least {CYCLE_LENGTH_DAYS} days apart "
-                        f"(earliest {previous.next_due_date:%d %b %Y})."
+                        f"Cycle {number} starts {(cycle.start_date - previous_start).days} days after "
+                        f"cycle {previous_number}; cycles are at least {CYCLE_LENGTH_DAYS} days apart "
+                        f"(earliest {earliest:%d %b %Y})."
                     )
                 }
             )
-        following = siblings.filter(cycle_number__gt=self.cycle_number).order_by("cycle_number").first()
-        if following and following.start_date < self.next_due_date:
+    if following is not None and following[1] < cycle.next_due_date:
+        raise ValidationError(
+            {"start_date": f"Cycle {following[0]} would start less than {CYCLE_LENGTH_DAYS} days later."}
+        )
+    if cycle.total_dose_miu is not None and cycle.planned_dose_miu is not None:
+        maximum = cycle.planned_dose_miu * (cycle.days_administered or 0)
+        if cycle.total_dose_miu > maximum:
             raise ValidationError(
-                {"start_date": f"Cycle {following.cycle_number} would start less than {CYCLE_LENGTH_DAYS} days later."}
+                {
+                    "total_dose_miu": f"{cycle.total_dose_miu} MIU exceeds {cycle.days_administered} days × "
+                    f"{cycle.planned_dose_miu} MIU."
+                }
             )
-        if self.total_dose_miu is not None and self.planned_dose_miu is not None:
-            maximum = self.planned_dose_miu * (self.days_administered or 0)
-            if self.total_dose_miu > maximum:
-                raise ValidationError(
-                    {
-                        "total_dose_miu": f"{self.total_dose_miu} MIU exceeds {self.days_administered} days × "
-                        f"{self.planned_dose_miu} MIU."
-                    }
-                )
-        if self.interrupted and not self.interruption_reason.strip():
-            raise ValidationError({"interruption_reason": "Give the reason the cycle was interrupted."})
-        dosing_over = self.start_date + dt.timedelta(days=DOSING_DAYS_PER_CYCLE) <= rules_today()
-        if dosing_over and self.doses_missed and not self.interrupted:
-            raise ValidationError(
-                {"interrupted": f"{self.doses_missed} dose(s) missed: mark the cycle interrupted and give a reason."}
-            )
-
-
-NON_FIELD = "__all__"
+    if cycle.interrupted and not cycle.interruption_reason.strip():
+        raise ValidationError({"interruption_reason": "Give the reason the cycle was interrupted."})
+    dosing_over = cycle.start_date + dt.timedelta(days=DOSING_DAYS_PER_CYCLE) <= rules_today()
+    if dosing_over and cycle.doses_missed and not cycle.interrupted:
+        raise ValidationError(
+            {"interrupted": f"{cycle.doses_missed} dose(s) missed: mark the cycle interrupted and give a reason."}
+        )
 
 
 class Dispensing(ClinicalRecord):
@@ -349,36 +391,20 @@ class Dispensing(ClinicalRecord):
 
     def clean(self) -> None:
         super().clean()
-        errors: dict[str, str] = {}
-        if self.cycle_id and self.patient_id and self.cycle.patient_id != self.patient_id:
-            errors["cycle"] = "This cycle belongs to another patient."
-        if self.batch_id and self.dispensed_on and self.quantity:
-            batch = self.batch
-            already = 0
-            same_batch = False
-            if self.pk:
-                previous = Dispensing.objects.filter(pk=self.pk).values("batch_id", "quantity").first()
-                if previous and previous["batch_id"] == batch.pk:
-                    already, same_batch = previous["quantity"], True
-            # Stock is checked as it would be after giving back this record's previous quantity. A later
-            # recall or quarantine does not invalidate a supply already made from the batch.
-            batch_for_check = Batch(
-                batch_number=batch.batch_number,
-                status=BatchStatus.AVAILABLE if same_batch else batch.status,
-                expiry_date=batch.expiry_date,
-                quantity_remaining=batch.quantity_remaining + already,
-                quantity_unit=batch.quantity_unit,
-            )
-            reason = batch_for_check.unusable_reason(self.dispensed_on, self.quantity)
-            if reason:
-                errors["batch"] = reason
-            if self.quantity_unit and self.quantity_unit != batch.quantity_unit:
-                errors["quantity_unit"] = f"Batch {batch.batch_number} is supplied in {batch.quantity_unit}s."
-            enrolment = Enrolment.objects.filter(patient_id=self.patient_id).select_related("route").first()
-            if enrolment and batch.product.route_id != enrolment.route_id:
-                errors["batch"] = f"{batch.product.name} is not supplied on the patient's route ({enrolment.route})."
-            if batch.product.is_unlicensed_special:
-                errors.update(self._specials_errors(batch))
+        batch = self.batch if self.batch_id else None
+        previous = None
+        if self.pk and batch is not None:
+            previous = Dispensing.objects.filter(pk=self.pk, batch=batch).values_list("quantity", flat=True).first()
+        errors = dispensing_errors(
+            self,
+            cycle_patient_id=self.cycle.patient_id if self.cycle_id else None,
+            batch=batch,
+            enrolment=Enrolment.objects.filter(patient_id=self.patient_id).select_related("route").first(),
+            previous_quantity=previous,
+        )
+        # The point-of-supply rules: a record the dispensing pharmacy keeps, not in imports.
+        if batch is not None and self.dispensed_on and self.quantity and batch.product.is_unlicensed_special:
+            errors.update(self._specials_errors(batch))
         if not self.cold_chain_confirmed:
             errors["cold_chain_confirmed"] = "Confirm the cold chain (2–8 °C) before supplying."
         if errors:
@@ -402,3 +428,46 @@ class Dispensing(ClinicalRecord):
         if self.dispensed_on and timezone.localtime(self.reconstituted_at).date() > self.dispensed_on:
             errors["reconstituted_at"] = "Reconstitution cannot be after supply."
         return errors
+
+
+def dispensing_errors(
+    dispensing: Dispensing,
+    *,
+    cycle_patient_id: int | None,
+    batch: Batch | None,
+    enrolment: Enrolment | None,
+    previous_quantity: int | None,
+    stock_known: bool = True,
+) -> dict[str, str]:
+    """A dispensing's rules that read other records, by field: the cycle is the patient's, the
+    batch is usable on the day with the stock asked for, in its unit, on the patient's route.
+
+    The one implementation, over what is passed in (the batch with its product, the enrolment
+    with its route; nothing is queried), so the importer can give them from what it loaded for
+    a chunk, where `Dispensing.clean()` queries them. `previous_quantity` is what this record
+    already took from the same batch: stock is checked as it would be after giving it back, and
+    a later recall or quarantine does not invalidate a supply already made. `stock_known` is
+    False for a batch the registry never held the stock of (created by an import).
+    """
+    errors: dict[str, str] = {}
+    if cycle_patient_id is not None and dispensing.patient_id and cycle_patient_id != dispensing.patient_id:
+        errors["cycle"] = "This cycle belongs to another patient."
+    if batch is None or not dispensing.dispensed_on or not dispensing.quantity:
+        return errors
+    same_batch = previous_quantity is not None
+    reason = batch_unusable_reason(
+        batch.batch_number,
+        BatchStatus.AVAILABLE if same_batch else batch.status,
+        batch.expiry_date,
+        batch.quantity_remaining + (previous_quantity or 0) if stock_known else dispensing.quantity,
+        batch.quantity_unit,
+        dispensing.dispensed_on,
+        dispensing.quantity,
+    )
+    if reason:
+        errors["batch"] = reason
+    if dispensing.quantity_unit and dispensing.quantity_unit != batch.quantity_unit:
+        errors["quantity_unit"] = f"Batch {batch.batch_number} is supplied in {batch.quantity_unit}s."
+    if enrolment and batch.product.route_id != enrolment.route_id:
+        errors["batch"] = f"{batch.product.name} is not supplied on the patient's route ({enrolment.route})."
+    return errors

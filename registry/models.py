@@ -576,32 +576,68 @@ class ClinicalEvent(ClinicalRecord):
 
     def clean(self) -> None:
         if self.patient_id and self.event_type == EventType.DEATH:
-            others = self.patient.events.filter(event_type=EventType.DEATH).exclude(pk=self.pk)
-            if others.exists():
-                raise ValidationError({"event_type": "A death is already recorded for this patient."})
-        super().clean()
-        if not self.patient_id:
+            # For a death, death_errors() covers ClinicalRecord.clean(): "not in the future", and
+            # "nothing after death", which for a death is "one death".
+            patient = self.patient
+            death_errors(
+                self.event_date,
+                other_death=patient.death_date(exclude=self),
+                latest_record=latest_record_date(patient, exclude=self),
+                symptom_onset=_symptom_onset(patient),
+            )
             return
-        if self.event_type == EventType.DEATH:
-            later = latest_record_date(self.patient, exclude=self)
-            if later is not None and self.event_date is not None and later > self.event_date:
-                raise ValidationError(
-                    {"event_date": f"Records exist dated {later:%d %b %Y}, after this date of death."}
-                )
-        onset = _symptom_onset(self.patient)
-        check_order(onset, self.event_date, "event_date", "The event precedes symptom onset.")
+        super().clean()
+        if self.patient_id:
+            check_order(_symptom_onset(self.patient), self.event_date, "event_date", EVENT_BEFORE_ONSET)
+
+
+EVENT_BEFORE_ONSET = "The event precedes symptom onset."
+
+
+def death_errors(
+    event_date: dt.date | None,
+    *,
+    other_death: dt.date | None,
+    latest_record: dt.date | None,
+    symptom_onset: dt.date | None,
+) -> None:
+    """A death's rules, in order: one death, not in the future, nothing recorded after it, not
+    before symptom onset.
+
+    The one implementation, over plain facts, so the importer can give them from what it
+    loaded for a chunk where `ClinicalEvent.clean()` queries them. `other_death` is the date of
+    another death of the patient; `latest_record` the latest timeline date of its other records.
+    """
+    if other_death is not None:
+        raise ValidationError({"event_type": "A death is already recorded for this patient."})
+    if event_date is None:
+        return
+    check_not_in_future(event_date, "event_date")
+    if latest_record is not None and latest_record > event_date:
+        raise ValidationError(
+            {"event_date": f"Records exist dated {latest_record:%d %b %Y}, after this date of death."}
+        )
+    check_order(symptom_onset, event_date, "event_date", EVENT_BEFORE_ONSET)
+
+
+def timeline_models() -> list[type[ClinicalRecord]]:
+    """The patient's dated records a date of death may not precede (`latest_record_date`)."""
+    from django.apps import apps
+
+    return [
+        model
+        for model in apps.get_models()
+        if issubclass(model, ClinicalRecord)
+        and model.timeline_date_field
+        and model is not Consent
+        and "patient" in {f.name for f in model._meta.get_fields()}
+    ]
 
 
 def latest_record_date(patient: Patient, exclude: models.Model | None = None) -> dt.date | None:
     """The latest timeline date among all of a patient's clinical records."""
-    from django.apps import apps
-
     latest: dt.date | None = None
-    for model in apps.get_models():
-        if not issubclass(model, ClinicalRecord) or not model.timeline_date_field or model is Consent:
-            continue
-        if "patient" not in {f.name for f in model._meta.get_fields()}:
-            continue
+    for model in timeline_models():
         qs = model.objects.filter(patient=patient)
         if exclude is not None and isinstance(exclude, model):
             qs = qs.exclude(pk=exclude.pk)

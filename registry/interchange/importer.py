@@ -29,7 +29,6 @@ from registry.interchange.loaders import (
 )
 from registry.interchange.reader import CohortSource, FileScan
 from registry.interchange.report import ImportReport
-from registry.interchange.rules import DISPENSING_FIELDS_NOT_IN_RIF
 from registry.models import EventType, User
 
 DEFAULT_CHUNK_SIZE = 10_000
@@ -369,7 +368,7 @@ def note_dispensing(report: ImportReport) -> None:
         report.note(
             rif.DISPENSING.name,
             f"{created.created:,} dispensing(s) imported without "
-            f"{', '.join(sorted(DISPENSING_FIELDS_NOT_IN_RIF))}: the format does not carry these "
+            f"{', '.join(sorted(rif.DISPENSING_FIELDS_NOT_IN_RIF))}: the format does not carry these "
             "point-of-supply records, which stay with the dispensing pharmacy.",
         )
 

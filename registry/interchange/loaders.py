@@ -8,8 +8,9 @@ A loader handles one chunk of parsed rows inside one transaction:
 2. classify each row: unchanged (skipped: no write, no history), changed, or new;
 3. lock the records to change and check their version has not moved since step 1 (the
    optimistic check `audited_save` makes with `expected_version`);
-4. validate each new or changed record with the model's rules (see `validation` and
-   `rules`), rejecting the row with a message naming the file's columns;
+4. validate each new or changed record with the model's rules (see `validation`; the rules
+   that read other rows are given those rows from step 1), rejecting the row with a message
+   naming the file's columns;
 5. write the accepted records in bulk with their history rows (reason "import <file>").
 
 A rejected row never stops the chunk: the patient keeps the rows that were good.
@@ -25,7 +26,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import Max
@@ -34,14 +34,17 @@ from access_programme.eligibility import EligibilityInput, age_in_years, unmet_m
 from access_programme.models import (
     PROTOCOL_DAILY_DOSE_MIU,
     Batch,
+    CycleStart,
     Dispensing,
     Enrolment,
     Product,
     Route,
     TreatmentCycle,
+    cycle_errors,
+    dispensing_errors,
 )
 from registry import units
-from registry.interchange import rif, rules, writing
+from registry.interchange import rif, writing
 from registry.interchange.report import FileCounts, ImportReport
 from registry.interchange.validation import (
     bind_known_death,
@@ -67,8 +70,9 @@ from registry.models import (
     PatientIdentity,
     Site,
     User,
-    rules_today,
+    death_errors,
     same_day,
+    timeline_models,
 )
 
 CONSENT_FORM_VERSION = "not recorded"
@@ -778,12 +782,16 @@ class DeathLoader(EventLoader):
         self.accepted_deaths: dict[int, dt.date] = {}
 
     def check(self, obj: ClinicalRecord, row: Row, patient: Patient, existing: Existing | None) -> None:
+        """`ClinicalEvent.clean()` for a death, its queries answered from the chunk."""
         assert isinstance(obj, ClinicalEvent)
         validate(obj, self.fields, clean=False)
         recorded = self.deaths.get(patient.pk)
         other = recorded[0] if recorded and recorded[1] != obj.pk else self.accepted_deaths.get(patient.pk)
-        rules.death_errors(
-            obj, other_death=other, latest_record=self.latest.get(patient.pk), symptom_onset=cached_onset(patient)
+        death_errors(
+            obj.event_date,
+            other_death=other,
+            latest_record=self.latest.get(patient.pk),
+            symptom_onset=cached_onset(patient),
         )
 
     def accepted(self, obj: ClinicalRecord, row: Row, patient: Patient, existing: Existing | None) -> None:
@@ -795,11 +803,7 @@ def latest_record_dates(patient_ids: list[int]) -> dict[int, dt.date]:
     latest: dict[int, dt.date] = {}
     if not patient_ids:
         return latest
-    for model in apps.get_models():
-        if not issubclass(model, ClinicalRecord) or not model.timeline_date_field or model is Consent:
-            continue
-        if "patient" not in {f.name for f in model._meta.get_fields()}:
-            continue
+    for model in timeline_models():
         rows = (
             model._default_manager.filter(patient_id__in=any_of(patient_ids))
             .values("patient_id")
@@ -1015,26 +1019,26 @@ class CycleLoader(RecordLoader):
         return self.build(patient, {"cycle_number": row.values["cycle_number"], **values})
 
     def prepare_chunk(self, rows: Sequence[Row], patients: dict[str, Patient]) -> None:
-        self.today = rules_today()
-        self.siblings: dict[int, list[rules.Sibling]] = defaultdict(list)
+        # Each patient's cycles as `cycle_errors` reads them: in the registry, then accepted.
+        self.siblings: dict[int, list[CycleStart]] = defaultdict(list)
         for patient_id, number, start, pk in TreatmentCycle.objects.filter(
             patient_id__in=any_of([p.pk for p in patients.values()])
         ).values_list("patient_id", "cycle_number", "start_date", "pk"):
-            self.siblings[patient_id].append(rules.Sibling(number, start, pk))
+            self.siblings[patient_id].append((number, start, pk))
 
     def check(self, obj: ClinicalRecord, row: Row, patient: Patient, existing: Existing | None) -> None:
+        """`TreatmentCycle.clean()`, its queries answered from the chunk."""
         assert isinstance(obj, TreatmentCycle)
         validate(obj, self.fields, clean=False)
-        rules.cycle_errors(
-            obj, enrolment=cached_enrolment(patient), siblings=self.siblings[patient.pk], today=self.today
-        )
+        ClinicalRecord.clean(obj)
+        cycle_errors(obj, enrolment=cached_enrolment(patient), siblings=self.siblings[patient.pk])
 
     def accepted(self, obj: ClinicalRecord, row: Row, patient: Patient, existing: Existing | None) -> None:
         assert isinstance(obj, TreatmentCycle)
         siblings = self.siblings[patient.pk]
         if existing is not None:
-            siblings[:] = [s for s in siblings if s.pk != existing.pk]
-        siblings.append(rules.Sibling(obj.cycle_number, obj.start_date, existing.pk if existing else None))
+            siblings[:] = [s for s in siblings if s[2] != existing.pk]
+        siblings.append((obj.cycle_number, obj.start_date, existing.pk if existing else None))
 
 
 # --------------------------------------------------------------------------------------
@@ -1048,7 +1052,6 @@ class _BatchState:
     stock_known: bool
     is_new: bool = False
     touched: bool = False
-    scratch: Batch = field(default_factory=Batch)  # reused by the stock check, one per batch
 
 
 class DispensingLoader(RecordLoader):
@@ -1163,7 +1166,7 @@ class DispensingLoader(RecordLoader):
                     # Fields RIF does not carry are waived (a warning asks for them). A row dispensed
                     # after the expiry fails the dispensing rule with the clearer "expired on" message;
                     # the batch is written only with an accepted row, received on or before expiry.
-                    waived = rules.BATCH_FIELDS_NOT_IN_RIF | {"expiry_date"}
+                    waived = rif.BATCH_FIELDS_NOT_IN_RIF | {"expiry_date"}
                     left = {k: v for k, v in error.message_dict.items() if k not in waived}
                     if left:
                         raise ValidationError(left) from error
@@ -1198,20 +1201,23 @@ class DispensingLoader(RecordLoader):
         )
 
     def check(self, obj: ClinicalRecord, row: Row, patient: Patient, existing: Existing | None) -> None:
+        """`Dispensing.clean()` without the point-of-supply rules RIF cannot carry
+        (`rif.DISPENSING_FIELDS_NOT_IN_RIF`), its queries answered from the chunk."""
         assert isinstance(obj, Dispensing)
         state = self._batch_for(row)
         validate(obj, self.fields, clean=False)
-        previous = existing.get("quantity") if existing is not None else None
-        cycle_patient = self.cycles[(patient.pk, row.values["cycle_number"])][1]
-        rules.dispensing_errors(
+        ClinicalRecord.clean(obj)
+        errors = dispensing_errors(
             obj,
-            cycle_patient_id=cycle_patient,
+            cycle_patient_id=self.cycles[(patient.pk, row.values["cycle_number"])][1],
             batch=state.batch,
             enrolment=cached_enrolment(patient),
-            previous_quantity_same_batch=previous,
+            # The natural key holds the batch: an existing record took its quantity from this one.
+            previous_quantity=existing.get("quantity") if existing is not None else None,
             stock_known=state.stock_known,
-            scratch=state.scratch,
         )
+        if errors:
+            raise ValidationError(errors)
 
     def accepted(self, obj: ClinicalRecord, row: Row, patient: Patient, existing: Existing | None) -> None:
         assert isinstance(obj, Dispensing)

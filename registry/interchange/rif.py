@@ -250,6 +250,12 @@ DISPENSING = FileSpec(
         Column("dispensed_by"),
     ),
 )
+#: Dispensing fields the format does not carry: reconstitution and beyond-use times and the
+#: cold-chain confirmation are point-of-supply records kept by the dispensing pharmacy, so the
+#: rules requiring them are checked when a pharmacist records a supply, not on import.
+DISPENSING_FIELDS_NOT_IN_RIF = frozenset({"reconstituted_at", "beyond_use_at", "cold_chain_confirmed"})
+#: Batch fields the format does not carry; a batch created from dispensing.csv lacks them.
+BATCH_FIELDS_NOT_IN_RIF = frozenset({"manufacturer_licence", "max_hours_after_reconstitution"})
 
 ADVERSE_EVENTS = FileSpec(
     name="adverse_events.csv",

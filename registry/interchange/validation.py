@@ -16,8 +16,10 @@ sets, for every row, without a query per row:
   (`bind_known_death`). Parent records (`patient`, `patient.diagnosis`, `route`, `batch`) are
   attached to the instance, so reading them does not query either.
 * **Rules that read other rows** (one death, records after a death, 28-day cycles, stock) are
-  evaluated in `registry.interchange.rules` against the import's view of the patient, and
-  uniqueness by natural key in the importer; see docs/interchange.md.
+  functions over plain facts next to their models (`registry.models.death_errors`,
+  `access_programme.models.cycle_errors` and `dispensing_errors`): the model's `clean()`
+  queries the facts, the loaders give them from the import's view of the patient. Uniqueness
+  is by natural key in the importer; see docs/interchange.md.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""The import's in-memory cross-row rules say exactly what the models' clean() says.
+"""An import row and a form's record in the same situation get the same error.
 
-`registry.interchange.rules` restates the parts of `ClinicalEvent.clean()`,
-`TreatmentCycle.clean()` and `Dispensing.clean()` that read other rows. Each test imports a
-row breaking one of those rules, then asks the model itself (`full_clean()` against the
-database the import left) about the same record, and requires the same message. A model
-rule changed without its mirror fails here.
+The rules that read other rows (`registry.models.death_errors`,
+`access_programme.models.cycle_errors`, `dispensing_errors`) exist once; the model's
+`clean()` queries the facts they need, the importer gives them from what it loaded for the
+chunk plus the rows it accepted before. Each test imports a row breaking one rule, then asks
+the model itself (`full_clean()`, as a form does, against the database the import left) about
+the same record: the same message means the importer gathered the same facts.
 """
 
 from __future__ import annotations
@@ -34,22 +35,45 @@ def import_says(result, file: str, line: int, column: str | None) -> str:
     return message[len(prefix) :] if column and message.startswith(prefix) else message
 
 
-def cycle_row(patient_id: str, number: int, start: str, days: int = 5, total: str | None = None,
-              interrupted: str = "no", reason: str = "") -> dict[str, str]:
+def cycle_row(
+    patient_id: str,
+    number: int,
+    start: str,
+    days: int = 5,
+    total: str | None = None,
+    interrupted: str = "no",
+    reason: str = "",
+) -> dict[str, str]:
     return {
-        "patient_id": patient_id, "cycle_number": str(number), "start_date": start, "planned_dose_miu": "2",
-        "days_administered": str(days), "total_dose_miu": total if total is not None else str(2 * days),
-        "interrupted": interrupted, "interruption_reason": reason,
+        "patient_id": patient_id,
+        "cycle_number": str(number),
+        "start_date": start,
+        "planned_dose_miu": "2",
+        "days_administered": str(days),
+        "total_dose_miu": total if total is not None else str(2 * days),
+        "interrupted": interrupted,
+        "interruption_reason": reason,
     }
 
 
-def cycle(patient_id: str, number: int, start: dt.date, days: int = 5, total: Decimal | None = None,
-          interrupted: bool = False, reason: str = "") -> TreatmentCycle:
+def cycle(
+    patient_id: str,
+    number: int,
+    start: dt.date,
+    days: int = 5,
+    total: Decimal | None = None,
+    interrupted: bool = False,
+    reason: str = "",
+) -> TreatmentCycle:
     return TreatmentCycle(
-        patient=Patient.objects.get(study_id=patient_id), cycle_number=number, start_date=start,
-        planned_dose_miu=Decimal("2"), days_administered=days,
+        patient=Patient.objects.get(study_id=patient_id),
+        cycle_number=number,
+        start_date=start,
+        planned_dose_miu=Decimal("2"),
+        days_administered=days,
         total_dose_miu=Decimal(2 * days) if total is None else total,
-        interrupted=interrupted, interruption_reason=reason,
+        interrupted=interrupted,
+        interruption_reason=reason,
     )
 
 
@@ -173,8 +197,13 @@ def test_expired_batch_message_matches_the_model(clean_files, import_files):
 def test_stock_message_matches_the_model(clean_files, import_files):
     from tests.factories import BatchFactory
 
-    BatchFactory(batch_number="SPX-T-001", expiry_date=dt.date(2025, 7, 31), received_on=dt.date(2025, 1, 2),
-                 quantity_received=12, quantity_remaining=12)
+    BatchFactory(
+        batch_number="SPX-T-001",
+        expiry_date=dt.date(2025, 7, 31),
+        received_on=dt.date(2025, 1, 2),
+        quantity_received=12,
+        quantity_remaining=12,
+    )
     result = import_files(clean_files)
     model = model_says(dispensing_like(clean_files["dispensing.csv"][2]), "batch")
     assert import_says(result, "dispensing.csv", 4, "batch_number") == model
@@ -183,8 +212,13 @@ def test_stock_message_matches_the_model(clean_files, import_files):
 def test_route_message_matches_the_model(clean_files, import_files):
     run_import(CLEAN)
     row = dict(clean_files["dispensing.csv"][1])
-    row.update(dispensed_on="2025-02-18", product="ilt_101", batch_number="ILT-T-001", batch_expiry="2026-01-31",
-               supplier="ILTOO Pharma")
+    row.update(
+        dispensed_on="2025-02-18",
+        product="ilt_101",
+        batch_number="ILT-T-001",
+        batch_expiry="2026-01-31",
+        supplier="ILTOO Pharma",
+    )
     result = import_files({"patients.csv": clean_files["patients.csv"], "dispensing.csv": [row]}, name="route")
     assert import_says(result, "dispensing.csv", 2, "batch_number") == model_says(dispensing_like(row), "batch")
 
