@@ -27,6 +27,7 @@ from access_programme.models import Dispensing, TreatmentCycle
 from registry.interchange import rif
 from registry.models import (
     SERIOUSNESS_CRITERIA,
+    SERIOUSNESS_CRITERION_FIELDS,
     AdverseEvent,
     AlsfrsrAssessment,
     BiomarkerResult,
@@ -189,7 +190,6 @@ def _dispensing() -> Iterator[list[str]]:
 
 
 def _adverse_events() -> Iterator[list[str]]:
-    criteria = [f"criterion_{name}" for name in SERIOUSNESS_CRITERIA]
     rows = (
         _of_exportable(AdverseEvent.objects)
         .order_by("patient__study_id", "onset_date", "term")
@@ -200,14 +200,14 @@ def _adverse_events() -> Iterator[list[str]]:
             "resolution_date",
             "ctcae_grade",
             "serious",
-            *criteria,
+            *SERIOUSNESS_CRITERION_FIELDS,
             "relatedness",
             "action_taken",
             "outcome",
             "meddra_llt_code",
         )
     )
-    count = len(criteria)
+    count = len(SERIOUSNESS_CRITERION_FIELDS)
     for row in rows.iterator(chunk_size=ITERATOR_CHUNK):
         study_id, term, onset, resolution, grade, serious = row[:6]
         ticked = ";".join(name for name, on in zip(SERIOUSNESS_CRITERIA, row[6 : 6 + count], strict=True) if on)

@@ -58,6 +58,7 @@ from registry.interchange.validation import (
 from registry.interchange.writing import any_of
 from registry.models import (
     SERIOUSNESS_CRITERIA,
+    SERIOUSNESS_CRITERION_FIELDS,
     AdverseEvent,
     AlsfrsrAssessment,
     BiomarkerResult,
@@ -905,9 +906,6 @@ class BiomarkerLoader(RecordLoader):
 # adverse_events.csv
 # --------------------------------------------------------------------------------------
 
-_CRITERIA_FIELDS = tuple(f"criterion_{name}" for name in SERIOUSNESS_CRITERIA)
-
-
 class AdverseEventLoader(RecordLoader):
     spec = rif.ADVERSE_EVENTS
     model = AdverseEvent
@@ -915,14 +913,14 @@ class AdverseEventLoader(RecordLoader):
         "resolution_date",
         "ctcae_grade",
         "serious",
-        *_CRITERIA_FIELDS,
+        *SERIOUSNESS_CRITERION_FIELDS,
         "relatedness",
         "action_taken",
         "outcome",
         "meddra_llt_code",
     )
     validated_fields = ("term", "onset_date", *compare_fields)
-    columns: ClassVar[dict[str, str]] = dict.fromkeys(_CRITERIA_FIELDS, "seriousness_criteria")
+    columns: ClassVar[dict[str, str]] = dict.fromkeys(SERIOUSNESS_CRITERION_FIELDS, "seriousness_criteria")
 
     def key_fields(self) -> tuple[str, ...]:
         return ("patient_id", "term", "onset_date")
@@ -948,7 +946,12 @@ class AdverseEventLoader(RecordLoader):
                 desired[column] = value
         present, criteria = _optional(row, "seriousness_criteria", self.present, [])
         if present:
-            desired.update({f"criterion_{name}": name in criteria for name in SERIOUSNESS_CRITERIA})
+            desired.update(
+                {
+                    field: name in criteria
+                    for name, field in zip(SERIOUSNESS_CRITERIA, SERIOUSNESS_CRITERION_FIELDS, strict=True)
+                }
+            )
         return desired
 
     def new_object(self, patient: Patient, row: Row, values: dict[str, Any]) -> ClinicalRecord:
