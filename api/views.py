@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.http import HttpRequest, JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
@@ -403,3 +404,9 @@ class DispensingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         data.pop("reason", None)
         with service_errors():
             serializer.instance = programme_services.dispensing_record(user=self.request.user, **data)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """The 404 of an /api/ path that no route matches (config.urls.handler404): the body DRF gives
+    for a record outside your queryset (`ErrorSerializer`), not Django's HTML page."""
+    return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=404)

@@ -1,11 +1,18 @@
 """URL configuration."""
 
+from __future__ import annotations
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+from django.views import defaults
 
+from api.views import not_found as api_not_found
 from registry.two_factor import two_factor_setup, two_factor_verify
 from registry.views import healthz
+
+API_PREFIX = "api/"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -18,6 +25,17 @@ urlpatterns = [
     path("analytics/survival/", include("analytics.survival.urls")),
     path("analytics/", include("analytics.urls")),
     path("data/", include("registry.interchange.urls")),
-    path("api/", include("api.urls")),
+    path(API_PREFIX, include("api.urls")),
     path("", include("registry.urls")),
 ]
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """API clients get DRF's JSON error body; web pages keep the HTML page, the same for a path
+    that does not exist as for a patient of another site (so it does not tell which)."""
+    if request.path_info.startswith("/" + API_PREFIX):
+        return api_not_found(request, exception)
+    return defaults.page_not_found(request, exception)
+
+
+handler404 = page_not_found

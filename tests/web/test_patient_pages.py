@@ -216,6 +216,17 @@ def test_a_clinician_of_another_site_gets_404_not_403(clinician_client, sheffiel
     assert clinician_client.get(page_url(other)).status_code == 404
 
 
+def test_another_sites_patient_gets_the_same_404_page_as_a_patient_who_does_not_exist(clinician_client, sheffield):
+    other = treated_patient(site=sheffield)
+    absent = clinician_client.get(reverse("registry:patient_detail", args=["NO-SUCH-PATIENT"]))
+    hidden = clinician_client.get(page_url(other))
+    assert (hidden.status_code, hidden["Content-Type"], hidden.content) == (
+        absent.status_code,
+        absent["Content-Type"],
+        absent.content,
+    )
+
+
 def test_the_patient_page_shows_chart_stages_and_pnfh_stratum_with_assay(clinician_client, london):
     patient = followed_patient(london)
     services.biomarker_record(
