@@ -116,14 +116,23 @@ def _frame_chunks(frame: pd.DataFrame, size: int) -> Iterator[list[tuple[Any, ..
         yield list(part.astype(object).where(part.notna(), None).itertuples(index=False, name=None))
 
 
+def patient_table_chunks(user: User | None, size: int) -> Iterator[list[tuple[Any, ...]]]:
+    """The patient table's rows in lists of at most `size`, read and derived a chunk of patients
+    at a time (`selectors.dataset_frame_chunks`, in patient_id order): memory holds one chunk's
+    input frames and derived rows, whatever the cohort's size. Every derivation is per patient,
+    so the chunks' tables, concatenated, are the whole cohort's table."""
+    for frames in selectors.dataset_frame_chunks(user):
+        yield from _frame_chunks(dataset.build_patient_dataset(**frames), size)
+
+
 def table_chunks(
     table: str, user: User | None, *, as_csv_text: bool = False, size: int | None = None
 ) -> Iterator[list[tuple[Any, ...]]]:
     """The table's rows in lists of at most `size`: long tables streamed from the database,
-    the patient table from its derived frame."""
+    the patient table derived chunk by chunk of patients."""
     size = size or CSV_CHUNK_ROWS
     if table == "patients":
-        return _frame_chunks(selectors.patient_dataset(user), size)
+        return patient_table_chunks(user, size)
     return selectors.long_table_chunks(table, user, as_csv_text=as_csv_text, chunk_size=size)
 
 

@@ -21,9 +21,10 @@ from itertools import islice
 from typing import Any
 
 import pandas as pd
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
-from django.db.models import Case, Exists, Max, OuterRef, Q, TextField, Value, When
-from django.db.models.functions import Cast
+from django.db.models import Case, Exists, F, Max, OuterRef, Q, TextField, Value, When
+from django.db.models.functions import Cast, Collate
 
 from access_programme.models import Dispensing, TreatmentCycle
 from analytics import dataset
@@ -308,7 +309,10 @@ def _frame_by_copy(queryset: models.QuerySet[Any], columns: list[str]) -> pd.Dat
     kinds = _column_kinds(queryset)
     if len(kinds) != len(columns):
         raise ValueError(f"{len(columns)} column names for a query of {len(kinds)} columns")
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing (`patient_id__in=[]`): no SQL to run
+        return pd.DataFrame(columns=columns)  # as `_frame_by_rows` reads no rows
     buffer = io.BytesIO()
     with connection.cursor() as cursor, cursor.cursor.copy(
         f"COPY ({sql}) TO STDOUT (FORMAT csv, NULL '{_COPY_NULL}')", params
@@ -358,37 +362,85 @@ def _column_kinds(queryset: models.QuerySet[Any]) -> list[str]:
     return kinds
 
 
-def _max_dates(user: User | None, model: type[models.Model], field: str) -> pd.DataFrame:
-    rows = export_records(user, model).values("patient_id").annotate(date=Max(field)).values_list("patient_id", "date")
-    return _frame(rows.order_by(), ["pk", "date"])
+#: Patients per chunk when the patient table is read a chunk at a time (`dataset_frame_chunks`):
+#: bounds the input frames an export holds at once (about 10 ALSFRS-R visits per patient).
+PATIENT_CHUNK_SIZE = 5_000
 
 
-def dataset_frames(user: User | None) -> dict[str, pd.DataFrame]:
-    """The input frames of `analytics.dataset.build_patient_dataset`, scoped to the user."""
-    patient_rows = export_patients(user).order_by("pk").values_list(*_PATIENT_FIELDS.values())
-    patients = _frame(patient_rows, list(_PATIENT_FIELDS))
+def _patient_id_key() -> Any:
+    """study_id compared as Python compares strings (code point by code point), the order
+    `build_patient_dataset` sorts its rows in. PostgreSQL sorts by the database's collation,
+    which may not (en_US puts "GB-LON-2" and "GBLON1" in another order), hence COLLATE "C";
+    SQLite's default BINARY collation already compares UTF-8 bytes, i.e. code points."""
+    if connection.vendor == "postgresql":
+        return Collate("study_id", "C")
+    return F("study_id")
+
+
+def _records(user: User | None, model: type[models.Model], pks: list[int] | None, *order: str) -> models.QuerySet[Any]:
+    """A model's records for the patient frames: every exportable patient's (`pks` None), or those
+    of a chunk of patients already read through `export_patients` (so the refusal-of-sharing
+    subquery is not run again), ordered by `order` so that per-patient sums add in the same
+    order whatever the query plan."""
+    if pks is None:
+        return export_records(user, model).order_by()
+    return _visible_records(user, model).filter(patient_id__in=pks).order_by(*order)
+
+
+def _max_dates(user: User | None, model: type[models.Model], field: str, pks: list[int] | None) -> pd.DataFrame:
+    rows = (
+        _records(user, model, pks)
+        .values("patient_id")
+        .annotate(date=Max(field))
+        .values_list("patient_id", "date")
+        .order_by()
+    )
+    return _frame(rows, ["pk", "date"])
+
+
+def dataset_frames(user: User | None, *, after: str | None = None, limit: int | None = None) -> dict[str, pd.DataFrame]:
+    """The input frames of `analytics.dataset.build_patient_dataset`, scoped to the user.
+
+    With `limit`, one chunk of patients: the first `limit` in patient_id order whose patient_id
+    comes after `after` (keyset pagination; None for the first chunk), and only their records.
+    Every derivation is per patient and the table is sorted by patient_id, so the tables built
+    from consecutive chunks, concatenated, are the table built from the whole cohort.
+    """
+    patient_rows = export_patients(user)
+    if limit is None:
+        patient_rows = patient_rows.order_by("pk")
+    else:
+        patient_rows = patient_rows.alias(key=_patient_id_key()).order_by("key")
+        if after is not None:
+            patient_rows = patient_rows.filter(key__gt=after)
+    selected = patient_rows.values_list(*_PATIENT_FIELDS.values())
+    patients = _frame(selected if limit is None else selected[:limit], list(_PATIENT_FIELDS))
     for column in ("svc_percent", "fvc_percent"):
         patients[column] = pd.to_numeric(patients[column], errors="coerce").astype("float64")
+    pks = None if limit is None else [int(pk) for pk in patients["pk"]]
     alsfrs = _frame(
-        export_records(user, AlsfrsrAssessment).order_by().values_list("patient_id", "assessment_date", "total"),
+        _records(user, AlsfrsrAssessment, pks, "patient_id", "assessment_date", "pk").values_list(
+            "patient_id", "assessment_date", "total"
+        ),
         ["pk", "date", "total"],
     )
     pnfh = _frame(
-        export_records(user, BiomarkerResult)
+        _records(user, BiomarkerResult, pks, "patient_id", "sample_date", "pk")
         .filter(analyte="csf_pnfh")
-        .order_by()
         .values_list("patient_id", "sample_date", "value"),
         ["pk", "date", "value"],
     )
     pnfh["value"] = pd.to_numeric(pnfh["value"], errors="coerce").astype("float64")
     events = _frame(
-        export_records(user, ClinicalEvent).order_by().values_list("patient_id", "event_type", "event_date"),
+        _records(user, ClinicalEvent, pks, "patient_id", "event_date", "pk").values_list(
+            "patient_id", "event_type", "event_date"
+        ),
         ["pk", "event_type", "date"],
     )
     cycles = _frame(
-        export_records(user, TreatmentCycle)
-        .order_by()
-        .values_list("patient_id", "start_date", "days_administered", "total_dose_miu"),
+        _records(user, TreatmentCycle, pks, "patient_id", "cycle_number", "pk").values_list(
+            "patient_id", "start_date", "days_administered", "total_dose_miu"
+        ),
         ["pk", "start_date", "days_administered", "total_dose_miu"],
     )
     cycles["total_dose_miu"] = pd.to_numeric(cycles["total_dose_miu"], errors="coerce").astype("float64")
@@ -402,10 +454,10 @@ def dataset_frames(user: User | None) -> dict[str, pd.DataFrame]:
     sources = [
         alsfrs[["pk", "date"]],
         last_dose[cycles["days_administered"].astype("int64") > 0],
-        _max_dates(user, BiomarkerResult, "sample_date"),
-        _max_dates(user, Dispensing, "dispensed_on"),
-        _max_dates(user, AdverseEvent, "onset_date"),
-        _max_dates(user, AdverseEvent, "resolution_date"),
+        _max_dates(user, BiomarkerResult, "sample_date", pks),
+        _max_dates(user, Dispensing, "dispensed_on", pks),
+        _max_dates(user, AdverseEvent, "onset_date", pks),
+        _max_dates(user, AdverseEvent, "resolution_date", pks),
     ]
     non_empty = [frame.dropna() for frame in sources if not frame.dropna().empty]
     alive_dates = pd.concat(non_empty, ignore_index=True) if non_empty else pd.DataFrame(columns=["pk", "date"])
@@ -417,6 +469,21 @@ def dataset_frames(user: User | None) -> dict[str, pd.DataFrame]:
         "cycles": cycles,
         "alive_dates": alive_dates,
     }
+
+
+def dataset_frame_chunks(user: User | None, size: int | None = None) -> Iterator[dict[str, pd.DataFrame]]:
+    """The input frames `size` patients at a time (default `PATIENT_CHUNK_SIZE`), in patient_id
+    order, so reading and deriving the patient table holds one chunk, however large the cohort."""
+    size = size or PATIENT_CHUNK_SIZE
+    after = None
+    while True:
+        frames = dataset_frames(user, after=after, limit=size)
+        count = len(frames["patients"])
+        if count:
+            yield frames
+        if count < size:
+            return
+        after = frames["patients"]["patient_id"].iloc[-1]
 
 
 def patient_dataset(user: User | None) -> pd.DataFrame:

@@ -183,3 +183,100 @@ def test_the_patient_table_is_the_same_in_chunks_of_one_as_in_one_chunk(world, f
     one_chunk = export(10_000)
     assert one_chunk.count(b"\n") > 3
     assert export(1) == export(2) == one_chunk
+
+
+@pytest.fixture
+def edge_cohort(world, full_patient):
+    """Patients in every shape the derivations treat apart, at two sites, interleaved in
+    patient_id order with one whose latest consent refuses sharing (left out)."""
+    from decimal import Decimal
+
+    from access_programme.models import Route
+    from tests.api.personas import ITEMS
+    from tests.factories import DiagnosisFactory, EnrolmentFactory, PatientFactory, treated_patient
+
+    def visit(patient, days: int, walking: int) -> None:
+        services.alsfrsr_record(
+            user=None, patient=patient, assessment_date=days_ago(days), **{**ITEMS, "q8_walking": walking}
+        )
+
+    def pnfh(patient, days: int, value: str) -> None:
+        services.biomarker_record(
+            user=None,
+            patient=patient,
+            sample_date=days_ago(days),
+            analyte="csf_pnfh",
+            value=Decimal(value),
+            unit="pg/mL",
+            assay="Ella",
+        )
+
+    full_patient(world.london)  # censored alive, one cycle, pNFH in the window (low)
+    refusing = full_patient(world.london)
+    services.audited_save(
+        Consent(patient=refusing, form_version="v2", consent_date=days_ago(5), consents_to_data_sharing=False),
+        user=None,
+    )
+    full_patient(world.sheffield)
+    dead = treated_patient(site=world.london)  # died: OS event, composite event; baseline and slope
+    for days, walking in ((86, 4), (60, 3), (30, 1)):
+        visit(dead, days, walking)
+    pnfh(dead, 89, "5200")  # high
+    services.event_record(user=None, patient=dead, event_type="death", event_date=days_ago(5))
+    trach = treated_patient(site=world.sheffield)  # tracheostomy before the first dose: never at risk
+    services.event_record(user=None, patient=trach, event_type="tracheostomy", event_date=days_ago(87))
+    pnfh(trach, 200, "2000")  # outside the window: missing
+    pnfh(trach, 60, "600")  # 30 days after enrolment, inside: below_750
+    none_route = Route.objects.get(code="none")
+    untreated = PatientFactory(site=world.london)  # registry-only comparator: origin at enrolment
+    DiagnosisFactory(patient=untreated)
+    EnrolmentFactory(patient=untreated, route=none_route, first_dose_date=None)
+    visit(untreated, 95, 3)  # 5 days before the origin: baseline, but ΔFS and slope from one visit
+    never_dosed = PatientFactory(site=world.sheffield)  # treatment route, no first dose
+    DiagnosisFactory(patient=never_dosed)
+    EnrolmentFactory(patient=never_dosed, first_dose_date=None)
+    services.event_record(user=None, patient=never_dosed, event_type="lost_to_follow_up", event_date=days_ago(3))
+    DiagnosisFactory(patient=PatientFactory(site=world.london))  # never enrolled: no origin
+    PatientFactory(site=world.sheffield)  # no diagnosis, no enrolment
+    return refusing
+
+
+def _whole_cohort_csv(user) -> bytes:
+    """The patient table as it was written before it was read in chunks of patients: derived
+    from the whole cohort's frames at once."""
+    header = [c.name for c in dataset.PATIENT_COLUMNS]
+    rows = exports._frame_chunks(selectors.patient_dataset(user), exports.CSV_CHUNK_ROWS)
+    return "".join(exports.csv_chunks(header, rows, exports._text_indexes("patients"), [0])).encode()
+
+
+@pytest.mark.parametrize("persona", ["analyst", "clinician_london"])
+def test_the_patient_table_read_in_chunks_of_patients_is_the_whole_cohorts_table(
+    world, edge_cohort, monkeypatch, tmp_path, persona
+):
+    user = getattr(world, persona)
+    expected = _whole_cohort_csv(user)
+    parquet_files: dict[int, bytes] = {}
+    for patients in (1, 2, 10_000):
+        monkeypatch.setattr(selectors, "PATIENT_CHUNK_SIZE", patients)
+        ExportLog.objects.all().delete()
+        assert b"".join(exports.CsvExport(table="patients", user=user, channel="api")) == expected, patients
+        path = tmp_path / f"patients-{patients}.parquet"
+        rows = exports.write_table_parquet(table="patients", user=user, target=path, channel="api")
+        parquet_files[patients] = path.read_bytes()
+        logs = list(ExportLog.objects.order_by("pk").values_list("file_format", "row_count", "completed"))
+        assert logs == [("csv", expected.count(b"\r\n") - 1, True), ("parquet", rows, True)]
+    assert parquet_files[1] == parquet_files[2] == parquet_files[10_000]
+    table = pq.read_table(io.BytesIO(parquet_files[1])).to_pandas()
+    from_csv = pd.read_csv(io.BytesIO(expected), dtype=str, keep_default_na=False)
+    assert list(table["patient_id"]) == list(from_csv["patient_id"]) == sorted(from_csv["patient_id"])
+
+    frame = selectors.patient_dataset(user).set_index("patient_id")
+    assert edge_cohort.study_id not in frame.index
+    if persona == "analyst":  # the cohort holds the edge cases it is meant to
+        assert len(frame) == 10
+        assert set(frame["pnfh_stratum"]) == {"low", "high", "below_750", "missing"}
+        assert set(frame["route"].dropna()) == {"nhs_specials", "none"} and frame["route"].isna().sum() == 2
+        assert frame["os_event"].sum() == 1 and frame["composite_event"].isna().sum() == 3
+        assert frame["alsfrs_r_slope_per_month"].notna().sum() == 1
+    else:
+        assert set(frame["site_code"]) == {"GB-LON"}
