@@ -201,16 +201,7 @@ class DiagnosisSerializer(AuditedSerializer):
         fields = (
             "id",
             "patient",
-            "symptom_onset_date",
-            "onset_region",
-            "diagnosis_date",
-            "el_escorial",
-            "riluzole_start_date",
-            "svc_percent",
-            "fvc_percent",
-            "weight_kg",
-            "c9orf72",
-            "ftd",
+            *Diagnosis.RECORDED_FIELDS,
             *AUDIT_FIELDS,
         )
 

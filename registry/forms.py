@@ -153,18 +153,7 @@ class EnrolmentForm(forms.Form):
         "consents_to_data_sharing",
         "consents_to_future_contact",
     )
-    DIAGNOSIS = (
-        "symptom_onset_date",
-        "onset_region",
-        "diagnosis_date",
-        "el_escorial",
-        "riluzole_start_date",
-        "svc_percent",
-        "fvc_percent",
-        "weight_kg",
-        "c9orf72",
-        "ftd",
-    )
+    DIAGNOSIS = Diagnosis.RECORDED_FIELDS
 
     def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -446,18 +435,7 @@ class ClinicalEventEditForm(EditFieldsMixin, ClinicalEventForm):
 class DiagnosisEditForm(EditFieldsMixin, forms.ModelForm):
     class Meta:
         model = Diagnosis
-        fields = [
-            "symptom_onset_date",
-            "onset_region",
-            "diagnosis_date",
-            "el_escorial",
-            "riluzole_start_date",
-            "svc_percent",
-            "fvc_percent",
-            "weight_kg",
-            "c9orf72",
-            "ftd",
-        ]
+        fields = Diagnosis.RECORDED_FIELDS
         widgets = {"symptom_onset_date": DATE, "diagnosis_date": DATE, "riluzole_start_date": DATE}
 
 

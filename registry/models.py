@@ -343,6 +343,20 @@ class Diagnosis(ClinicalRecord):
     c9orf72 = models.CharField("C9orf72 repeat expansion", max_length=8, choices=TriState.choices, blank=True)
     ftd = models.CharField("Frontotemporal dementia", max_length=8, choices=YesNoUnknown.choices, blank=True)
 
+    #: What a clinician records, in form order: the enrolment and edit forms and the API take these.
+    RECORDED_FIELDS: ClassVar[tuple[str, ...]] = (
+        "symptom_onset_date",
+        "onset_region",
+        "diagnosis_date",
+        "el_escorial",
+        "riluzole_start_date",
+        "svc_percent",
+        "fvc_percent",
+        "weight_kg",
+        "c9orf72",
+        "ftd",
+    )
+
     timeline_date_field = "diagnosis_date"
     history = HistoricalRecords()
 
