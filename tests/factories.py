@@ -11,8 +11,13 @@ from factory.django import DjangoModelFactory
 
 from access_programme.models import Batch, Enrolment, Product, Route, TreatmentCycle
 from registry.models import Diagnosis, Patient, PatientIdentity, Role, Site, User
+from registry.scoring import ITEM_FIELDS, MAX_ITEM_SCORE, Q5B
 
 TODAY = timezone.localdate()
+
+#: ALSFRS-R items of a patient with no loss of function and no gastrostomy (scored on 5a, 5b left
+#: empty): merge in the items that differ.
+NORMAL_ALSFRSR_ITEMS: dict[str, int | None] = dict.fromkeys(ITEM_FIELDS, MAX_ITEM_SCORE) | {Q5B: None}
 
 
 def days_ago(days: int) -> dt.date:

@@ -10,23 +10,7 @@ from django.test import Client
 
 from registry import services
 from registry.models import AlsfrsrAssessment, Role, Site, User
-from tests.factories import CycleFactory, SiteFactory, UserFactory, days_ago, treated_patient
-
-NORMAL_ITEMS: dict[str, int | None] = {
-    "q1_speech": 4,
-    "q2_salivation": 4,
-    "q3_swallowing": 4,
-    "q4_handwriting": 4,
-    "q5a_cutting_without_gastrostomy": 4,
-    "q5b_cutting_with_gastrostomy": None,
-    "q6_dressing_hygiene": 4,
-    "q7_turning_in_bed": 4,
-    "q8_walking": 4,
-    "q9_climbing_stairs": 4,
-    "q10_dyspnoea": 4,
-    "q11_orthopnoea": 4,
-    "q12_respiratory_insufficiency": 4,
-}
+from tests.factories import NORMAL_ALSFRSR_ITEMS, CycleFactory, SiteFactory, UserFactory, days_ago, treated_patient
 
 
 @pytest.fixture
@@ -76,7 +60,9 @@ def pharmacist_client(pharmacist) -> Client:
 
 
 def assess(patient, when: dt.date, **items: int | None) -> AlsfrsrAssessment:
-    return services.alsfrsr_record(user=None, patient=patient, assessment_date=when, **{**NORMAL_ITEMS, **items})
+    return services.alsfrsr_record(
+        user=None, patient=patient, assessment_date=when, **{**NORMAL_ALSFRSR_ITEMS, **items}
+    )
 
 
 def on_schedule(patient, cycles: int, first_start_days_ago: int = 84) -> None:

@@ -19,8 +19,8 @@ from registry.models import (
 from registry.scoring import ANSWER_WORDING
 from registry.services import audited_save
 from tests.conftest import login_with_second_factor
-from tests.factories import IdentityFactory, days_ago, treated_patient
-from tests.web.conftest import NORMAL_ITEMS, assess, logged_in
+from tests.factories import NORMAL_ALSFRSR_ITEMS, IdentityFactory, days_ago, treated_patient
+from tests.web.conftest import assess, logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def url(name: str, patient, *args) -> str:  # type: ignore[no-untyped-def]
 
 def alsfrsr_post(gastrostomy: str = "no", **items: int | None) -> dict[str, object]:
     data: dict[str, object] = {"assessment_date": days_ago(1).isoformat(), "gastrostomy": gastrostomy}
-    for name, value in {**NORMAL_ITEMS, **items}.items():
+    for name, value in {**NORMAL_ALSFRSR_ITEMS, **items}.items():
         if value is not None:
             data[name] = value
     return data
