@@ -11,6 +11,12 @@ export alone; memory is reported as peak RSS minus the RSS after Django start-up
 the patients of one site (a clinician's export) and every patient (the system export). The
 database is ANALYZEd first (seed_demo leaves planner statistics stale).
 
+`--table patients` has no COPY counterpart (the table is derived in pandas, a chunk of
+patients at a time): it runs the export alone, `--repeat` times per size, and reports its rate
+and memory, so the two sizes show whether memory grows with the number of patients.
+
+The script writes to the database (a benchmark clinician, export log rows): run it on a copy.
+
 Usage (PostgreSQL only):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/il2ld_bench_export \
         .venv/bin/python bench/export_dataset_bench.py [--table alsfrs_r] [--site FR-PAR] [--repeat 3]
@@ -123,6 +129,54 @@ def main() -> None:
         cursor.execute("ANALYZE")
     connection.close()
 
+    report = patient_table_report(args) if args.table == "patients" else long_table_report(args)
+    print(report)
+    if args.append:
+        with args.append.open("a", encoding="utf-8") as out:
+            out.write(report)
+
+
+def patient_table_report(args: argparse.Namespace) -> str:
+    """The patient table's export alone (no COPY counterpart), `--repeat` runs per size."""
+    lines = []
+    for label, site in ((f"one site ({args.site})", args.site), ("all sites", "")):
+        runs = [run_child("export", "patients", site) for _ in range(args.repeat)]
+        assert len({r["rows"] for r in runs}) == 1, runs
+        seconds = statistics.median(float(r["seconds"]) for r in runs)  # type: ignore[arg-type]
+        rate = statistics.median(float(r["rows_per_s"]) for r in runs)  # type: ignore[arg-type]
+        peak = max(float(r["peak_rss_mib"]) for r in runs)  # type: ignore[arg-type]
+        growth = max(float(r["growth_mib"]) for r in runs)  # type: ignore[arg-type]
+        lines.append(
+            f"| {label} | {runs[0]['rows']:,} | {seconds:.1f} | {rate:,.0f} "
+            f"| {float(runs[0]['bytes']) / 1e6:,.1f} | {peak:.0f} | {growth:.1f} |"  # type: ignore[arg-type]
+        )
+        print(label, runs, flush=True)
+    return "\n".join(
+        [
+            "",
+            "Streamed CSV export of the `patients` table (`analytics.exports.CsvExport`), "
+            f"{args.repeat} runs per size, each in a fresh process; time and rate are medians, memory the "
+            "largest peak RSS and growth over the RSS after Django start-up.",
+            "",
+            "```sh",
+            "DATABASE_URL=postgres://postgres@127.0.0.1:5432/il2ld_bench_export "
+            f".venv/bin/python bench/export_dataset_bench.py --table patients --site {args.site} "
+            f"--repeat {args.repeat}",
+            "```",
+            "",
+            "| rows exported | rows | seconds | rows/s | CSV MB | peak RSS MiB | RSS growth MiB |",
+            "|---|---|---|---|---|---|---|",
+            *lines,
+            "",
+            f"Run on {time.strftime('%Y-%m-%d')}, Python {sys.version.split()[0]}, "
+            f"{os.cpu_count()} CPUs shared with other work.",
+            "",
+        ]
+    )
+
+
+def long_table_report(args: argparse.Namespace) -> str:
+    """A long table's export against COPY of the same SQL, in alternating pairs."""
     lines = []
     for label, site in ((f"one site ({args.site})", args.site), ("all sites", "")):
         # COPY and export alternate, so load from other work on the machine hits both alike;
@@ -144,7 +198,7 @@ def main() -> None:
         )
         print(label, pairs, f"ratios {ratios}", flush=True)
 
-    report = "\n".join(
+    return "\n".join(
         [
             "",
             "## Dataset export (issue 4)",
@@ -172,10 +226,6 @@ def main() -> None:
             "",
         ]
     )
-    print(report)
-    if args.append:
-        with args.append.open("a", encoding="utf-8") as out:
-            out.write(report)
 
 
 if __name__ == "__main__":
