@@ -100,14 +100,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Server-side parameters and psycopg's prepared statements: a query a connection has run
-    # twice is prepared, so PostgreSQL stops re-planning the pages' large queries (the patient
-    # row with its follow-up subqueries took 4 ms to plan and 0.7 ms to run).
-    # https://docs.djangoproject.com/en/5.2/ref/databases/#server-side-parameters-binding
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=env.bool("DJANGO_DB_SERVER_SIDE_BINDING", default=True),
-        prepare_threshold=env.int("DJANGO_DB_PREPARE_THRESHOLD", default=2),
-    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "registry.User"
