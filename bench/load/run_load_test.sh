@@ -5,7 +5,7 @@
 #   bench/load/run_load_test.sh [USERS] [MEASURE_SECONDS]        (default 50 users, 150 s)
 #
 # Environment: LOAD_DB (default il2ld_load, a copy of il2ld_bench), PORT (8765), WORKERS
-# (2 x nproc + 1 sync workers), SPAWN_RATE (users/s, default 2), LOAD_WARMUP (s, default 20),
+# (4 sync workers, as the Dockerfile), SPAWN_RATE (users/s, default 2), LOAD_WARMUP (s, default 20),
 # USER_CLASSES (e.g. "Clinician" for clinicians only; default both), SETUP=0 to skip re-creating the load-test users, OUT (results directory).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 USERS=${1:-50}
 MEASURE=${2:-150}
 PORT=${PORT:-8765}
-WORKERS=${WORKERS:-$((2 * $(nproc) + 1))}
+WORKERS=${WORKERS:-4}  # the Dockerfile's and docker-compose's --workers 4
 SPAWN_RATE=${SPAWN_RATE:-2}
 export LOAD_WARMUP=${LOAD_WARMUP:-20}
 OUT=${OUT:-bench/load/results/$(date -u +%Y%m%dT%H%M%SZ)-u$USERS}
@@ -24,7 +24,7 @@ mkdir -p "$OUT"
 .venv/bin/python manage.py migrate --noinput -v0 2>&1 | grep -v " INFO " || true  # the copy, not il2ld_bench
 if [ "${SETUP:-1}" = 1 ]; then .venv/bin/python bench/load/setup_users.py 2>&1 | grep -v " INFO " || true; fi
 
-# gunicorn as in the Dockerfile (config.wsgi:application, sync workers, default 30 s timeout),
+# gunicorn as in the Dockerfile (config.wsgi:application, 4 sync workers, default 30 s timeout),
 # bound to loopback only.
 .venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
   --access-logfile "$OUT/gunicorn-access.log" --error-logfile "$OUT/gunicorn-error.log" \
