@@ -237,14 +237,7 @@ class BiomarkerSerializer(AuditedSerializer):
         fields = (
             "id",
             "patient",
-            "sample_date",
-            "analyte",
-            "value",
-            "unit",
-            "reported_value",
-            "reported_unit",
-            "assay",
-            "laboratory",
+            *BiomarkerResult.RECORDED_FIELDS,
             *AUDIT_FIELDS,
         )
         read_only_fields = ("value", "unit")

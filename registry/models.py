@@ -517,6 +517,19 @@ class BiomarkerResult(ClinicalRecord):
     assay = models.CharField(max_length=120, help_text="Kit or method; pNFH thresholds depend on the assay.")
     laboratory = models.CharField(max_length=120, blank=True)
 
+    #: The result's fields, in column order: the canonical value and unit derived from what the
+    #: laboratory reported, beside it. The API serves and the dataset exports these.
+    RECORDED_FIELDS: ClassVar[tuple[str, ...]] = (
+        "sample_date",
+        "analyte",
+        "value",
+        "unit",
+        "reported_value",
+        "reported_unit",
+        "assay",
+        "laboratory",
+    )
+
     timeline_date_field = "sample_date"
     history = HistoricalRecords()
 
