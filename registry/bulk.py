@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import connection, models
 from django.db.models.fields.json import JSONField
 from django.utils import timezone
@@ -31,7 +32,8 @@ def bulk_insert_with_history(
     if not objs:
         return
     if connection.vendor != "postgresql":
-        bulk_create_with_history(list(objs), model, batch_size=2000, default_change_reason=reason)
+        user = get_user_model()(pk=user_id) if user_id is not None else None
+        bulk_create_with_history(list(objs), model, batch_size=2000, default_user=user, default_change_reason=reason)
         return
     for start in range(0, len(objs), COPY_CHUNK):
         _copy_chunk(objs[start : start + COPY_CHUNK], model, reason, user_id)
