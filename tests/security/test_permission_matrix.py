@@ -56,6 +56,8 @@ DM_ABSENT_RUN = row(LOGIN, 403, 403, 403, 403, 404)
 PAGES: dict[str, tuple[dict[str, str], dict[str, object]]] = {
     "login": ({}, ALL_200),
     "logout": ({}, row(405, 405, 405, 405, 405, 405)),  # logging out is a POST
+    "password_change": ({}, SIGNED_IN),
+    "password_change_done": ({}, SIGNED_IN),
     "two_factor_setup": ({}, SIGNED_IN),
     "two_factor_verify": ({}, SIGNED_IN),
     "healthz": ({}, ALL_200),
