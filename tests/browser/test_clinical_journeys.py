@@ -101,13 +101,15 @@ def test_a_clinician_of_another_site_gets_not_found(page, live_server, sign_in):
     assert response is not None and response.status == 404
 
 
-def test_a_stale_edit_is_refused_and_the_first_edit_kept(browser, live_server, sign_in):
+def test_a_stale_edit_is_refused_and_the_first_edit_kept(browser, live_server, sign_in, request):
     london = SiteFactory(code="GB-LON")
     account("alice", Role.CLINICIAN, london)
     account("anna", Role.CLINICIAN, london)
     diagnosis = treated_patient(site=london).diagnosis
     url = f"{live_server.url}/patients/{diagnosis.patient.study_id}/diagnosis/{diagnosis.pk}/edit/"
-    first, second = browser.new_context().new_page(), browser.new_context().new_page()
+    contexts = [browser.new_context(), browser.new_context()]
+    request.addfinalizer(lambda: [context.close() for context in contexts])  # no lingering server threads
+    first, second = (context.new_page() for context in contexts)
     sign_in(first, "alice")
     sign_in(second, "anna")
     first.goto(url)
