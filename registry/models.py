@@ -602,9 +602,8 @@ class ClinicalEvent(ClinicalRecord):
         return f"{self.event_type} {self.event_date} of {self.patient_id}"
 
     def clean(self) -> None:
-        if self.patient_id and self.event_type == EventType.DEATH:
-            # For a death, death_errors() covers ClinicalRecord.clean(): "not in the future", and
-            # "nothing after death", which for a death is "one death".
+        is_death = self.patient_id and self.event_type == EventType.DEATH
+        if is_death:
             patient = self.patient
             death_errors(
                 self.event_date,
@@ -612,9 +611,8 @@ class ClinicalEvent(ClinicalRecord):
                 latest_record=latest_record_date(patient, exclude=self),
                 symptom_onset=_symptom_onset(patient),
             )
-            return
         super().clean()
-        if self.patient_id:
+        if self.patient_id and not is_death:
             check_order(_symptom_onset(self.patient), self.event_date, "event_date", EVENT_BEFORE_ONSET)
 
 
@@ -628,8 +626,8 @@ def death_errors(
     latest_record: dt.date | None,
     symptom_onset: dt.date | None,
 ) -> None:
-    """A death's rules, in order: one death, not in the future, nothing recorded after it, not
-    before symptom onset.
+    """What a death adds to every record's rules (`ClinicalRecord.clean`), in order: one death,
+    nothing recorded after it, not before symptom onset.
 
     The one implementation, over plain facts, so the importer can give them from what it
     loaded for a chunk where `ClinicalEvent.clean()` queries them. `other_death` is the date of
@@ -639,7 +637,6 @@ def death_errors(
         raise ValidationError({"event_type": "A death is already recorded for this patient."})
     if event_date is None:
         return
-    check_not_in_future(event_date, "event_date")
     if latest_record is not None and latest_record > event_date:
         raise ValidationError(
             {"event_date": f"Records exist dated {latest_record:%d %b %Y}, after this date of death."}

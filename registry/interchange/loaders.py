@@ -794,6 +794,7 @@ class DeathLoader(EventLoader):
             latest_record=self.latest.get(patient.pk),
             symptom_onset=cached_onset(patient),
         )
+        ClinicalRecord.clean(obj)  # every record's rules; the patient's death is bound (no query)
 
     def accepted(self, obj: ClinicalRecord, row: Row, patient: Patient, existing: Existing | None) -> None:
         self.accepted_deaths[patient.pk] = obj.event_date  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from access_programme.models import Batch, Dispensing, TreatmentCycle
 from registry.models import NON_FIELD, ClinicalEvent, Patient
@@ -105,6 +106,17 @@ def test_records_after_a_new_death_message_matches_the_model(clean_files, import
         patient=Patient.objects.get(study_id="GB-LON-0002"), event_type="death", event_date=dt.date(2025, 4, 20)
     )
     assert import_says(result, "events.csv", 5, "event_date") == model_says(death, "event_date")
+
+
+def test_future_death_message_matches_the_model(clean_files, import_files):
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    clean_files["events.csv"].append(
+        {"patient_id": "GB-SHF-0001", "event_date": tomorrow.isoformat(), "event_type": "death", "detail": ""}
+    )
+    result = import_files(clean_files)
+    death = ClinicalEvent(patient=Patient.objects.get(study_id="GB-SHF-0001"), event_type="death", event_date=tomorrow)
+    assert import_says(result, "events.csv", 7, "event_date") == model_says(death, "event_date")
+    assert model_says(death, "event_date") == "This date is in the future."
 
 
 # --- cycles ---------------------------------------------------------------------------------
