@@ -17,5 +17,7 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry (patients and clinical data)"
 
     def ready(self) -> None:
+        from registry import bulk  # noqa: F401 - registers the `__any_of` lookup on every field
+
         # After every migrate: all historical tables exist then, including other apps'.
         post_migrate.connect(_install_audit_guard, sender=self, dispatch_uid="registry_audit_guard")

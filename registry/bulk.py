@@ -1,4 +1,4 @@
-"""Bulk inserts that still write the audit trail.
+"""Bulk inserts that still write the audit trail, and filters over thousands of keys.
 
 simple-history records changes from post_save signals, which bulk_create skips; its
 `bulk_create_with_history` fixes that, but Django's per-value insert preparation caps it at a
@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, models
+from django.db.models import Lookup
 from django.db.models.fields.json import JSONField
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -23,6 +24,38 @@ from simple_history.utils import bulk_create_with_history
 from registry.fields import EncryptedTextField
 
 COPY_CHUNK = 20_000
+
+
+class AnyOf(Lookup):
+    """`field__any_of=values`: `field = ANY(array)` on PostgreSQL, for thousands of values.
+
+    Django's `__in` writes a placeholder per value; for a chunk of 10,000 ids, building and
+    binding that SQL costs more than running it. Here the values travel as one array parameter
+    (integers as one array literal, cheaper to adapt than a list), and PostgreSQL can use the
+    column's index for `= ANY` (an `IN (SELECT unnest(...))` was planned as a semi-join, 16 %
+    slower on the patient table's export). Elsewhere (the SQLite demo), a plain `IN` list.
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if connection.vendor == "postgresql":
+            db_type = self.lhs.output_field.cast_db_type(connection)
+            if all(isinstance(value, int) for value in values):
+                array: Any = "{" + ",".join(str(int(value)) for value in values) + "}"
+            else:
+                array = values
+            return f"{lhs} = ANY(%s::{db_type}[])", (*lhs_params, array)
+        placeholders = ", ".join(["%s"] * len(values)) or "NULL"
+        return f"{lhs} IN ({placeholders})", (*lhs_params, *values)
+
+
+# Plain fields and foreign keys (which keep their own lookup registry) alike: `patient_id__any_of`.
+models.Field.register_lookup(AnyOf)
+models.ForeignObject.register_lookup(AnyOf)
 
 
 def bulk_insert_with_history(

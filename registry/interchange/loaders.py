@@ -55,7 +55,6 @@ from registry.interchange.validation import (
     set_cached_relation,
     validate,
 )
-from registry.interchange.writing import any_of
 from registry.models import (
     SERIOUSNESS_CRITERIA,
     SERIOUSNESS_CRITERION_FIELDS,
@@ -217,7 +216,7 @@ class Loader:
             names += ["enrolment__id", "enrolment__route_id", "enrolment__enrolment_date", "enrolment__first_dose_date"]
         routes = {route.pk: route for route in self.ctx.routes.values()}
         patients: dict[str, Patient] = {}
-        for values in Patient.objects.filter(study_id__in=any_of(study_ids, "text")).values_list(*names):
+        for values in Patient.objects.filter(study_id__any_of=study_ids).values_list(*names):
             patient = loaded_instance(Patient, dict(zip(patient_fields, values[:5], strict=True)))
             position = 5
             if "diagnosis" in self.patient_needs:
@@ -245,7 +244,7 @@ class Loader:
         deaths = {
             patient_id: (date, pk)
             for patient_id, date, pk in ClinicalEvent.objects.filter(
-                patient_id__in=any_of([p.pk for p in patients.values()]), event_type=EventType.DEATH
+                patient_id__any_of=[p.pk for p in patients.values()], event_type=EventType.DEATH
             ).values_list("patient_id", "event_date", "pk")
         }
         for patient in patients.values():
@@ -292,7 +291,7 @@ class RecordLoader(Loader):
         raise NotImplementedError
 
     def existing_filter(self, patients: Iterable[Patient]) -> models.QuerySet:
-        return self.model._default_manager.filter(patient_id__in=any_of([p.pk for p in patients]))
+        return self.model._default_manager.filter(patient_id__any_of=[p.pk for p in patients])
 
     def desired(self, row: Row, patient: Patient) -> dict[str, Any]:
         """The record's field values the row asks for (only the columns the file has)."""
@@ -484,19 +483,19 @@ class PatientLoader(Loader):
             study_ids = [row.patient_id for row in rows]
             patients = {
                 p.study_id: p
-                for p in Patient.objects.filter(study_id__in=any_of(study_ids, "text")).select_related(
+                for p in Patient.objects.filter(study_id__any_of=study_ids).select_related(
                     "diagnosis", "enrolment__route"
                 )
             }
             deaths = dict(
                 ClinicalEvent.objects.filter(
-                    patient_id__in=any_of([p.pk for p in patients.values()]), event_type=EventType.DEATH
+                    patient_id__any_of=[p.pk for p in patients.values()], event_type=EventType.DEATH
                 ).values_list(
                     "patient_id", "event_date"
                 )
             )
             consents: dict[int, Consent] = {}
-            consents_of = Consent.objects.filter(patient_id__in=any_of([p.pk for p in patients.values()]))
+            consents_of = Consent.objects.filter(patient_id__any_of=[p.pk for p in patients.values()])
             for consent in consents_of.order_by("consent_date", "pk"):
                 consents.setdefault(consent.patient_id, consent)
 
@@ -807,7 +806,7 @@ def latest_record_dates(patient_ids: list[int]) -> dict[int, dt.date]:
         return latest
     for model in timeline_models():
         rows = (
-            model._default_manager.filter(patient_id__in=any_of(patient_ids))
+            model._default_manager.filter(patient_id__any_of=patient_ids)
             .values("patient_id")
             .annotate(m=Max(model.timeline_date_field))
             .values_list("patient_id", "m")
@@ -1026,7 +1025,7 @@ class CycleLoader(RecordLoader):
         # Each patient's cycles as `cycle_errors` reads them: in the registry, then accepted.
         self.siblings: dict[int, list[CycleStart]] = defaultdict(list)
         for patient_id, number, start, pk in TreatmentCycle.objects.filter(
-            patient_id__in=any_of([p.pk for p in patients.values()])
+            patient_id__any_of=[p.pk for p in patients.values()]
         ).values_list("patient_id", "cycle_number", "start_date", "pk"):
             self.siblings[patient_id].append((number, start, pk))
 
@@ -1096,7 +1095,7 @@ class DispensingLoader(RecordLoader):
         self.cycles = {
             (patient_id, number): (pk, patient_id)
             for patient_id, number, pk in TreatmentCycle.objects.filter(
-                patient_id__in=any_of([p.pk for p in patients.values()])
+                patient_id__any_of=[p.pk for p in patients.values()]
             ).values_list("patient_id", "cycle_number", "pk")
         }
         numbers = {row.values["batch_number"] for row in rows}

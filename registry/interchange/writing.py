@@ -15,11 +15,10 @@ from __future__ import annotations
 import csv
 import json
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection, models
-from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import JSONField
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -28,19 +27,6 @@ from registry.fields import EncryptedTextField
 from registry.models import User
 
 COPY_BLOCK = 1 << 20
-
-
-def any_of(values: Iterable[Any], db_type: str = "bigint") -> Any:
-    """The right-hand side of an `__in` filter for thousands of values.
-
-    On PostgreSQL the values travel as one array parameter (`IN (SELECT unnest(%s))`): with one
-    placeholder per value, psycopg's client-side query parsing alone costs more per chunk than
-    the query. Elsewhere, the plain list.
-    """
-    values = list(values)
-    if connection.vendor == "postgresql":
-        return RawSQL(f"SELECT unnest(%s::{db_type}[])", [values])  # noqa: S611 - no user text in the SQL
-    return values
 
 
 def insert(objs: Sequence[models.Model], model: type[models.Model], *, reason: str, user: User | None) -> None:
