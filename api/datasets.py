@@ -22,12 +22,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api_lockout import LockoutTokenAuthentication
 from analytics import dataset, exports
 from analytics.models import ExportLog
 from api import serializers
 from api.permissions import RegistryAccess
 from api.schema import RegistryAutoSchema
-from registry.api_lockout import LockoutTokenAuthentication
 
 
 class _FileRenderer(renderers.BaseRenderer):

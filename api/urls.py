@@ -9,8 +9,8 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
 
+from accounts.api_lockout import LockoutTokenAuthentication
 from api import datasets, views
-from registry.api_lockout import LockoutTokenAuthentication
 
 app_name = "api"
 

@@ -26,13 +26,13 @@ from rest_framework.serializers import BaseSerializer
 
 from access_programme import services as programme_services
 from access_programme.models import Batch, Dispensing, Enrolment, Product, Route, TreatmentCycle
+from accounts.api_lockout import LockoutTokenAuthentication
 from api import filters, serializers
 from api.pagination import IdCursorPagination
 from api.permissions import RegistryAccess, SeesIdentity
 from api.schema import RegistryAutoSchema
 from registry import services as registry_services
 from registry import units
-from registry.api_lockout import LockoutTokenAuthentication
 from registry.models import (
     AdverseEvent,
     AlsfrsrAssessment,

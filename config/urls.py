@@ -8,9 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views import defaults
 
+from accounts.two_factor import two_factor_setup, two_factor_verify
 from api.views import not_found as api_not_found
-from registry.two_factor import two_factor_setup, two_factor_verify
-from registry.views import healthz
+from clinic.views import healthz
 
 API_PREFIX = "api/"
 
@@ -23,12 +23,12 @@ urlpatterns = [
     path("accounts/2fa/setup/", two_factor_setup, name="two_factor_setup"),
     path("accounts/2fa/verify/", two_factor_verify, name="two_factor_verify"),
     path("healthz", healthz, name="healthz"),
-    path("pharmacy/", include("access_programme.urls")),
+    path("pharmacy/", include("pharmacy.urls")),
     path("analytics/survival/", include("analytics.survival.urls")),
     path("analytics/", include("analytics.urls")),
-    path("data/", include("registry.interchange.urls")),
+    path("data/", include("interchange.urls")),
     path(API_PREFIX, include("api.urls")),
-    path("", include("registry.urls")),
+    path("", include("clinic.urls")),
 ]
 
 

@@ -45,7 +45,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "registry",
     "access_programme",
-    "registry.interchange",
+    "accounts",
+    "interchange",
+    "clinic",
+    "pharmacy",
     "analytics",
     "analytics.survival",
     "api",
@@ -58,9 +61,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "registry.sessions.IdleTimeoutMiddleware",
+    "accounts.sessions.IdleTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "registry.two_factor.TwoFactorMiddleware",
+    "accounts.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -83,7 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "registry.context_processors.navigation",
+                "clinic.context_processors.navigation",
             ],
         },
     },
@@ -119,7 +122,7 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
 # Sessions end after 30 minutes of inactivity, as clinical systems are used on shared ward computers.
-# The expiry slides at most once a minute (registry.sessions.IdleTimeoutMiddleware), not on every request.
+# The expiry slides at most once a minute (accounts.sessions.IdleTimeoutMiddleware), not on every request.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
 SESSION_REFRESH_SECONDS = env.int("SESSION_REFRESH_SECONDS", default=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -197,7 +200,7 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "registry.api_lockout.LockoutTokenAuthentication",
+        "accounts.api_lockout.LockoutTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -273,7 +276,7 @@ X_FRAME_OPTIONS = "DENY"
 OTP_TOTP_ISSUER = "IL-2LD registry"
 
 # API rate limits (DRF throttling): generous for people and scripts, a brake on scraping or abuse.
-REST_FRAMEWORK["EXCEPTION_HANDLER"] = "registry.api_lockout.exception_handler"
+REST_FRAMEWORK["EXCEPTION_HANDLER"] = "accounts.api_lockout.exception_handler"
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
     "rest_framework.throttling.AnonRateThrottle",
     "rest_framework.throttling.UserRateThrottle",

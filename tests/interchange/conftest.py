@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.interchange.importer import ImportOutcome, import_cohort
+from interchange.importer import ImportOutcome, import_cohort
 from registry.models import Site
 
 CLEAN = Path(__file__).resolve().parent.parent / "fixtures" / "rif" / "clean"

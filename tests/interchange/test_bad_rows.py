@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 
 from access_programme.models import Batch, Dispensing, Enrolment, TreatmentCycle
-from registry.interchange.reader import SourceError
+from interchange.reader import SourceError
 from registry.models import AdverseEvent, AlsfrsrAssessment, BiomarkerResult, ClinicalEvent, Diagnosis, Patient
 from tests.factories import days_ago
 from tests.interchange.conftest import run_import, write_cohort

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from registry.interchange import rif
+from interchange import rif
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from django.apps import apps
 
 from access_programme.models import Batch, Dispensing, Enrolment, TreatmentCycle
-from registry.interchange.loaders import CONSENT_FORM_VERSION
+from interchange.loaders import CONSENT_FORM_VERSION
 from registry.models import (
     AdverseEvent,
     AlsfrsrAssessment,

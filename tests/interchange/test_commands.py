@@ -8,7 +8,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from registry.interchange.models import ImportRun, ImportStatus
+from interchange.models import ImportRun, ImportStatus
 from registry.models import Patient
 from tests.interchange.conftest import CLEAN, write_cohort
 

@@ -15,9 +15,9 @@ from django.apps import apps
 from django.db import connection
 
 from access_programme.models import Batch
-from registry.interchange import parallel as parallel_import
-from registry.interchange.exporter import export_cohort
-from registry.interchange.importer import Part
+from interchange import parallel as parallel_import
+from interchange.exporter import export_cohort
+from interchange.importer import Part
 from registry.models import ClinicalRecord, Patient, Site
 from tests.interchange.conftest import Imported, read_cohort, run_import, write_cohort
 

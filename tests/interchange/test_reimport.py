@@ -9,7 +9,7 @@ import pytest
 from django.apps import apps
 
 from access_programme.models import Dispensing, Enrolment, TreatmentCycle
-from registry.interchange.loaders import AlsfrsrLoader
+from interchange.loaders import AlsfrsrLoader
 from registry.models import AlsfrsrAssessment, BiomarkerResult, ClinicalRecord, Consent, Diagnosis, Patient
 from tests.interchange.conftest import CLEAN, run_import, write_cohort
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from access_programme.demo_cohort import seed_cohort
 from access_programme.models import Dispensing
-from registry.interchange import rif
-from registry.interchange.exporter import export_cohort
+from interchange import rif
+from interchange.exporter import export_cohort
 from registry.models import ClinicalRecord, Patient, PatientIdentity, Site
 from tests.interchange.conftest import run_import
 

@@ -11,8 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from registry.interchange.models import ImportRun, ImportStatus
-from registry.interchange.services import import_run_execute
+from interchange.models import ImportRun, ImportStatus
+from interchange.services import import_run_execute
 from registry.models import Patient, Role
 from tests.conftest import login_with_second_factor
 from tests.factories import UserFactory
@@ -71,7 +71,7 @@ def test_an_uploaded_zip_is_imported_after_the_request_commits(client, manager, 
 
 def test_the_task_is_queued_on_commit_not_run_inside_the_request(client, manager, monkeypatch):
     queued = []
-    from registry.interchange import tasks
+    from interchange import tasks
 
     monkeypatch.setattr(tasks.import_run_execute_task, "delay_on_commit", lambda run_id: queued.append(run_id))
     client.post(UPLOAD, {"files": cohort_zip()})

@@ -16,7 +16,7 @@ SKIPPED_PREFIXES = ("admin/", "static/")
 @dataclass(frozen=True)
 class Pattern:
     route: str  # e.g. "patients/<str:study_id>/"
-    name: str  # namespaced name, e.g. "registry:patient_detail"
+    name: str  # namespaced name, e.g. "clinic:patient_detail"
 
 
 def _walk(patterns: list, prefix: str = "", namespace: str = "") -> list[Pattern]:

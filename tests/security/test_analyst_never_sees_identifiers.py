@@ -109,7 +109,7 @@ def _analyst_urls() -> list[str]:
             urls.append(reverse("analytics:table-download", kwargs={"table": table, "file_format": file_format}))
     for file_format in exports.DICTIONARY_FORMATS:
         urls.append(reverse("analytics:dictionary-download", kwargs={"file_format": file_format}))
-    urls.append(reverse("registry:patient_list") + "?q=" + patient.study_id)
+    urls.append(reverse("clinic:patient_list") + "?q=" + patient.study_id)
     return urls
 
 

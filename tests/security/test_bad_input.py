@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from interchange.models import ImportRun
 from registry import services
-from registry.interchange.models import ImportRun
 from registry.models import AdverseEvent, ClinicalEvent
 from tests.conftest import login_with_second_factor
 from tests.factories import days_ago
@@ -66,7 +66,7 @@ def _ae_api(world, term: str, **changes: object) -> dict[str, object]:
 
 
 def test_an_sql_injection_string_in_a_web_form_is_stored_verbatim(world, clinician):
-    url = reverse("registry:adverse_event_create", args=[world.london_patient.study_id])
+    url = reverse("clinic:adverse_event_create", args=[world.london_patient.study_id])
     assert clinician.post(url, _ae_form(SQL)).status_code == 302
     assert AdverseEvent.objects.get(patient=world.london_patient).term == SQL
     assert world.london_patient.__class__.objects.count() == 2  # the table is still there
@@ -75,9 +75,9 @@ def test_an_sql_injection_string_in_a_web_form_is_stored_verbatim(world, clinici
 def test_a_script_tag_from_a_web_form_is_rendered_escaped_on_the_patient_page(world, clinician):
     study_id = world.london_patient.study_id
     assert (
-        clinician.post(reverse("registry:adverse_event_create", args=[study_id]), _ae_form(SCRIPT)).status_code == 302
+        clinician.post(reverse("clinic:adverse_event_create", args=[study_id]), _ae_form(SCRIPT)).status_code == 302
     )
-    page = clinician.get(reverse("registry:patient_detail", args=[study_id])).content.decode()
+    page = clinician.get(reverse("clinic:patient_detail", args=[study_id])).content.decode()
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
     assert SCRIPT not in page
 
@@ -85,9 +85,9 @@ def test_a_script_tag_from_a_web_form_is_rendered_escaped_on_the_patient_page(wo
 def test_a_script_tag_in_a_clinical_event_detail_is_rendered_escaped(world, clinician):
     study_id = world.london_patient.study_id
     form = {"event_type": "gastrostomy", "event_date": days_ago(3).isoformat(), "detail": SCRIPT}
-    assert clinician.post(reverse("registry:event_create", args=[study_id]), form).status_code == 302
+    assert clinician.post(reverse("clinic:event_create", args=[study_id]), form).status_code == 302
     assert ClinicalEvent.objects.get(patient=world.london_patient).detail == SCRIPT
-    page = clinician.get(reverse("registry:patient_detail", args=[study_id])).content.decode()
+    page = clinician.get(reverse("clinic:patient_detail", args=[study_id])).content.decode()
     assert "&lt;script&gt;" in page
     assert SCRIPT not in page
 
@@ -100,7 +100,7 @@ def test_injection_strings_sent_to_the_api_are_stored_verbatim(world, api):
 
 def test_a_script_tag_sent_to_the_api_is_rendered_escaped_on_the_patient_page(world, api, clinician):
     assert api.post("/api/v1/adverse-events/", _ae_api(world, SCRIPT), format="json").status_code == 201
-    page = clinician.get(reverse("registry:patient_detail", args=[world.london_patient.study_id])).content.decode()
+    page = clinician.get(reverse("clinic:patient_detail", args=[world.london_patient.study_id])).content.decode()
     assert "&lt;script&gt;" in page
     assert SCRIPT not in page
 
@@ -164,7 +164,7 @@ def test_an_oversized_upload_to_the_import_page_is_refused_before_parsing(world)
 
 
 def test_an_impossible_date_in_a_web_form_is_a_field_error(world, clinician):
-    url = reverse("registry:event_create", args=[world.london_patient.study_id])
+    url = reverse("clinic:event_create", args=[world.london_patient.study_id])
     response = clinician.post(url, {"event_type": "gastrostomy", "event_date": "2026-02-30"})
     assert response.status_code == 200
     assert "event_date" in response.context["form"].errors
@@ -180,7 +180,7 @@ def test_an_impossible_date_sent_to_the_api_is_a_field_error(world, api):
 
 
 def test_an_out_of_range_ctcae_grade_in_a_web_form_is_a_field_error(world, clinician):
-    url = reverse("registry:adverse_event_create", args=[world.london_patient.study_id])
+    url = reverse("clinic:adverse_event_create", args=[world.london_patient.study_id])
     response = clinician.post(url, _ae_form("Headache", ctcae_grade="7"))
     assert response.status_code == 200
     assert "ctcae_grade" in response.context["form"].errors
@@ -209,7 +209,7 @@ def test_an_out_of_range_alsfrs_r_item_sent_to_the_api_is_a_field_error(world, a
 
 
 def test_an_out_of_range_biomarker_value_in_a_web_form_is_a_field_error(world, clinician):
-    url = reverse("registry:biomarker_create", args=[world.london_patient.study_id])
+    url = reverse("clinic:biomarker_create", args=[world.london_patient.study_id])
     form = {
         "sample_date": days_ago(3).isoformat(),
         "analyte": "csf_pnfh",

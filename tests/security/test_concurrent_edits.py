@@ -34,7 +34,7 @@ def scene():
     )
     ada = UserFactory(username="ada", first_name="Ada", last_name="First", role=Role.CLINICIAN, sites=[site])
     bob = UserFactory(username="bob", first_name="Bob", last_name="Second", role=Role.CLINICIAN, sites=[site])
-    url = reverse("registry:record_edit", args=[patient.study_id, "event", event.pk])
+    url = reverse("clinic:record_edit", args=[patient.study_id, "event", event.pk])
     return event, url, ada, bob
 
 

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 
 def url(name: str, patient, *args) -> str:  # type: ignore[no-untyped-def]
-    return reverse(f"registry:{name}", args=[patient.study_id, *args])
+    return reverse(f"clinic:{name}", args=[patient.study_id, *args])
 
 
 def alsfrsr_post(gastrostomy: str = "no", **items: int | None) -> dict[str, object]:
@@ -137,15 +137,15 @@ def test_data_managers_see_and_acknowledge_alerts(clinician_client, patient, dat
     clinician_client.post(url("adverse_event_create", patient), SERIOUS_AE)
     client = logged_in(data_manager)
     login_with_second_factor(client, data_manager)
-    assert patient.study_id in client.get(reverse("registry:sae_alerts")).content.decode()
+    assert patient.study_id in client.get(reverse("clinic:sae_alerts")).content.decode()
     alert = SeriousAdverseEventAlert.objects.get()
-    client.post(reverse("registry:sae_alert_acknowledge", args=[alert.pk]))
+    client.post(reverse("clinic:sae_alert_acknowledge", args=[alert.pk]))
     alert.refresh_from_db()
     assert alert.acknowledged_by == data_manager
 
 
 def test_clinicians_cannot_open_the_alerts_page(clinician_client):
-    assert clinician_client.get(reverse("registry:sae_alerts")).status_code == 403
+    assert clinician_client.get(reverse("clinic:sae_alerts")).status_code == 403
 
 
 def test_a_clinical_event_is_recorded(clinician_client, patient):

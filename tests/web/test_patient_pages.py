@@ -15,7 +15,7 @@ from tests.factories import IdentityFactory, days_ago, treated_patient
 from tests.web.conftest import assess, followed_patient, logged_in, on_schedule
 
 pytestmark = pytest.mark.django_db
-LIST = reverse("registry:patient_list")
+LIST = reverse("clinic:patient_list")
 
 # Exact counts, the same for 1 or 30 patients: session, user, OTP device check, request
 # savepoints, sites and routes for the filters, the user's site ids, count, the page's ids, the
@@ -26,7 +26,7 @@ PAGE_QUERIES = 19
 
 
 def page_url(patient) -> str:
-    return reverse("registry:patient_detail", args=[patient.study_id])
+    return reverse("clinic:patient_detail", args=[patient.study_id])
 
 
 def test_the_list_shows_only_the_clinicians_own_sites(clinician_client, london, sheffield):
@@ -218,7 +218,7 @@ def test_a_clinician_of_another_site_gets_404_not_403(clinician_client, sheffiel
 
 def test_another_sites_patient_gets_the_same_404_page_as_a_patient_who_does_not_exist(clinician_client, sheffield):
     other = treated_patient(site=sheffield)
-    absent = clinician_client.get(reverse("registry:patient_detail", args=["NO-SUCH-PATIENT"]))
+    absent = clinician_client.get(reverse("clinic:patient_detail", args=["NO-SUCH-PATIENT"]))
     hidden = clinician_client.get(page_url(other))
     assert (hidden.status_code, hidden["Content-Type"], hidden.content) == (
         absent.status_code,

@@ -1,0 +1,216 @@
+"""Pharmacy pages: the dispensing worklist, dispensing a cycle, and the batch register.
+
+Thin views: reads through access_programme.selectors (patients scoped by the one visibility
+rule), writes through access_programme.services (stock is decremented under a row lock in the
+dispensing transaction). Only roles that may write pharmacy data (pharmacists, data managers)
+use these pages.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import re
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from access_programme import selectors, services
+from access_programme.models import Batch, BatchStatus, RouteCode
+from pharmacy.forms import BatchReceiveForm, BatchStatusForm, DispenseForm
+from registry.form_support import add_service_errors
+from registry.models import User
+from registry.roles import Area, may_write
+from registry.selectors import record_history
+from registry.services import StaleRecordError
+
+
+def _require_pharmacy(user: User) -> None:
+    if not may_write(user, Area.PHARMACY):
+        raise PermissionDenied("The pharmacy pages are for pharmacists and data managers.")
+
+
+@login_required
+@require_GET
+def worklist(request: HttpRequest) -> HttpResponse:
+    _require_pharmacy(request.user)
+    today = timezone.localdate()
+    due = selectors.dispensing_worklist(request.user, today=today, page=request.GET.get("page"))
+    return render(
+        request,
+        "pharmacy/worklist.html",
+        {"page": due.page, "rows": due.rows, "today": today, "horizon": selectors.WORKLIST_HORIZON_DAYS},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dispense(request: HttpRequest, study_id: str) -> HttpResponse:
+    today = timezone.localdate()
+    target = selectors.dispensing_target(request.user, study_id, today)
+    if target is None:
+        raise Http404("No such patient on a treatment route at your sites.")
+    _require_pharmacy(request.user)
+    patient = target.patient
+    if target.cycle_number == 0:
+        messages.info(request, f"{patient.study_id} is not in follow-up: nothing to dispense.")
+        return redirect("clinic:patient_detail", study_id=patient.study_id)
+    batches = selectors.dispensable_batches(target.route, today)
+    special = target.route.code == RouteCode.NHS_SPECIALS
+    form = DispenseForm(
+        request.POST or None,
+        batches=batches,
+        special=special,
+        due=max(target.due_date, today),
+        prescriber=patient.enrolment.treating_clinician,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            dispensing = services.cycle_dispense(
+                user=request.user,
+                patient=patient,
+                cycle_number=target.cycle_number,
+                start_date=form.cleaned_data["cycle_start_date"],
+                batch=form.cleaned_data["batch"],
+                **form.dispensing_fields(),
+            )
+        except StaleRecordError as error:
+            form.add_error(None, error.messages[0])
+        except ValidationError as error:
+            _add_dispense_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"Cycle {target.cycle_number} dispensed to {patient.study_id}: {dispensing.quantity} × "
+                f"batch {dispensing.batch.batch_number}.",
+            )
+            return redirect("pharmacy:worklist")
+    return render(
+        request,
+        "pharmacy/dispense.html",
+        {
+            "target": target,
+            "patient": patient,
+            "form": form,
+            "special": special,
+            "batches": batches,
+            "recent": selectors.recent_dispensings(patient),
+        },
+    )
+
+
+def _add_dispense_errors(form: DispenseForm, error: ValidationError) -> None:
+    """The cycle's start_date error belongs to the form's cycle start field."""
+    if hasattr(error, "error_dict") and "start_date" in error.error_dict:
+        for message in error.message_dict["start_date"]:
+            form.add_error("cycle_start_date", message)
+        error = ValidationError({k: v for k, v in error.error_dict.items() if k != "start_date"})
+        if not error.error_dict:
+            return
+    add_service_errors(form, error)
+
+
+@login_required
+@require_GET
+def batch_list(request: HttpRequest) -> HttpResponse:
+    _require_pharmacy(request.user)
+    status = request.GET.get("status", "")
+    if status not in BatchStatus.values:
+        status = ""
+    return render(
+        request,
+        "pharmacy/batch_list.html",
+        {
+            "batches": selectors.batch_register(status),
+            "status": status,
+            "statuses": BatchStatus.choices,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def batch_receive(request: HttpRequest) -> HttpResponse:
+    _require_pharmacy(request.user)
+    form = BatchReceiveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "product"}
+        try:
+            batch = services.batch_receive(user=request.user, product=form.cleaned_data["product"], **fields)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Batch {batch.batch_number} received into stock.")
+            return redirect("pharmacy:batch_detail", pk=batch.pk)
+    return render(request, "pharmacy/batch_receive.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A batch, its status actions (quarantine, recall, release) and every patient who received it."""
+    _require_pharmacy(request.user)
+    batch = get_object_or_404(Batch.objects.select_related("product"), pk=pk)
+    form = BatchStatusForm(request.POST or None, current=batch.status, initial={"version": batch.version})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.batch_set_status(
+                user=request.user,
+                batch=batch,
+                status=BatchStatus(form.cleaned_data["status"]),
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except StaleRecordError as error:
+            form.add_error(None, error.messages[0])
+            status = 409
+            batch = Batch.objects.select_related("product").get(pk=pk)  # nothing was saved: show what is
+        except ValidationError as error:
+            add_service_errors(form, error)
+            batch = Batch.objects.select_related("product").get(pk=pk)
+        else:
+            messages.success(request, f"Batch {batch.batch_number}: {batch.get_status_display().lower()}.")
+            return redirect(reverse("pharmacy:batch_detail", args=[batch.pk]))
+    return render(
+        request,
+        "pharmacy/batch_detail.html",
+        {
+            "batch": batch,
+            "form": form,
+            "recipients": selectors.batch_recipients(request.user, batch, page=request.GET.get("page")),
+            "history": record_history(batch, limit=20),
+        },
+        status=status,
+    )
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for csv.writer in a streamed response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+@require_GET
+def batch_recipients_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """Every patient at the user's sites who received the batch, for a recall: streamed CSV."""
+    _require_pharmacy(request.user)
+    batch = get_object_or_404(Batch, pk=pk)
+    writer = csv.writer(_Echo())
+    lines = itertools.chain(
+        [writer.writerow(selectors.RECIPIENTS_CSV_HEADER)],
+        (writer.writerow(row) for row in selectors.batch_recipients_rows(request.user, batch)),
+    )
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", batch.batch_number)
+    response["Content-Disposition"] = f'attachment; filename="batch-{name}-recipients.csv"'
+    return response

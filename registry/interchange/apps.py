@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-
-
-class InterchangeConfig(AppConfig):
-    name = "registry.interchange"
-    label = "interchange"
-    verbose_name = "Cohort import and export (registry interchange format)"
