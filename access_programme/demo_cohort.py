@@ -24,7 +24,6 @@ from simple_history.utils import bulk_update_with_history
 
 from access_programme.eligibility import EligibilityInput, age_in_years, unmet_mirocals_criteria
 from access_programme.models import (
-    CYCLE_LENGTH_DAYS,
     Batch,
     BatchStatus,
     Dispensing,
@@ -38,6 +37,7 @@ from access_programme.models import (
 )
 from registry import scoring
 from registry.bulk import bulk_insert_with_history
+from registry.constants import CYCLE_LENGTH_DAYS, PNFH_LOW, pnfh_stratum
 from registry.crypto import blind_index
 from registry.models import (
     AdverseEvent,
@@ -275,7 +275,7 @@ class CohortGenerator:
 
         # Outcome times, in days from enrolment.
         hazard = 0.018 * (slope / 0.75) ** 1.1 * (pnfh / 2000) ** 0.4
-        if treated and 750 <= pnfh <= 3700:
+        if treated and pnfh_stratum(pnfh) == PNFH_LOW:
             hazard *= 0.6
         death_day = round(rng.expovariate(hazard) * 30.44)
         withdraw_day = round(rng.expovariate(1 / 1500) * 30.44) if rng.random() < 0.3 else 10**6
@@ -374,7 +374,7 @@ class CohortGenerator:
         gastrostomy_on: dt.date | None = None
         niv_on: dt.date | None = None
         treated = first_dose is not None
-        benefit = 0.8 if treated and 750 <= pnfh <= 3700 else 1.0
+        benefit = 0.8 if treated and pnfh_stratum(pnfh) == PNFH_LOW else 1.0
         for day in self._visit_days(diagnosis.diagnosis_date, enrolment_date, end_day, treated):
             when = enrolment_date + dt.timedelta(days=day)
             months_from_onset = (when - onset).days / 30.44

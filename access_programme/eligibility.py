@@ -12,12 +12,14 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
+from registry.constants import DAYS_PER_MONTH as DAYS_MONTH
+
 MIN_AGE = 18
 MAX_AGE_EXCLUSIVE = 76
 MAX_SYMPTOM_MONTHS = Decimal(24)
 MIN_SVC_PERCENT = Decimal(70)
 ELIGIBLE_EL_ESCORIAL = frozenset({"possible", "probable_lab_supported", "probable", "definite"})
-DAYS_PER_MONTH = Decimal("30.4375")
+DAYS_PER_MONTH = Decimal(DAYS_MONTH)  # 30.4375 exactly
 
 
 @dataclass(frozen=True)

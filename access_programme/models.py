@@ -18,11 +18,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from registry.constants import CYCLE_LENGTH_DAYS, DOSING_DAYS_PER_CYCLE, PROTOCOL_DAILY_DOSE_MIU
 from registry.models import NON_FIELD, ClinicalRecord, Patient, check_not_in_future, check_order, rules_today
-
-CYCLE_LENGTH_DAYS = 28
-DOSING_DAYS_PER_CYCLE = 5
-PROTOCOL_DAILY_DOSE_MIU = Decimal("2.0")
 
 
 class RouteCode(models.TextChoices):

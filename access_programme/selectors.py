@@ -27,7 +27,6 @@ from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Valu
 from django.db.models.functions import Cast, Coalesce
 
 from access_programme.models import (
-    CYCLE_LENGTH_DAYS,
     Batch,
     BatchStatus,
     Dispensing,
@@ -38,6 +37,7 @@ from access_programme.models import (
     TreatmentCycle,
 )
 from access_programme.services import usable_batches
+from registry.constants import ALSFRSR_INTERVAL_DAYS, CYCLE_LENGTH_DAYS, PNFH_STRATA, pnfh_stratum
 from registry.models import (
     AdverseEvent,
     AeOutcome,
@@ -53,16 +53,12 @@ from registry.models import (
     User,
 )
 from registry.selectors import (
-    PNFH_STRATA,
     can_see_identity,
     identities_for_display,
     patients_visible_to,
-    pnfh_stratum,
     records_visible_to,
 )
 
-#: ALSFRS-R is repeated about every three months (13 weeks) in MND clinics and in MIROCALS.
-ALSFRSR_INTERVAL_DAYS = 91
 #: An assessment is flagged "due" this many days before it falls due.
 ALSFRSR_DUE_SOON_DAYS = 14
 #: The dispensing worklist looks this far ahead.

@@ -11,8 +11,6 @@ from django.db import transaction
 
 from access_programme.eligibility import EligibilityInput, age_in_years, unmet_mirocals_criteria
 from access_programme.models import (
-    DOSING_DAYS_PER_CYCLE,
-    PROTOCOL_DAILY_DOSE_MIU,
     Batch,
     BatchStatus,
     Dispensing,
@@ -21,6 +19,7 @@ from access_programme.models import (
     Route,
     TreatmentCycle,
 )
+from registry.constants import DOSING_DAYS_PER_CYCLE, PROTOCOL_DAILY_DOSE_MIU
 from registry.models import Diagnosis, Patient, PatientIdentity, User
 from registry.roles import Area
 from registry.services import audited_save, check_may_write, record_update

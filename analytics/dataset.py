@@ -33,19 +33,23 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-#: Same month as registry.scoring (365.25 / 12 days), so ΔFS here and in the forms agree.
-DAYS_PER_MONTH = 365.25 / 12
-#: Protocol dose per 28-day cycle: 2 MIU daily on days 1-5 (access_programme.models).
-CYCLE_LENGTH_DAYS = 28
-PROTOCOL_MIU_PER_CYCLE = 10.0
+from registry.constants import (
+    CYCLE_LENGTH_DAYS,
+    DAYS_PER_MONTH,
+    PNFH_BELOW_LOW,
+    PNFH_HIGH,
+    PNFH_HIGH_ABOVE,
+    PNFH_LOW,
+    PNFH_LOW_FROM,
+    PNFH_MISSING,
+    PROTOCOL_MIU_PER_CYCLE,
+)
+
 ALSFRS_R_MAX = 48
 
 #: CSF pNFH at baseline: nearest sample to enrolment, from 90 days before to 30 days after.
 PNFH_WINDOW_BEFORE_DAYS = 90
 PNFH_WINDOW_AFTER_DAYS = 30
-#: MIROCALS strata (pg/mL): low is 750-3700 inclusive, high is above 3700.
-PNFH_LOW_FROM = 750.0
-PNFH_HIGH_ABOVE = 3700.0
 #: Baseline ALSFRS-R: nearest assessment to the time origin, 90 days before to 14 days after.
 ALSFRS_WINDOW_BEFORE_DAYS = 90
 ALSFRS_WINDOW_AFTER_DAYS = 14
@@ -473,10 +477,10 @@ def months_between(start: pd.Series, end: pd.Series) -> pd.Series:
 def pnfh_stratum(values: pd.Series) -> pd.Series:
     """below_750 (< 750), low (750-3700 inclusive), high (> 3700), missing (no value)."""
     values = pd.to_numeric(values, errors="coerce")
-    stratum = pd.Series("missing", index=values.index, dtype="object")
-    stratum[values < PNFH_LOW_FROM] = "below_750"
-    stratum[(values >= PNFH_LOW_FROM) & (values <= PNFH_HIGH_ABOVE)] = "low"
-    stratum[values > PNFH_HIGH_ABOVE] = "high"
+    stratum = pd.Series(PNFH_MISSING, index=values.index, dtype="object")
+    stratum[values < PNFH_LOW_FROM] = PNFH_BELOW_LOW
+    stratum[(values >= PNFH_LOW_FROM) & (values <= PNFH_HIGH_ABOVE)] = PNFH_LOW
+    stratum[values > PNFH_HIGH_ABOVE] = PNFH_HIGH
     return stratum
 
 

@@ -32,7 +32,6 @@ from django.db.models import Max
 
 from access_programme.eligibility import EligibilityInput, age_in_years, unmet_mirocals_criteria
 from access_programme.models import (
-    PROTOCOL_DAILY_DOSE_MIU,
     Batch,
     CycleStart,
     Dispensing,
@@ -55,6 +54,7 @@ from interchange.validation import (
     validate,
 )
 from registry import units
+from registry.constants import PROTOCOL_DAILY_DOSE_MIU
 from registry.models import (
     SERIOUSNESS_CRITERIA,
     SERIOUSNESS_CRITERION_FIELDS,

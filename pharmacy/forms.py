@@ -13,7 +13,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from access_programme.models import PROTOCOL_DAILY_DOSE_MIU, Batch, BatchStatus, Product
+from access_programme.models import Batch, BatchStatus, Product
+from registry.constants import PROTOCOL_DAILY_DOSE_MIU
 from registry.form_support import DATE
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from registry.constants import DAYS_PER_MONTH
+
 __all__ = [
     "ALL_ERRORS_KEY",
     "ANSWER_WORDING",
@@ -235,8 +237,6 @@ DELTA_FS_BANDS: list[tuple[str, str]] = [
     ("fast", "Fast (\N{GREEK CAPITAL LETTER DELTA}FS 1.11 points/month or more)"),
 ]
 
-#: Average days in a month (365.25 / 12), used to convert days to months.
-DAYS_PER_MONTH = 365.25 / 12
 
 
 # ---------------------------------------------------------------------------

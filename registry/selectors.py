@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TypeVar
 
 from django.db import models
@@ -60,28 +59,6 @@ def records_visible_to(user: User, model: type[M], patient_path: str = "patient"
 
 
 # --- web app ---------------------------------------------------------------------------------
-
-#: MIROCALS CSF pNFH strata (pg/mL): low 750-3700 (about 70 % of patients, HR 0.52), high above
-#: 3700 (HR 1.37). Below 750 was not reported as a stratum; it is shown as such, not guessed.
-PNFH_LOW_FROM = 750
-PNFH_HIGH_ABOVE = 3700
-PNFH_STRATA: dict[str, str] = {
-    "below_750": "Below 750 pg/mL (outside the MIROCALS strata)",
-    "low": "Low (750–3700 pg/mL)",
-    "high": "High (> 3700 pg/mL)",
-}
-
-
-def pnfh_stratum(value: Decimal | float | None) -> str | None:
-    """MIROCALS stratum of a CSF pNFH value in pg/mL: below_750, low or high (None if unknown)."""
-    if value is None:
-        return None
-    if value < PNFH_LOW_FROM:
-        return "below_750"
-    if value <= PNFH_HIGH_ABOVE:
-        return "low"
-    return "high"
-
 
 def sae_alerts_visible_to(user: User) -> models.QuerySet[SeriousAdverseEventAlert]:
     """Serious-AE alerts of the patients the user may see, unacknowledged first."""

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from registry import services
+from registry.constants import pnfh_stratum
 from registry.models import Consent
-from registry.selectors import pnfh_stratum
 from registry.services import audited_save
 from tests.factories import IdentityFactory, days_ago, treated_patient
 from tests.web.conftest import assess, followed_patient, logged_in, on_schedule
