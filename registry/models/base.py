@@ -1,0 +1,110 @@
+"""The clinical record every model derives from, and the date rules all of them share."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from registry.models.patient import Patient
+
+#: The key of errors that belong to no field (Django's NON_FIELD_ERRORS).
+NON_FIELD = "__all__"
+
+
+class ChangeReasonRequired(ValidationError):
+    """An update to clinical data was attempted without a reason for change."""
+
+
+class ClinicalRecord(models.Model):
+    """Base of every audited clinical record."""
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Name of the date field that places the record in the patient's timeline; dated records
+    # are checked against the future and against the patient's death.
+    timeline_date_field: ClassVar[str | None] = None
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding and not getattr(self, "_change_reason", None):
+            raise ChangeReasonRequired("A reason for change is required to edit clinical data.")
+        super().save(*args, **kwargs)
+        # The reason belongs to this save only (simple-history read it in post_save).
+        self.__dict__.pop("_change_reason", None)
+
+    def timeline_patient(self) -> Patient | None:
+        return getattr(self, "patient", None)
+
+    def clean(self) -> None:
+        super().clean()
+        field = self.timeline_date_field
+        if not field:
+            return
+        value = getattr(self, field)
+        if value is None:
+            return
+        check_not_in_future(value, field)
+        patient = self.timeline_patient()
+        if patient is not None and patient.pk is not None:
+            check_not_after_death(patient, value, field, exclude=self)
+
+
+def as_date(value: dt.date | dt.datetime) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+_fixed_today: ContextVar[dt.date | None] = ContextVar("rules_today", default=None)
+
+
+def rules_today() -> dt.date:
+    """Today's local date, as the rules see it ("in the future", "dosing is over").
+
+    `timezone.localdate()` unless a bulk caller fixed the day with `same_day()`: the lookup of
+    the active time zone goes through asgiref's context-local storage and costs more than the
+    rule itself when it runs for a million imported rows.
+    """
+    fixed = _fixed_today.get()
+    return timezone.localdate() if fixed is None else fixed
+
+
+@contextmanager
+def same_day() -> Iterator[dt.date]:
+    """Fix `rules_today()` for a batch of validations (one import chunk: seconds, not a day)."""
+    today = timezone.localdate()
+    token = _fixed_today.set(today)
+    try:
+        yield today
+    finally:
+        _fixed_today.reset(token)
+
+
+def check_not_in_future(value: dt.date | dt.datetime, field: str) -> None:
+    if as_date(value) > rules_today():
+        raise ValidationError({field: "This date is in the future."})
+
+
+def check_not_after_death(
+    patient: Patient, value: dt.date | dt.datetime, field: str, exclude: models.Model | None = None
+) -> None:
+    death = patient.death_date(exclude=exclude)
+    if death is not None and as_date(value) > death:
+        raise ValidationError({field: f"The patient died on {death:%d %b %Y}; nothing can be recorded after death."})
+
+
+def check_order(earlier: dt.date | None, later: dt.date | None, later_field: str, message: str) -> None:
+    if earlier is not None and later is not None and later < earlier:
+        raise ValidationError({later_field: message})

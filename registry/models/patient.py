@@ -1,0 +1,228 @@
+"""The patient aggregate: the pseudonymous patient, identity, consent and diagnosis."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import ClassVar
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from registry.crypto import blind_index
+from registry.fields import EncryptedDateField, EncryptedTextField
+from registry.models.base import ClinicalRecord, check_not_in_future, check_order, rules_today
+from registry.models.choices import ElEscorial, EventType, OnsetRegion, Sex, TriState, YesNoUnknown
+from registry.models.people import Site
+from registry.nhs_number import nhs_number_error, normalise_nhs_number
+
+
+class Patient(ClinicalRecord):
+    """A pseudonymous registry participant. Identity is kept apart in PatientIdentity."""
+
+    study_id = models.CharField(max_length=24, unique=True, editable=False)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="patients")
+    sex = models.CharField(max_length=6, choices=Sex.choices)
+    year_of_birth = models.PositiveSmallIntegerField()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["study_id"]
+        # The patient list of a site's users, in study id order, walks this to its first page.
+        indexes = [models.Index(fields=["site", "study_id"], name="patient_site_study_id")]
+
+    def __str__(self) -> str:
+        return self.study_id
+
+    def clean(self) -> None:
+        super().clean()
+        this_year = rules_today().year
+        if self.year_of_birth is not None and not 1900 <= self.year_of_birth <= this_year:
+            raise ValidationError({"year_of_birth": f"Year of birth must be between 1900 and {this_year}."})
+
+    def death_date(self, exclude: models.Model | None = None) -> dt.date | None:
+        """Date of the recorded death, if any (one query unless prefetched).
+
+        `exclude` is a record being validated: when it is itself a clinical event, its own
+        stored date is left out (a death being corrected is not "another" death).
+        """
+        events = self.events.filter(event_type=EventType.DEATH)
+        if exclude is not None and exclude.pk and isinstance(exclude, events.model):
+            events = events.exclude(pk=exclude.pk)
+        return events.values_list("event_date", flat=True).first()
+
+
+class PatientIdentity(ClinicalRecord):
+    """Direct identifiers, encrypted at rest and never shown to analysts."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="identity")
+    given_name = EncryptedTextField()
+    family_name = EncryptedTextField()
+    date_of_birth = EncryptedDateField()
+    nhs_number = EncryptedTextField(blank=True)
+    nhs_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "patient identities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nhs_number_hash"],
+                condition=~Q(nhs_number_hash=""),
+                name="unique_nhs_number",
+                violation_error_message="This NHS number is already registered for another patient.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Identity of {self.patient_id}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.date_of_birth:
+            check_not_in_future(self.date_of_birth, "date_of_birth")
+            if self.patient_id and self.patient.year_of_birth != self.date_of_birth.year:
+                raise ValidationError({"date_of_birth": "Date of birth does not match the patient's year of birth."})
+        if self.nhs_number:
+            error = nhs_number_error(self.nhs_number)
+            if error:
+                raise ValidationError({"nhs_number": error})
+            self.nhs_number = normalise_nhs_number(self.nhs_number)
+            self.nhs_number_hash = blind_index(self.nhs_number)
+            duplicate = PatientIdentity.objects.filter(nhs_number_hash=self.nhs_number_hash).exclude(pk=self.pk)
+            if duplicate.exists():
+                raise ValidationError({"nhs_number": "This NHS number is already registered for another patient."})
+        else:
+            self.nhs_number_hash = ""
+
+
+class Consent(ClinicalRecord):
+    """Informed consent to the registry, with its scope and any withdrawal."""
+
+    class WithdrawalScope(models.TextChoices):
+        NO_FURTHER_COLLECTION = "no_further_collection", "No further data collection (keep data already given)"
+        NO_FURTHER_CONTACT = "no_further_contact", "No further contact (records may still be updated)"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
+    form_version = models.CharField(max_length=20, help_text="Version of the consent form signed, e.g. v2.1")
+    consent_date = models.DateField()
+    consents_to_registry = models.BooleanField(default=True, help_text="Collection of clinical data in the registry")
+    consents_to_data_sharing = models.BooleanField(
+        default=True, help_text="Sharing pseudonymised data with regulators and researchers"
+    )
+    consents_to_future_contact = models.BooleanField(default=False)
+    withdrawn_on = models.DateField(null=True, blank=True)
+    withdrawal_scope = models.CharField(max_length=30, choices=WithdrawalScope.choices, blank=True)
+    withdrawal_reason = models.TextField(blank=True)
+
+    timeline_date_field = "consent_date"
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["patient", "consent_date"]
+        # Lists filter on "consent withdrawn": a small index over the few withdrawn consents.
+        indexes = [
+            models.Index(fields=["patient"], condition=Q(withdrawn_on__isnull=False), name="consent_withdrawn_patient")
+        ]
+
+    def __str__(self) -> str:
+        return f"Consent {self.form_version} of {self.patient_id} on {self.consent_date}"
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.consents_to_registry:
+            raise ValidationError(
+                {"consents_to_registry": "Registry participation requires consent to data collection."}
+            )
+        check_order(self.consent_date, self.withdrawn_on, "withdrawn_on", "Withdrawal cannot precede consent.")
+        if self.withdrawn_on:
+            check_not_in_future(self.withdrawn_on, "withdrawn_on")
+            if not self.withdrawal_scope:
+                raise ValidationError({"withdrawal_scope": "State what the patient withdrew from."})
+        elif self.withdrawal_scope or self.withdrawal_reason:
+            raise ValidationError({"withdrawn_on": "Give the date of withdrawal."})
+
+
+PERCENT_PREDICTED = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(200))]
+
+
+class Diagnosis(ClinicalRecord):
+    """Diagnosis and baseline: the prognostic covariates of every survival model."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="diagnosis")
+    symptom_onset_date = models.DateField()
+    onset_region = models.CharField(max_length=12, choices=OnsetRegion.choices)
+    diagnosis_date = models.DateField()
+    el_escorial = models.CharField("El Escorial category", max_length=24, choices=ElEscorial.choices)
+    riluzole_start_date = models.DateField(null=True, blank=True)
+    svc_percent = models.DecimalField(
+        "SVC (% predicted)", max_digits=5, decimal_places=1, null=True, blank=True, validators=PERCENT_PREDICTED
+    )
+    fvc_percent = models.DecimalField(
+        "FVC (% predicted)", max_digits=5, decimal_places=1, null=True, blank=True, validators=PERCENT_PREDICTED
+    )
+    weight_kg = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(20)), MaxValueValidator(Decimal(300))],
+    )
+    c9orf72 = models.CharField("C9orf72 repeat expansion", max_length=8, choices=TriState.choices, blank=True)
+    ftd = models.CharField("Frontotemporal dementia", max_length=8, choices=YesNoUnknown.choices, blank=True)
+
+    #: What a clinician records, in form order: the enrolment and edit forms and the API take these.
+    RECORDED_FIELDS: ClassVar[tuple[str, ...]] = (
+        "symptom_onset_date",
+        "onset_region",
+        "diagnosis_date",
+        "el_escorial",
+        "riluzole_start_date",
+        "svc_percent",
+        "fvc_percent",
+        "weight_kg",
+        "c9orf72",
+        "ftd",
+    )
+
+    timeline_date_field = "diagnosis_date"
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "diagnoses"
+
+    def __str__(self) -> str:
+        return f"Diagnosis of {self.patient_id}"
+
+    def clean(self) -> None:
+        super().clean()
+        check_not_in_future(self.symptom_onset_date, "symptom_onset_date")
+        check_order(
+            self.symptom_onset_date, self.diagnosis_date, "diagnosis_date", "Diagnosis cannot precede symptom onset."
+        )
+        if self.riluzole_start_date:
+            check_not_in_future(self.riluzole_start_date, "riluzole_start_date")
+            check_order(
+                self.symptom_onset_date,
+                self.riluzole_start_date,
+                "riluzole_start_date",
+                "Riluzole cannot start before symptom onset.",
+            )
+        if self.patient_id and self.symptom_onset_date and self.symptom_onset_date.year < self.patient.year_of_birth:
+            raise ValidationError({"symptom_onset_date": "Symptom onset cannot precede the year of birth."})
+
+    @property
+    def is_bulbar_onset(self) -> bool:
+        return self.onset_region == OnsetRegion.BULBAR
+
+
+def symptom_onset(patient: Patient) -> dt.date | None:
+    try:
+        return patient.diagnosis.symptom_onset_date
+    except Diagnosis.DoesNotExist:
+        return None
