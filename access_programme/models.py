@@ -19,7 +19,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from registry.constants import CYCLE_LENGTH_DAYS, DOSING_DAYS_PER_CYCLE, PROTOCOL_DAILY_DOSE_MIU
-from registry.models import NON_FIELD, ClinicalRecord, Patient, check_not_in_future, check_order, rules_today
+from registry.models import NON_FIELD, ClinicalRecord, Finding, Patient, check_not_in_future, check_order, rules_today
 
 
 class RouteCode(models.TextChoices):
@@ -256,6 +256,22 @@ class TreatmentCycle(ClinicalRecord):
     def doses_missed(self) -> int:
         return DOSING_DAYS_PER_CYCLE - (self.days_administered or 0)
 
+    @classmethod
+    def timeline_fields(cls) -> tuple[str, ...]:
+        return ("start_date", "days_administered")
+
+    def timeline_dates(self) -> list[tuple[str, dt.date]]:
+        """The start and the last dosing day so far: no dose may be given after the patient's death.
+
+        A cycle under way counts its planned days only up to today, so opening one is not a
+        date "in the future".
+        """
+        dates = super().timeline_dates()
+        if self.start_date is not None and self.days_administered:
+            last_dose = self.start_date + dt.timedelta(days=self.days_administered - 1)
+            dates.append(("days_administered", min(last_dose, rules_today())))
+        return dates
+
     @property
     def next_due_date(self) -> dt.date:
         return next_cycle_due(self.start_date)
@@ -334,11 +350,29 @@ def cycle_errors(cycle: TreatmentCycle, *, enrolment: Enrolment | None, siblings
             )
     if cycle.interrupted and not cycle.interruption_reason.strip():
         raise ValidationError({"interruption_reason": "Give the reason the cycle was interrupted."})
-    dosing_over = cycle.start_date + dt.timedelta(days=DOSING_DAYS_PER_CYCLE) <= rules_today()
+
+
+def cycle_findings(cycle: TreatmentCycle, *, today: dt.date) -> list[Finding]:
+    """What a data manager should query about a cycle, without refusing it: doses missed with no
+    interruption recorded once the dosing days are over (by `today`: the day of entry, or the
+    data cut-off of an imported file). The record is kept; the finding becomes a query."""
+    if cycle.start_date is None or cycle.days_administered is None:
+        return []
+    dosing_over = cycle.start_date + dt.timedelta(days=DOSING_DAYS_PER_CYCLE) <= today
     if dosing_over and cycle.doses_missed and not cycle.interrupted:
-        raise ValidationError(
-            {"interrupted": f"{cycle.doses_missed} dose(s) missed: mark the cycle interrupted and give a reason."}
-        )
+        return [
+            Finding(
+                rule=MISSED_DOSES_RULE,
+                field="interrupted",
+                message=(
+                    f"{cycle.doses_missed} dose(s) missed and the cycle is not marked interrupted: give the reason."
+                ),
+            )
+        ]
+    return []
+
+
+MISSED_DOSES_RULE = "cycle_missed_doses"
 
 
 class Dispensing(ClinicalRecord):

@@ -36,7 +36,6 @@ from access_programme.models import (
     RouteCode,
     TreatmentCycle,
 )
-from access_programme.services import usable_batches
 from registry.constants import ALSFRSR_INTERVAL_DAYS, CYCLE_LENGTH_DAYS, PNFH_STRATA, pnfh_stratum
 from registry.models import (
     AdverseEvent,
@@ -67,6 +66,14 @@ PAGE_SIZE = 25
 #: Rows per page of the dispensing worklist and of a batch's recipients.
 WORKLIST_PAGE_SIZE = 50
 RECIPIENTS_PAGE_SIZE = 50
+
+
+def usable_batches(product: Product, on: dt.date, quantity: int = 1) -> list[Batch]:
+    """Batches that may be dispensed, first-expiry-first-out."""
+    candidates = Batch.objects.filter(
+        product=product, status=BatchStatus.AVAILABLE, expiry_date__gte=on, quantity_remaining__gte=quantity
+    ).order_by("expiry_date", "received_on", "batch_number")
+    return list(candidates)
 
 
 class PatientStatus(models.TextChoices):

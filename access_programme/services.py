@@ -1,4 +1,9 @@
-"""Writes for the access programme: enrolment, batches, cycles and dispensing."""
+"""Writes for the access programme: enrolment, batches, cycles and dispensing.
+
+Each service takes `actor=`, validates once (the models' rules), writes with its audit row in
+one transaction, and emits its consequences on commit. Web pages, the API, the importer and
+the admin call these.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 
 from access_programme.eligibility import EligibilityInput, age_in_years, unmet_mirocals_criteria
 from access_programme.models import (
@@ -18,11 +23,19 @@ from access_programme.models import (
     Product,
     Route,
     TreatmentCycle,
+    cycle_findings,
 )
 from registry.constants import DOSING_DAYS_PER_CYCLE, PROTOCOL_DAILY_DOSE_MIU
-from registry.models import Diagnosis, Patient, PatientIdentity, User
+from registry.models import Diagnosis, Patient, PatientIdentity, Site, User, rules_today
 from registry.roles import Area
-from registry.services import audited_save, check_may_write, record_update
+from registry.services import (
+    RecordServices,
+    audited_save,
+    authorise_write,
+    data_queries_raise,
+    patient_register,
+    record_update,
+)
 
 
 def eligibility_input(patient: Patient, enrolment_date: dt.date) -> EligibilityInput:
@@ -44,9 +57,9 @@ def eligibility_input(patient: Patient, enrolment_date: dt.date) -> EligibilityI
     )
 
 
-def enrolment_create(
+def enrolment_record(
     *,
-    user: User | None,
+    actor: User | None,
     patient: Patient,
     route: Route,
     enrolment_date: dt.date,
@@ -55,7 +68,7 @@ def enrolment_create(
     treating_clinician: str = "",
 ) -> Enrolment:
     """Enrol with the MIROCALS check recorded; unmet criteria need a justification, not a refusal."""
-    check_may_write(user, Area.CLINICAL, patient)
+    authorise_write(actor, Area.CLINICAL, patient)
     unmet = unmet_mirocals_criteria(eligibility_input(patient, enrolment_date))
     enrolment = Enrolment(
         patient=patient,
@@ -67,95 +80,31 @@ def enrolment_create(
         unmet_criteria=[criterion.as_dict() for criterion in unmet],
         eligibility_justification=eligibility_justification,
     )
-    return audited_save(enrolment, user=user)
+    return audited_save(enrolment, actor=actor)
 
 
-def batch_receive(*, user: User | None, product: Product, **fields: Any) -> Batch:
-    check_may_write(user, Area.PHARMACY)
-    fields.setdefault("quantity_remaining", fields.get("quantity_received"))
-    return audited_save(Batch(product=product, **fields), user=user)
-
-
-def batch_set_status(
-    *, user: User | None, batch: Batch, status: BatchStatus, reason: str, expected_version: int | None = None
-) -> Batch:
-    """Quarantine, recall or release a batch; the reason is both the status reason and the audit reason."""
+def enrolment_update(
+    *, actor: User | None, record: Enrolment, reason: str, expected_version: int | None, **changes: Any
+) -> Enrolment:
+    """Correct an enrolment; the MIROCALS check is run again on what it now says."""
+    for field, value in changes.items():
+        setattr(record, field, value)
+    unmet = unmet_mirocals_criteria(eligibility_input(record.patient, record.enrolment_date))
     return record_update(
-        batch,
-        user=user,
-        area=Area.PHARMACY,
-        reason=f"Batch {status}: {reason}",
+        record,
+        actor=actor,
+        reason=reason,
         expected_version=expected_version,
-        status=status,
-        status_reason=reason,
+        meets_mirocals_criteria=not unmet,
+        unmet_criteria=[criterion.as_dict() for criterion in unmet],
     )
 
 
-def cycle_record(
-    *,
-    user: User | None,
-    patient: Patient,
-    cycle_number: int,
-    start_date: dt.date,
-    days_administered: int = DOSING_DAYS_PER_CYCLE,
-    planned_dose_miu: Decimal = PROTOCOL_DAILY_DOSE_MIU,
-    total_dose_miu: Decimal | None = None,
-    interrupted: bool = False,
-    interruption_reason: str = "",
-) -> TreatmentCycle:
-    check_may_write(user, Area.PHARMACY, patient)
-    cycle = TreatmentCycle(
-        patient=patient,
-        cycle_number=cycle_number,
-        start_date=start_date,
-        planned_dose_miu=planned_dose_miu,
-        days_administered=days_administered,
-        total_dose_miu=planned_dose_miu * days_administered if total_dose_miu is None else total_dose_miu,
-        interrupted=interrupted,
-        interruption_reason=interruption_reason,
-    )
-    return audited_save(cycle, user=user)
-
-
-def usable_batches(product: Product, on: dt.date, quantity: int = 1) -> list[Batch]:
-    """Batches that may be dispensed, first-expiry-first-out."""
-    candidates = Batch.objects.filter(
-        product=product, status=BatchStatus.AVAILABLE, expiry_date__gte=on, quantity_remaining__gte=quantity
-    ).order_by("expiry_date", "received_on", "batch_number")
-    return list(candidates)
-
-
-def dispensing_record(*, user: User | None, cycle: TreatmentCycle, batch: Batch, **fields: Any) -> Dispensing:
-    """Supply product for a cycle and take it from stock in the same transaction.
-
-    The batch row is locked first, so two pharmacists dispensing from the last units of a
-    batch are serialised: the second sees the reduced stock and is refused.
-    """
-    check_may_write(user, Area.PHARMACY, cycle.patient)
-    with transaction.atomic():
-        locked = Batch.objects.select_for_update().select_related("product").get(pk=batch.pk)
-        dispensing = Dispensing(patient=cycle.patient, cycle=cycle, batch=locked, dispensed_by_user=user, **fields)
-        if user is not None and not dispensing.dispensed_by:
-            dispensing.dispensed_by = user.get_full_name() or user.username
-        audited_save(dispensing, user=user)
-        if dispensing.quantity > locked.quantity_remaining:  # full_clean already refused; belt and braces
-            raise ValidationError({"quantity": "Not enough stock."})
-        locked.quantity_remaining -= dispensing.quantity
-        audited_save(
-            locked,
-            user=user,
-            reason=f"Stock: {dispensing.quantity} supplied to {cycle.patient} (cycle {cycle.cycle_number})",
-        )
-    return dispensing
-
-
-# --- web app: enrolment in one step, and a cycle dispensed in one step ----------------------
-
-
+@transaction.atomic
 def patient_enrol(
     *,
-    user: User | None,
-    site: Any,
+    actor: User | None,
+    site: Site,
     sex: str,
     year_of_birth: int,
     diagnosis: dict[str, Any],
@@ -169,32 +118,178 @@ def patient_enrol(
 ) -> Enrolment:
     """Register and enrol a patient all or nothing: a refused enrolment leaves no half-registered
     patient behind and does not consume a study id."""
-    from registry.services import patient_register
+    patient = patient_register(
+        actor=actor,
+        site=site,
+        sex=sex,
+        year_of_birth=year_of_birth,
+        diagnosis=diagnosis,
+        consent=consent,
+        identity=identity,
+    )
+    return enrolment_record(
+        actor=actor,
+        patient=patient,
+        route=route,
+        enrolment_date=enrolment_date,
+        first_dose_date=first_dose_date,
+        eligibility_justification=eligibility_justification,
+        treating_clinician=treating_clinician,
+    )
 
+
+# --- batches ------------------------------------------------------------------------------
+
+
+def batch_receive(*, actor: User | None, product: Product, **fields: Any) -> Batch:
+    """Register a delivered batch; all of it is in stock until dispensed."""
+    authorise_write(actor, Area.PHARMACY)
+    fields.setdefault("quantity_remaining", fields.get("quantity_received"))
+    return audited_save(Batch(product=product, **fields), actor=actor)
+
+
+def batch_update(
+    *, actor: User | None, record: Batch, reason: str, expected_version: int | None, **changes: Any
+) -> Batch:
+    """Correct a batch's details (stock and status change only through their own services)."""
+    if {"quantity_remaining", "status"} & set(changes):
+        raise ValidationError("Stock changes by dispensing and status by quarantine, recall or release.")
+    return record_update(
+        record, actor=actor, area=Area.PHARMACY, reason=reason, expected_version=expected_version, **changes
+    )
+
+
+def _batch_status_set(
+    actor: User | None, batch: Batch, status: BatchStatus, reason: str, expected_version: int | None
+) -> Batch:
+    """The reason is both the status reason and the audit reason."""
+    return record_update(
+        batch,
+        actor=actor,
+        area=Area.PHARMACY,
+        reason=f"Batch {status}: {reason}",
+        expected_version=expected_version,
+        status=status,
+        status_reason=reason,
+    )
+
+
+def batch_quarantine(*, actor: User | None, batch: Batch, reason: str, expected_version: int | None = None) -> Batch:
+    return _batch_status_set(actor, batch, BatchStatus.QUARANTINED, reason, expected_version)
+
+
+def batch_recall(*, actor: User | None, batch: Batch, reason: str, expected_version: int | None = None) -> Batch:
+    return _batch_status_set(actor, batch, BatchStatus.RECALLED, reason, expected_version)
+
+
+def batch_release(*, actor: User | None, batch: Batch, reason: str, expected_version: int | None = None) -> Batch:
+    if batch.status == BatchStatus.RECALLED:
+        raise ValidationError({"status": "A recalled batch cannot be released."})
+    return _batch_status_set(actor, batch, BatchStatus.AVAILABLE, reason, expected_version)
+
+
+BATCH_STATUS_SERVICES = {
+    BatchStatus.QUARANTINED: batch_quarantine,
+    BatchStatus.RECALLED: batch_recall,
+    BatchStatus.AVAILABLE: batch_release,
+}
+
+
+# --- cycles and dispensing ------------------------------------------------------------------
+
+
+def cycle_start(
+    *,
+    actor: User | None,
+    patient: Patient,
+    cycle_number: int,
+    start_date: dt.date,
+    days_administered: int = DOSING_DAYS_PER_CYCLE,
+    planned_dose_miu: Decimal = PROTOCOL_DAILY_DOSE_MIU,
+    total_dose_miu: Decimal | None = None,
+    interrupted: bool = False,
+    interruption_reason: str = "",
+) -> TreatmentCycle:
+    """Open (or record) a cycle. Doses missed without a reason raise a query, not a refusal."""
+    authorise_write(actor, Area.PHARMACY, patient)
+    cycle = TreatmentCycle(
+        patient=patient,
+        cycle_number=cycle_number,
+        start_date=start_date,
+        planned_dose_miu=planned_dose_miu,
+        days_administered=days_administered,
+        total_dose_miu=planned_dose_miu * days_administered if total_dose_miu is None else total_dose_miu,
+        interrupted=interrupted,
+        interruption_reason=interruption_reason,
+    )
     with transaction.atomic():
-        patient = patient_register(
-            user=user,
-            site=site,
-            sex=sex,
-            year_of_birth=year_of_birth,
-            diagnosis=diagnosis,
-            consent=consent,
-            identity=identity,
-        )
-        return enrolment_create(
-            user=user,
-            patient=patient,
-            route=route,
-            enrolment_date=enrolment_date,
-            first_dose_date=first_dose_date,
-            eligibility_justification=eligibility_justification,
-            treating_clinician=treating_clinician,
-        )
+        audited_save(cycle, actor=actor)
+        data_queries_raise(actor=actor, findings=[(cycle, cycle_findings(cycle, today=rules_today()))])
+    return cycle
 
 
+def cycle_update(
+    *, actor: User | None, record: TreatmentCycle, reason: str, expected_version: int | None, **changes: Any
+) -> TreatmentCycle:
+    """Correct a record (days given, interruption); a new finding raises a query."""
+    with transaction.atomic():
+        record_update(
+            record, actor=actor, area=Area.PHARMACY, reason=reason, expected_version=expected_version, **changes
+        )
+        data_queries_raise(actor=actor, findings=[(record, cycle_findings(record, today=rules_today()))])
+    return record
+
+
+def dispensing_record(*, actor: User | None, cycle: TreatmentCycle, batch: Batch, **fields: Any) -> Dispensing:
+    """Supply product for a cycle and take it from stock in the same transaction.
+
+    The batch row is locked first, so two pharmacists dispensing from the last units of a
+    batch are serialised: the second sees the reduced stock and is refused.
+    """
+    authorise_write(actor, Area.PHARMACY, cycle.patient)
+    with transaction.atomic():
+        locked = Batch.objects.select_for_update().select_related("product").get(pk=batch.pk)
+        dispensing = Dispensing(patient=cycle.patient, cycle=cycle, batch=locked, dispensed_by_user=actor, **fields)
+        if actor is not None and not dispensing.dispensed_by:
+            dispensing.dispensed_by = actor.get_full_name() or actor.username
+        audited_save(dispensing, actor=actor)
+        locked.quantity_remaining -= dispensing.quantity  # full_clean refused more than the stock
+        audited_save(
+            locked,
+            actor=actor,
+            reason=f"Stock: {dispensing.quantity} supplied to {cycle.patient} (cycle {cycle.cycle_number})",
+        )
+    return dispensing
+
+
+def dispensing_update(
+    *, actor: User | None, record: Dispensing, reason: str, expected_version: int | None, **changes: Any
+) -> Dispensing:
+    """Correct a supply. A changed quantity or batch moves stock: what was taken goes back to its
+    batch and the new quantity is taken from the (new) batch, both rows locked, both audited."""
+    authorise_write(actor, Area.PHARMACY, record.patient)
+    with transaction.atomic():
+        before = Dispensing.objects.select_for_update().get(pk=record.pk)
+        for field, value in changes.items():
+            setattr(record, field, value)
+        batch_ids = sorted({before.batch_id, record.batch_id})  # a fixed order: no deadlock between two editors
+        locked = {b.pk: b for b in Batch.objects.select_for_update().select_related("product").filter(pk__in=batch_ids)}
+        record.batch = locked[record.batch_id]
+        audited_save(record, actor=actor, reason=reason, expected_version=expected_version)
+        moved = before.batch_id != record.batch_id or before.quantity != record.quantity
+        if moved:
+            old, new = locked[before.batch_id], locked[record.batch_id]
+            old.quantity_remaining += before.quantity
+            new.quantity_remaining -= record.quantity  # clean() checked the stock net of the returned quantity
+            for batch in {old.pk: old, new.pk: new}.values():
+                audited_save(batch, actor=actor, reason=f"Stock: dispensing to {record.patient} corrected ({reason})")
+    return record
+
+
+@transaction.atomic
 def cycle_dispense(
     *,
-    user: User | None,
+    actor: User | None,
     patient: Patient,
     cycle_number: int,
     start_date: dt.date,
@@ -203,6 +298,13 @@ def cycle_dispense(
 ) -> Dispensing:
     """Open the next 28-day cycle and supply it, in one transaction: a refused supply (stock,
     cold chain, beyond-use time) leaves no cycle without its product."""
-    with transaction.atomic():
-        cycle = cycle_record(user=user, patient=patient, cycle_number=cycle_number, start_date=start_date)
-        return dispensing_record(user=user, cycle=cycle, batch=batch, **dispensing)
+    cycle = cycle_start(actor=actor, patient=patient, cycle_number=cycle_number, start_date=start_date)
+    return dispensing_record(actor=actor, cycle=cycle, batch=batch, **dispensing)
+
+
+RECORD_SERVICES: dict[type[models.Model], RecordServices] = {
+    Enrolment: RecordServices(enrolment_record, enrolment_update),
+    Batch: RecordServices(batch_receive, batch_update),
+    TreatmentCycle: RecordServices(cycle_start, cycle_update),
+    Dispensing: RecordServices(dispensing_record, dispensing_update),
+}

@@ -32,7 +32,6 @@ from api.pagination import IdCursorPagination
 from api.permissions import RegistryAccess, SeesIdentity
 from api.schema import RegistryAutoSchema
 from registry import services as registry_services
-from registry import units
 from registry.models import (
     AdverseEvent,
     AlsfrsrAssessment,
@@ -58,6 +57,9 @@ REASON_PARAMETER = OpenApiParameter(
     description="Reason for change (alternative to the `reason` body field); required for updates.",
 )
 
+
+#: Every resource's create and update services, from the app that owns the model.
+RECORD_SERVICES = {**registry_services.RECORD_SERVICES, **programme_services.RECORD_SERVICES}
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
@@ -124,20 +126,16 @@ class AuditedViewSet(
 
     # -- hooks the resources override with their service --------------------------------
     def create_record(self, data: dict[str, Any], *, reason: str) -> ClinicalRecord:
-        instance = self.model(**data)
-        registry_services.check_may_write(self.request.user, self.write_area, getattr(instance, "patient", None))
-        return registry_services.audited_save(instance, user=self.request.user, reason=reason)
+        create = RECORD_SERVICES[self.model].create
+        if create is None:
+            raise exceptions.MethodNotAllowed("POST", detail="These records are created when a patient is registered.")
+        return create(actor=self.request.user, **data)
 
     def update_record(
         self, instance: ClinicalRecord, data: dict[str, Any], *, reason: str, expected_version: int
     ) -> ClinicalRecord:
-        return registry_services.record_update(
-            instance,
-            user=self.request.user,
-            reason=reason,
-            expected_version=expected_version,
-            area=self.write_area,
-            **data,
+        return RECORD_SERVICES[self.model].update(
+            record=instance, actor=self.request.user, reason=reason, expected_version=expected_version, **data
         )
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -230,7 +228,7 @@ class PatientViewSet(AuditedViewSet):
         if missing:
             raise exceptions.ValidationError(missing)
         return registry_services.patient_register(
-            user=self.request.user,
+            actor=self.request.user,
             site=data["site"],
             sex=data["sex"],
             year_of_birth=data["year_of_birth"],
@@ -282,9 +280,6 @@ class AlsfrsrViewSet(AuditedViewSet):
     serializer_class = serializers.AlsfrsrSerializer
     filterset_class = filters.AlsfrsrFilter
 
-    def create_record(self, data: dict[str, Any], *, reason: str) -> ClinicalRecord:
-        return registry_services.alsfrsr_record(user=self.request.user, **data)
-
 
 @audited_schema
 class BiomarkerViewSet(AuditedViewSet):
@@ -293,30 +288,6 @@ class BiomarkerViewSet(AuditedViewSet):
     model = BiomarkerResult
     serializer_class = serializers.BiomarkerSerializer
     filterset_class = filters.BiomarkerFilter
-
-    def create_record(self, data: dict[str, Any], *, reason: str) -> ClinicalRecord:
-        return registry_services.biomarker_record(
-            user=self.request.user,
-            patient=data["patient"],
-            sample_date=data["sample_date"],
-            analyte=data["analyte"],
-            value=data["reported_value"],
-            unit=data["reported_unit"],
-            assay=data["assay"],
-            laboratory=data.get("laboratory", ""),
-        )
-
-    def update_record(
-        self, instance: ClinicalRecord, data: dict[str, Any], *, reason: str, expected_version: int
-    ) -> ClinicalRecord:
-        if "reported_value" in data or "reported_unit" in data:
-            reported_value = data.get("reported_value", instance.reported_value)
-            reported_unit = data.get("reported_unit", instance.reported_unit)
-            try:  # the same unit rule as biomarker_record
-                data["value"], data["unit"] = units.normalise(instance.analyte, reported_value, reported_unit)
-            except ValueError as error:
-                raise DjangoValidationError({"reported_unit": str(error)}) from error
-        return super().update_record(instance, data, reason=reason, expected_version=expected_version)
 
 
 @audited_schema
@@ -327,9 +298,6 @@ class EventViewSet(AuditedViewSet):
     serializer_class = serializers.EventSerializer
     filterset_class = filters.EventFilter
 
-    def create_record(self, data: dict[str, Any], *, reason: str) -> ClinicalRecord:
-        return registry_services.event_record(user=self.request.user, **data)
-
 
 @audited_schema
 class AdverseEventViewSet(AuditedViewSet):
@@ -338,9 +306,6 @@ class AdverseEventViewSet(AuditedViewSet):
     model = AdverseEvent
     serializer_class = serializers.AdverseEventSerializer
     filterset_class = filters.AdverseEventFilter
-
-    def create_record(self, data: dict[str, Any], *, reason: str) -> ClinicalRecord:
-        return registry_services.adverse_event_record(user=self.request.user, **data)
 
 
 @audited_schema
@@ -352,9 +317,6 @@ class EnrolmentViewSet(AuditedViewSet):
     serializer_class = serializers.EnrolmentSerializer
     filterset_class = filters.EnrolmentFilter
 
-    def create_record(self, data: dict[str, Any], *, reason: str) -> ClinicalRecord:
-        return programme_services.enrolment_create(user=self.request.user, **data)
-
 
 @audited_schema
 class CycleViewSet(AuditedViewSet):
@@ -364,9 +326,6 @@ class CycleViewSet(AuditedViewSet):
     serializer_class = serializers.CycleSerializer
     filterset_class = filters.CycleFilter
     write_area = Area.PHARMACY
-
-    def create_record(self, data: dict[str, Any], *, reason: str) -> ClinicalRecord:
-        return programme_services.cycle_record(user=self.request.user, **data)
 
 
 @audited_schema
@@ -382,9 +341,6 @@ class BatchViewSet(AuditedViewSet):
     def scoped_queryset(self, user: User) -> models.QuerySet[Any]:
         # Batches are pharmacy stock, not patient data: every registry user may trace them.
         return Batch.objects.all()
-
-    def create_record(self, data: dict[str, Any], *, reason: str) -> ClinicalRecord:
-        return programme_services.batch_receive(user=self.request.user, **data)
 
 
 @extend_schema_view(create=extend_schema(parameters=[REASON_PARAMETER]))
@@ -403,7 +359,7 @@ class DispensingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         data.pop("version", None)
         data.pop("reason", None)
         with service_errors():
-            serializer.instance = programme_services.dispensing_record(user=self.request.user, **data)
+            serializer.instance = programme_services.dispensing_record(actor=self.request.user, **data)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

@@ -312,8 +312,9 @@ UNIT_CHOICES = sorted({unit for analyte in Analyte.values for unit in accepted_u
 class BiomarkerForm(forms.Form):
     sample_date = forms.DateField(widget=DATE)
     analyte = forms.ChoiceField(choices=Analyte.choices)
-    value = forms.DecimalField(label="Result", min_value=Decimal(0), max_digits=14, decimal_places=4)
-    unit = forms.ChoiceField(
+    reported_value = forms.DecimalField(label="Result", min_value=Decimal(0), max_digits=14, decimal_places=4)
+    reported_unit = forms.ChoiceField(
+        label="Unit",
         choices=[(u, u) for u in UNIT_CHOICES],
         help_text="As reported by the laboratory; converted to the analyte's canonical unit (pg/mL or %).",
     )

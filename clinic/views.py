@@ -48,7 +48,7 @@ from registry.selectors import (
     sae_alerts_visible_to,
     sites_visible_to,
 )
-from registry.services import StaleRecordError
+from registry.services import RECORD_SERVICES, StaleRecordError, UpdateService
 
 STALE_STATUS = 409
 
@@ -134,7 +134,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
     form = forms.EnrolmentForm(request.POST or None, sites=sites)
     if request.method == "POST" and form.is_valid():
         try:
-            enrolment = programme_services.patient_enrol(user=request.user, **form.service_arguments())
+            enrolment = programme_services.patient_enrol(actor=request.user, **form.service_arguments())
         except ValidationError as error:
             forms.add_service_errors(form, error)
         else:
@@ -187,7 +187,7 @@ def alsfrsr_create(request: HttpRequest, study_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.alsfrsr_record(
-                user=request.user,
+                actor=request.user,
                 patient=patient,
                 assessment_date=form.cleaned_data["assessment_date"],
                 **form.item_values(),
@@ -221,7 +221,7 @@ def biomarker_create(request: HttpRequest, study_id: str) -> HttpResponse:
     form = forms.BiomarkerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.biomarker_record(user=request.user, patient=patient, **form.cleaned_data)
+            services.biomarker_record(actor=request.user, patient=patient, **form.cleaned_data)
         except ValidationError as error:
             forms.add_service_errors(form, error)
         else:
@@ -241,7 +241,7 @@ def adverse_event_create(request: HttpRequest, study_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in forms.AdverseEventForm.Meta.fields}
         try:
-            event = services.adverse_event_report(user=request.user, patient=patient, **fields)
+            event = services.adverse_event_record(actor=request.user, patient=patient, **fields)
         except ValidationError as error:
             forms.add_service_errors(form, error)
         else:
@@ -265,7 +265,7 @@ def event_create(request: HttpRequest, study_id: str) -> HttpResponse:
     form = forms.ClinicalEventForm(request.POST or None, instance=ClinicalEvent(patient=patient))
     if request.method == "POST" and form.is_valid():
         try:
-            services.event_record(user=request.user, patient=patient, **form.cleaned_data)
+            services.outcome_record(actor=request.user, patient=patient, **form.cleaned_data)
         except ValidationError as error:
             forms.add_service_errors(form, error)
         else:
@@ -288,7 +288,7 @@ def consent_withdraw(request: HttpRequest, study_id: str, pk: int) -> HttpRespon
         data = form.cleaned_data
         try:
             services.consent_withdraw(
-                user=request.user,
+                actor=request.user,
                 consent=consent,
                 withdrawn_on=data["withdrawn_on"],
                 scope=data["scope"],
@@ -314,13 +314,37 @@ class RecordKind:
     label: str
     edit_form: type[Any] | None
 
+    @property
+    def update(self) -> UpdateService:
+        return RECORD_SERVICES[self.model].update
+
 
 RECORD_KINDS: dict[str, RecordKind] = {
-    "alsfrsr": RecordKind(AlsfrsrAssessment, "ALSFRS-R assessment", forms.AlsfrsrEditForm),
-    "biomarker": RecordKind(BiomarkerResult, "biomarker result", forms.BiomarkerEditForm),
-    "adverse-event": RecordKind(AdverseEvent, "adverse event", forms.AdverseEventEditForm),
-    "event": RecordKind(ClinicalEvent, "clinical event", forms.ClinicalEventEditForm),
-    "diagnosis": RecordKind(Diagnosis, "diagnosis", forms.DiagnosisEditForm),
+    "alsfrsr": RecordKind(
+        AlsfrsrAssessment,
+        "ALSFRS-R assessment",
+        forms.AlsfrsrEditForm,
+    ),
+    "biomarker": RecordKind(
+        BiomarkerResult,
+        "biomarker result",
+        forms.BiomarkerEditForm,
+    ),
+    "adverse-event": RecordKind(
+        AdverseEvent,
+        "adverse event",
+        forms.AdverseEventEditForm,
+    ),
+    "event": RecordKind(
+        ClinicalEvent,
+        "clinical event",
+        forms.ClinicalEventEditForm,
+    ),
+    "diagnosis": RecordKind(
+        Diagnosis,
+        "diagnosis",
+        forms.DiagnosisEditForm,
+    ),
     "consent": RecordKind(Consent, "consent", None),
 }
 
@@ -359,7 +383,7 @@ def record_edit(request: HttpRequest, study_id: str, kind: str, pk: int) -> Http
     )
     if request.method == "POST" and form.is_valid():
         try:
-            _save_edit(request.user, kind, record, form)
+            _save_edit(request.user, record_kind, record, form)
         except StaleRecordError as error:
             return _stale(request, template, context, error)
         except ValidationError as error:
@@ -374,24 +398,29 @@ def _biomarker_initial(record: BiomarkerResult) -> dict[str, Any]:
     return {
         "sample_date": record.sample_date,
         "analyte": record.analyte,
-        "value": record.reported_value if record.reported_value is not None else record.value,
-        "unit": record.reported_unit or record.unit,
+        "reported_value": record.reported_value if record.reported_value is not None else record.value,
+        "reported_unit": record.reported_unit or record.unit,
         "assay": record.assay,
         "laboratory": record.laboratory,
         "version": record.version,
     }
 
 
-def _save_edit(user: User, kind: str, record: Any, form: Any) -> None:
+def _save_edit(user: User, record_kind: RecordKind, record: Any, form: Any) -> None:
+    """Save a correction through the record's service; a model form has put the changes on the instance."""
     data = form.cleaned_data
-    common = {"user": user, "reason": data["change_reason"], "expected_version": data["version"]}
-    if kind == "biomarker":
-        fields = {k: data[k] for k in ("sample_date", "analyte", "value", "unit", "assay", "laboratory")}
-        services.biomarker_update(result=record, **common, **fields)
-    elif kind == "adverse-event":
-        services.adverse_event_update(adverse_event=form.instance, **common)
-    else:  # the model form has put the changes on the instance already
-        services.record_update(form.instance, **common)
+    changes: dict[str, Any] = {}
+    if record_kind.model is BiomarkerResult:  # a plain form: its values are the changes
+        changes = {
+            k: data[k] for k in ("sample_date", "analyte", "reported_value", "reported_unit", "assay", "laboratory")
+        }
+    record_kind.update(
+        record=form.instance if hasattr(form, "instance") else record,
+        actor=user,
+        reason=data["change_reason"],
+        expected_version=data["version"],
+        **changes,
+    )
 
 
 @login_required
@@ -432,6 +461,6 @@ def sae_alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(
         SeriousAdverseEventAlert.objects.filter(pk__in=sae_alerts_visible_to(request.user).values("pk")), pk=pk
     )
-    services.sae_alert_acknowledge(user=request.user, alert=alert)
+    services.sae_alert_acknowledge(actor=request.user, alert=alert)
     messages.success(request, f"Alert for {alert.adverse_event.patient.study_id} acknowledged.")
     return redirect("clinic:sae_alerts")

@@ -28,7 +28,6 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import Max
 
 from access_programme.eligibility import EligibilityInput, age_in_years, unmet_mirocals_criteria
 from access_programme.models import (
@@ -40,6 +39,7 @@ from access_programme.models import (
     Route,
     TreatmentCycle,
     cycle_errors,
+    cycle_findings,
     dispensing_errors,
 )
 from interchange import rif, writing
@@ -53,7 +53,6 @@ from interchange.validation import (
     set_cached_relation,
     validate,
 )
-from registry import units
 from registry.constants import PROTOCOL_DAILY_DOSE_MIU
 from registry.models import (
     SERIOUSNESS_CRITERIA,
@@ -70,10 +69,13 @@ from registry.models import (
     PatientIdentity,
     Site,
     User,
+    canonical_biomarker_value,
     death_errors,
+    latest_record_dates,
+    rules_today,
     same_day,
-    timeline_models,
 )
+from registry.services import data_queries_raise, sae_alerts_raise
 
 CONSENT_FORM_VERSION = "not recorded"
 DISPENSING_LOCK = 0x52494644  # "RIFD": the advisory lock of dispensing chunks in a parallel import
@@ -632,7 +634,7 @@ class PatientLoader(Loader):
                 plans.remove(plan)
 
     def _add_eligibility(self, plans: list[_PatientPlan]) -> None:
-        """MIROCALS eligibility as `enrolment_create` computes it, for new or changed enrolments."""
+        """MIROCALS eligibility as `enrolment_record` computes it, for new or changed enrolments."""
         needing = [p for p in plans if "enrolment" in p.new_parts or "enrolment" in p.changes]
         known = [p.patient.pk for p in needing if not p.is_new]
         births = (
@@ -730,7 +732,7 @@ class PatientLoader(Loader):
 
     @staticmethod
     def _advance_site_numbers(patients: list[Patient]) -> None:
-        """Keep `allocate_study_id` from ever handing out an imported study id again."""
+        """Keep `study_id_allocate` from ever handing out an imported study id again."""
         highest: dict[int, int] = {}
         for patient in patients:
             match = re.fullmatch(rf"{re.escape(patient.site.code)}-(\d+)", patient.study_id)
@@ -791,34 +793,12 @@ class DeathLoader(EventLoader):
             obj.event_date,
             other_death=other,
             latest_record=self.latest.get(patient.pk),
-            symptom_onset=cached_onset(patient),
         )
         ClinicalRecord.clean(obj)  # every record's rules; the patient's death is bound (no query)
 
     def accepted(self, obj: ClinicalRecord, row: Row, patient: Patient, existing: Existing | None) -> None:
         self.accepted_deaths[patient.pk] = obj.event_date  # type: ignore[attr-defined]
 
-
-def latest_record_dates(patient_ids: list[int]) -> dict[int, dt.date]:
-    """Latest timeline date per patient over every clinical record (as `latest_record_date`)."""
-    latest: dict[int, dt.date] = {}
-    if not patient_ids:
-        return latest
-    for model in timeline_models():
-        rows = (
-            model._default_manager.filter(patient_id__any_of=patient_ids)
-            .values("patient_id")
-            .annotate(m=Max(model.timeline_date_field))
-            .values_list("patient_id", "m")
-        )
-        for patient_id, value in rows:
-            if value is None:
-                continue
-            if isinstance(value, dt.datetime):
-                value = value.date()
-            if patient_id not in latest or value > latest[patient_id]:
-                latest[patient_id] = value
-    return latest
 
 
 # --------------------------------------------------------------------------------------
@@ -877,11 +857,8 @@ class BiomarkerLoader(RecordLoader):
 
     def desired(self, row: Row, patient: Patient) -> dict[str, Any]:
         values = row.values
-        # The conversion `biomarker_record` applies: canonical unit, original value kept.
-        try:
-            canonical, unit = units.normalise(values["analyte"], values["value"], values["unit"])
-        except ValueError as error:
-            raise ValidationError({"unit": str(error)}) from error
+        # The model's conversion: canonical unit, original value kept.
+        canonical, unit = canonical_biomarker_value(values["analyte"], values["value"], values["unit"])
         return {
             "value": canonical,
             "unit": unit,
@@ -960,6 +937,11 @@ class AdverseEventLoader(RecordLoader):
             patient, {"term": row.values["term"], "onset_date": row.values["onset_date"], **defaults, **values}
         )
 
+    def write(self, new: list[ClinicalRecord], changed: list[ClinicalRecord]) -> None:
+        """Write, then flag every serious event as the web, API and admin do (`sae_alerts_raise`)."""
+        super().write(new, changed)
+        sae_alerts_raise(actor=self.ctx.user, adverse_events=[*new, *changed])  # type: ignore[list-item]
+
 
 # --------------------------------------------------------------------------------------
 # cycles.csv
@@ -1004,7 +986,7 @@ class CycleLoader(RecordLoader):
             desired["planned_dose_miu"] = planned
         present, total = _optional(row, "total_dose_miu", self.present)
         if present:
-            # An empty total is the protocol arithmetic, as `cycle_record` fills it in.
+            # An empty total is the protocol arithmetic, as `cycle_start` fills it in.
             days = values["days_administered"]
             desired["total_dose_miu"] = (
                 total if total is not None else (planned or PROTOCOL_DAILY_DOSE_MIU) * Decimal(days or 0)
@@ -1042,6 +1024,13 @@ class CycleLoader(RecordLoader):
         if existing is not None:
             siblings[:] = [s for s in siblings if s[2] != existing.pk]
         siblings.append((obj.cycle_number, obj.start_date, existing.pk if existing else None))
+
+    def write(self, new: list[ClinicalRecord], changed: list[ClinicalRecord]) -> None:
+        """Write, then raise the queries `cycle_start` raises: doses missed with no interruption."""
+        super().write(new, changed)
+        today = rules_today()
+        findings = [(cycle, cycle_findings(cycle, today=today)) for cycle in [*new, *changed]]
+        data_queries_raise(actor=self.ctx.user, findings=findings)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------

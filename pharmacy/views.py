@@ -73,7 +73,7 @@ def dispense(request: HttpRequest, study_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             dispensing = services.cycle_dispense(
-                user=request.user,
+                actor=request.user,
                 patient=patient,
                 cycle_number=target.cycle_number,
                 start_date=form.cleaned_data["cycle_start_date"],
@@ -143,7 +143,7 @@ def batch_receive(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "product"}
         try:
-            batch = services.batch_receive(user=request.user, product=form.cleaned_data["product"], **fields)
+            batch = services.batch_receive(actor=request.user, product=form.cleaned_data["product"], **fields)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -162,10 +162,9 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.batch_set_status(
-                user=request.user,
+            services.BATCH_STATUS_SERVICES[BatchStatus(form.cleaned_data["status"])](
+                actor=request.user,
                 batch=batch,
-                status=BatchStatus(form.cleaned_data["status"]),
                 reason=form.cleaned_data["reason"],
                 expected_version=form.cleaned_data["version"],
             )

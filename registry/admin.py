@@ -14,6 +14,7 @@ from registry.models import (
     Site,
     User,
 )
+from registry.services import RECORD_SERVICES
 
 
 @admin.register(Site)
@@ -32,46 +33,55 @@ class RegistryUserAdmin(UserAdmin):
 
 register_audited(
     Patient,
+    RECORD_SERVICES[Patient],
     list_display=("study_id", "site", "sex", "year_of_birth"),
     list_filter=("site", "sex"),
     search_fields=("study_id",),
 )
 register_audited(
     PatientIdentity,
+    RECORD_SERVICES[PatientIdentity],
     list_display=("patient",),
     search_fields=("patient__study_id",),
     readonly_fields=("nhs_number_hash",),
 )
 register_audited(
     Consent,
+    RECORD_SERVICES[Consent],
     list_display=("patient", "form_version", "consent_date", "withdrawn_on"),
     search_fields=("patient__study_id",),
 )
 register_audited(
     Diagnosis,
+    RECORD_SERVICES[Diagnosis],
     list_display=("patient", "symptom_onset_date", "diagnosis_date", "onset_region", "el_escorial"),
     search_fields=("patient__study_id",),
 )
 register_audited(
     AlsfrsrAssessment,
+    RECORD_SERVICES[AlsfrsrAssessment],
     list_display=("patient", "assessment_date", "total", "kings_stage", "mitos_stage"),
     search_fields=("patient__study_id",),
     readonly_fields=AlsfrsrAssessment.DERIVED_FIELDS,
 )
 register_audited(
     BiomarkerResult,
+    RECORD_SERVICES[BiomarkerResult],
     list_display=("patient", "sample_date", "analyte", "value", "unit", "assay"),
     list_filter=("analyte",),
     search_fields=("patient__study_id",),
+    exclude=("value",),  # derived from the reported value and unit
 )
 register_audited(
     ClinicalEvent,
+    RECORD_SERVICES[ClinicalEvent],
     list_display=("patient", "event_type", "event_date"),
     list_filter=("event_type",),
     search_fields=("patient__study_id",),
 )
 register_audited(
     AdverseEvent,
+    RECORD_SERVICES[AdverseEvent],
     list_display=("patient", "term", "onset_date", "ctcae_grade", "serious"),
     list_filter=("serious", "ctcae_grade"),
     search_fields=("patient__study_id", "term"),

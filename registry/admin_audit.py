@@ -1,47 +1,105 @@
-"""Admin plumbing shared by both apps: edits need a reason, clinical rows are never deleted."""
+"""The data managers' admin, an adapter like the web pages and the API: every save goes
+through the record's service, so the admin keeps the same rules, audit and consequences.
+
+The service runs as the form's last validation step (inside the admin's transaction), so a
+refusal is shown on the form like any other error and validation runs once, in the service.
+Clinical rows are never deleted.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.forms.models import construct_instance
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from registry.services import audited_save
+from registry.models import ChangeReasonRequired, User
+from registry.services import RecordServices
+
+#: (actor, cleaned field values) -> the created record.
+CreateService = Callable[..., models.Model]
+#: (record= with the changes applied, actor=, reason=, expected_version=) -> the saved record.
+UpdateService = Callable[..., models.Model]
 
 
-class ReasonForChangeForm(forms.ModelForm):
+class ServiceForm(forms.ModelForm):
+    """A model form whose save is the record's service; set per request by `AuditedAdmin.get_form`."""
+
     change_reason = forms.CharField(
         label="Reason for change",
         required=False,
         widget=forms.TextInput(attrs={"size": 60}),
         help_text="Required when editing an existing record; kept in the audit trail.",
     )
+    actor: User | None = None
+    create_service: CreateService | None = None
+    update_service: UpdateService | None = None
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.instance.pk and not (cleaned.get("change_reason") or "").strip():
-            self.add_error("change_reason", "Give a reason for this change.")
-        return cleaned
+    def _post_clean(self) -> None:
+        if self._errors:
+            return
+        opts = self._meta
+        adding = self.instance._state.adding
+        if adding:
+            values = {name: value for name, value in self.cleaned_data.items() if name != "change_reason"}
+        else:
+            self.instance = construct_instance(self, self.instance, opts.fields, opts.exclude)
+        try:
+            if adding:
+                if self.create_service is None:
+                    raise PermissionDenied("Records of this kind are not created in the admin.")
+                self.instance = self.create_service(self.actor, values)
+            else:
+                assert self.update_service is not None
+                self.instance = self.update_service(
+                    record=self.instance,
+                    actor=self.actor,
+                    reason=self.cleaned_data.get("change_reason", ""),
+                    expected_version=None,
+                )
+        except ChangeReasonRequired as error:
+            self.add_error("change_reason", error.messages)
+        except ValidationError as error:
+            self._update_errors(error)
+        except PermissionDenied as error:
+            self.add_error(None, str(error))
 
 
 class AuditedAdmin(SimpleHistoryAdmin):
-    """Data-manager admin for clinical models: audited saves, no deletion, history view."""
+    """Data-manager admin for clinical models: saves through services, no deletion, history view."""
 
-    form = ReasonForChangeForm
+    form = ServiceForm
+    create_service: CreateService | None = None
+    update_service: UpdateService | None = None
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user  # a class made for this request (modelform_factory)
+        form.create_service = staticmethod(self.create_service) if self.create_service else None
+        form.update_service = staticmethod(self.update_service) if self.update_service else None
+        return form
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        audited_save(obj, user=request.user, reason=form.cleaned_data.get("change_reason", ""))
+        """Nothing left to do: the service saved the record when the form was validated."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.create_service is not None and super().has_add_permission(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
-        fieldsets = super().get_fieldsets(request, obj)
-        return fieldsets
 
-
-def register_audited(model: Any, **options: Any) -> None:
-    admin.site.register(model, type(f"{model.__name__}Admin", (AuditedAdmin,), options))
+def register_audited(model: type[models.Model], services: RecordServices, **options: Any) -> None:
+    """Register `model` in the admin, saved through its services (no adding where `create` is None)."""
+    create = services.create
+    attrs = {
+        "create_service": staticmethod(lambda actor, values: create(actor=actor, **values)) if create else None,
+        "update_service": staticmethod(services.update),
+    }
+    admin.site.register(model, type(f"{model.__name__}Admin", (AuditedAdmin,), {**attrs, **options}))

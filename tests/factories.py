@@ -32,7 +32,7 @@ class AuditedFactory(DjangoModelFactory):
     def _create(cls, model_class: type, *args: object, **kwargs: object) -> object:
         from registry.services import audited_save
 
-        return audited_save(model_class(*args, **kwargs), user=None, reason="")
+        return audited_save(model_class(*args, **kwargs), actor=None, reason="")
 
 
 class SiteFactory(DjangoModelFactory[Site]):

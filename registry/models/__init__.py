@@ -1,7 +1,7 @@
 """The registry's models, one module per aggregate; import them from `registry.models`."""
 
 from registry.models.access import IdentityAccess
-from registry.models.assessments import AlsfrsrAssessment, BiomarkerResult
+from registry.models.assessments import AlsfrsrAssessment, BiomarkerResult, canonical_biomarker_value
 from registry.models.base import (
     NON_FIELD,
     ChangeReasonRequired,
@@ -29,13 +29,19 @@ from registry.models.choices import (
     TriState,
     YesNoUnknown,
 )
-from registry.models.events import EVENT_BEFORE_ONSET, ClinicalEvent, death_errors, latest_record_date, timeline_models
+from registry.models.events import (
+    ClinicalEvent,
+    death_errors,
+    latest_record_date,
+    latest_record_dates,
+    timeline_models,
+)
 from registry.models.patient import PERCENT_PREDICTED, Consent, Diagnosis, Patient, PatientIdentity, symptom_onset
 from registry.models.people import Site, User
+from registry.models.quality import DataQuery, Finding, QueryStatus
 from registry.models.safety import AdverseEvent, SeriousAdverseEventAlert
 
 __all__ = [
-    "EVENT_BEFORE_ONSET",
     "NON_FIELD",
     "PERCENT_PREDICTED",
     "SERIOUSNESS_CRITERIA",
@@ -51,13 +57,16 @@ __all__ = [
     "ClinicalRecord",
     "Consent",
     "CtcaeGrade",
+    "DataQuery",
     "Diagnosis",
     "ElEscorial",
     "EventType",
+    "Finding",
     "IdentityAccess",
     "OnsetRegion",
     "Patient",
     "PatientIdentity",
+    "QueryStatus",
     "Relatedness",
     "Role",
     "SeriousAdverseEventAlert",
@@ -67,11 +76,13 @@ __all__ = [
     "User",
     "YesNoUnknown",
     "as_date",
+    "canonical_biomarker_value",
     "check_not_after_death",
     "check_not_in_future",
     "check_order",
     "death_errors",
     "latest_record_date",
+    "latest_record_dates",
     "rules_today",
     "same_day",
     "symptom_onset",

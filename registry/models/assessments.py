@@ -12,10 +12,10 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from registry import scoring
-from registry.models.base import NON_FIELD, ClinicalRecord, check_order
+from registry.models.base import NON_FIELD, ClinicalRecord
 from registry.models.choices import Analyte
 from registry.models.patient import Patient, symptom_onset
-from registry.units import CANONICAL_UNIT
+from registry.units import CANONICAL_UNIT, normalise
 
 
 def _item_field(label: str, required: bool = True) -> models.PositiveSmallIntegerField:
@@ -94,8 +94,6 @@ class AlsfrsrAssessment(ClinicalRecord):
         errors = scoring.item_errors(self.items())
         if errors:
             raise ValidationError({(NON_FIELD if k == "__all__" else k): v for k, v in errors.items()})
-        onset = symptom_onset(self.patient) if self.patient_id else None
-        check_order(onset, self.assessment_date, "assessment_date", "The assessment precedes symptom onset.")
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.derive_scores(symptom_onset(self.patient))
@@ -157,6 +155,22 @@ class BiomarkerResult(ClinicalRecord):
     def __str__(self) -> str:
         return f"{self.analyte} {self.sample_date} of {self.patient_id}"
 
+    def clean_fields(self, exclude: Any = None) -> None:
+        """The canonical value and unit are derived from what the laboratory reported, on every path."""
+        errors: dict[str, list[str]] = {}
+        if self.analyte and self.reported_value is not None and self.reported_unit:
+            try:
+                self.value, self.unit = canonical_biomarker_value(self.analyte, self.reported_value, self.reported_unit)
+            except ValidationError as error:
+                errors.update(error.message_dict)
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
+
     def clean(self) -> None:
         super().clean()
         if self.analyte == Analyte.TREG_PERCENT_CD4 and self.value is not None and self.value > 100:
@@ -165,3 +179,15 @@ class BiomarkerResult(ClinicalRecord):
             raise ValidationError({"unit": f"{self.analyte} is stored in {CANONICAL_UNIT.get(self.analyte)}."})
         if not (self.assay or "").strip():
             raise ValidationError({"assay": "Name the assay: pNFH thresholds depend on it."})
+
+
+def canonical_biomarker_value(analyte: str, reported_value: Decimal, reported_unit: str) -> tuple[Decimal, str]:
+    """A reported result in its analyte's canonical unit, or the error naming the accepted units.
+
+    The one conversion: the model derives its stored value with it, and the importer checks
+    a file's rows with it.
+    """
+    try:
+        return normalise(analyte, Decimal(reported_value), reported_unit)
+    except ValueError as error:
+        raise ValidationError({"reported_unit": str(error)}) from error

@@ -31,8 +31,11 @@ class ClinicalRecord(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     # Name of the date field that places the record in the patient's timeline; dated records
-    # are checked against the future and against the patient's death.
+    # are checked against the future, the patient's death and symptom onset (`timeline_dates`).
     timeline_date_field: ClassVar[str | None] = None
+    # Whether the record's dates must not precede symptom onset (false for records that fix
+    # onset themselves, such as the diagnosis, or that may come before it, such as consent).
+    follows_symptom_onset: ClassVar[bool] = True
 
     class Meta:
         abstract = True
@@ -47,18 +50,38 @@ class ClinicalRecord(models.Model):
     def timeline_patient(self) -> Patient | None:
         return getattr(self, "patient", None)
 
-    def clean(self) -> None:
-        super().clean()
+    @classmethod
+    def timeline_fields(cls) -> tuple[str, ...]:
+        """The fields `timeline_dates` reads (so a query can load only those)."""
+        return (cls.timeline_date_field,) if cls.timeline_date_field else ()
+
+    def timeline_dates(self) -> list[tuple[str, dt.date]]:
+        """Every date this record puts on the patient's timeline, by the field that holds it.
+
+        One date by default (`timeline_date_field`); records that span time add theirs (an
+        adverse event's resolution, a cycle's last dosing day), so chronology covers them too.
+        """
         field = self.timeline_date_field
-        if not field:
+        value = getattr(self, field) if field else None
+        return [] if value is None or field is None else [(field, as_date(value))]
+
+    def clean(self) -> None:
+        """The chronology every record keeps: nothing in the future, after death or before onset."""
+        super().clean()
+        dates = self.timeline_dates()
+        if not dates:
             return
-        value = getattr(self, field)
-        if value is None:
-            return
-        check_not_in_future(value, field)
+        for field, value in dates:
+            check_not_in_future(value, field)
         patient = self.timeline_patient()
-        if patient is not None and patient.pk is not None:
+        if patient is None or patient.pk is None:
+            return
+        for field, value in dates:
             check_not_after_death(patient, value, field, exclude=self)
+        if self.follows_symptom_onset:
+            onset = patient.symptom_onset_date()
+            for field, value in dates:
+                check_order(onset, value, field, f"This date precedes symptom onset ({onset:%d %b %Y}).")
 
 
 def as_date(value: dt.date | dt.datetime) -> dt.date:

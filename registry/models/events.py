@@ -10,9 +10,9 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from registry.models.base import ClinicalRecord, as_date, check_order
+from registry.models.base import ClinicalRecord
 from registry.models.choices import EventType
-from registry.models.patient import Consent, Patient, symptom_onset
+from registry.models.patient import Consent, Patient
 
 
 class ClinicalEvent(ClinicalRecord):
@@ -48,32 +48,19 @@ class ClinicalEvent(ClinicalRecord):
         return f"{self.event_type} {self.event_date} of {self.patient_id}"
 
     def clean(self) -> None:
-        is_death = self.patient_id and self.event_type == EventType.DEATH
-        if is_death:
+        if self.patient_id and self.event_type == EventType.DEATH:
             patient = self.patient
             death_errors(
                 self.event_date,
                 other_death=patient.death_date(exclude=self),
                 latest_record=latest_record_date(patient, exclude=self),
-                symptom_onset=symptom_onset(patient),
             )
         super().clean()
-        if self.patient_id and not is_death:
-            check_order(symptom_onset(self.patient), self.event_date, "event_date", EVENT_BEFORE_ONSET)
 
 
-EVENT_BEFORE_ONSET = "The event precedes symptom onset."
-
-
-def death_errors(
-    event_date: dt.date | None,
-    *,
-    other_death: dt.date | None,
-    latest_record: dt.date | None,
-    symptom_onset: dt.date | None,
-) -> None:
-    """What a death adds to every record's rules (`ClinicalRecord.clean`), in order: one death,
-    nothing recorded after it, not before symptom onset.
+def death_errors(event_date: dt.date | None, *, other_death: dt.date | None, latest_record: dt.date | None) -> None:
+    """What a death adds to every record's rules (`ClinicalRecord.clean`): one death, and
+    nothing recorded after it.
 
     The one implementation, over plain facts, so the importer can give them from what it
     loaded for a chunk where `ClinicalEvent.clean()` queries them. `other_death` is the date of
@@ -87,11 +74,14 @@ def death_errors(
         raise ValidationError(
             {"event_date": f"Records exist dated {latest_record:%d %b %Y}, after this date of death."}
         )
-    check_order(symptom_onset, event_date, "event_date", EVENT_BEFORE_ONSET)
 
 
 def timeline_models() -> list[type[ClinicalRecord]]:
-    """The patient's dated records a date of death may not precede (`latest_record_date`)."""
+    """The patient's dated records a date of death may not precede (`latest_record_date`).
+
+    Read from the app registry, so records of apps above this one (cycles, dispensings) count
+    without this module importing them.
+    """
     return [
         model
         for model in apps.get_models()
@@ -102,15 +92,26 @@ def timeline_models() -> list[type[ClinicalRecord]]:
     ]
 
 
+def latest_record_dates(patient_ids: list[int], exclude: models.Model | None = None) -> dict[int, dt.date]:
+    """The latest timeline date per patient over every clinical record (`ClinicalRecord.timeline_dates`:
+    an adverse event's resolution and a cycle's last dosing day count, not only their first dates)."""
+    latest: dict[int, dt.date] = {}
+    if not patient_ids:
+        return latest
+    for model in timeline_models():
+        records = model._default_manager.filter(patient_id__any_of=patient_ids).only(
+            "patient_id", *model.timeline_fields()
+        )
+        if exclude is not None and isinstance(exclude, model) and exclude.pk:
+            records = records.exclude(pk=exclude.pk)
+        for record in records.iterator(chunk_size=5000):
+            for _, value in record.timeline_dates():
+                patient_id = record.patient_id  # type: ignore[attr-defined]
+                if patient_id not in latest or value > latest[patient_id]:
+                    latest[patient_id] = value
+    return latest
+
+
 def latest_record_date(patient: Patient, exclude: models.Model | None = None) -> dt.date | None:
     """The latest timeline date among all of a patient's clinical records."""
-    latest: dt.date | None = None
-    for model in timeline_models():
-        qs = model.objects.filter(patient=patient)
-        if exclude is not None and isinstance(exclude, model):
-            qs = qs.exclude(pk=exclude.pk)
-        value = qs.aggregate(m=models.Max(model.timeline_date_field))["m"]
-        if value is not None:
-            value = as_date(value)
-            latest = value if latest is None or value > latest else latest
-    return latest
+    return latest_record_dates([patient.pk], exclude=exclude).get(patient.pk)

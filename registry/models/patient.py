@@ -44,6 +44,10 @@ class Patient(ClinicalRecord):
         if self.year_of_birth is not None and not 1900 <= self.year_of_birth <= this_year:
             raise ValidationError({"year_of_birth": f"Year of birth must be between 1900 and {this_year}."})
 
+    def symptom_onset_date(self) -> dt.date | None:
+        """Date of symptom onset from the diagnosis, if recorded (no query when it is loaded)."""
+        return symptom_onset(self)
+
     def death_date(self, exclude: models.Model | None = None) -> dt.date | None:
         """Date of the recorded death, if any (one query unless prefetched).
 
@@ -121,6 +125,7 @@ class Consent(ClinicalRecord):
     withdrawal_reason = models.TextField(blank=True)
 
     timeline_date_field = "consent_date"
+    follows_symptom_onset = False
     history = HistoricalRecords()
 
     class Meta:
@@ -191,6 +196,7 @@ class Diagnosis(ClinicalRecord):
     )
 
     timeline_date_field = "diagnosis_date"
+    follows_symptom_onset = False  # it records onset, and orders the diagnosis after it itself
     history = HistoricalRecords()
 
     class Meta:

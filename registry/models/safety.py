@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from registry.models.base import ClinicalRecord, check_not_in_future, check_order
+from registry.models.base import ClinicalRecord, check_order
 from registry.models.choices import (
     SERIOUSNESS_CRITERIA,
     SERIOUSNESS_CRITERION_FIELDS,
@@ -68,11 +70,20 @@ class AdverseEvent(ClinicalRecord):
     def __str__(self) -> str:
         return f"{self.term} {self.onset_date} of {self.patient_id}"
 
+    @classmethod
+    def timeline_fields(cls) -> tuple[str, ...]:
+        return ("onset_date", "resolution_date")
+
+    def timeline_dates(self) -> list[tuple[str, dt.date]]:
+        """Onset and resolution: an event cannot resolve after the patient's death either."""
+        dates = super().timeline_dates()
+        if self.resolution_date is not None:
+            dates.append(("resolution_date", self.resolution_date))
+        return dates
+
     def clean(self) -> None:
         super().clean()
         check_order(self.onset_date, self.resolution_date, "resolution_date", "Resolution cannot precede onset.")
-        if self.resolution_date:
-            check_not_in_future(self.resolution_date, "resolution_date")
         criteria = self.seriousness_criteria
         if self.serious and not criteria:
             raise ValidationError({"serious": "A serious adverse event needs at least one seriousness criterion."})

@@ -20,8 +20,13 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, seri
 def test_parallel_dispensing_from_the_last_units_of_a_batch_never_oversupplies():
     site = SiteFactory(code="GB-LON")
     pharmacist = UserFactory(username="chloe", role=Role.PHARMACIST, sites=[site])
-    batch = BatchFactory(product=Product.objects.get(code="ilt_101"), manufacturer_licence="",
-                         max_hours_after_reconstitution=None, quantity_received=7, quantity_remaining=7)
+    batch = BatchFactory(
+        product=Product.objects.get(code="ilt_101"),
+        manufacturer_licence="",
+        max_hours_after_reconstitution=None,
+        quantity_received=7,
+        quantity_remaining=7,
+    )
     cycles = [CycleFactory(patient=treated_patient(site=site, route="managed_access")) for _ in range(4)]
     barrier = threading.Barrier(len(cycles))
     outcomes: list[str] = []
@@ -30,8 +35,14 @@ def test_parallel_dispensing_from_the_last_units_of_a_batch_never_oversupplies()
         try:
             barrier.wait(timeout=10)
             dispensing_record(
-                user=pharmacist, cycle=cycle, batch=batch, dispensed_on=cycle.start_date, quantity=2,
-                quantity_unit="syringe", dose_miu_per_unit=Decimal(2), prescriber="Dr Who (GMC 7654321)",
+                actor=pharmacist,
+                cycle=cycle,
+                batch=batch,
+                dispensed_on=cycle.start_date,
+                quantity=2,
+                quantity_unit="syringe",
+                dose_miu_per_unit=Decimal(2),
+                prescriber="Dr Who (GMC 7654321)",
                 cold_chain_confirmed=True,
             )
             outcomes.append("supplied")

@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from access_programme.models import Batch, BatchStatus, Product
-from access_programme.services import batch_set_status, cycle_record, dispensing_record, usable_batches
-from registry.models import Role
+from access_programme.selectors import usable_batches
+from access_programme.services import batch_recall, cycle_start, dispensing_record
+from registry.models import DataQuery, Role
 from tests.factories import BatchFactory, CycleFactory, SiteFactory, UserFactory, days_ago, treated_patient
 
 pytestmark = pytest.mark.django_db
@@ -42,43 +43,58 @@ def dispense(pharmacist, cycle, batch, quantity=5, **overrides):
         "cold_chain_confirmed": True,
         **reconstitution(cycle.start_date),
     }
-    return dispensing_record(user=pharmacist, cycle=cycle, batch=batch, **{**fields, **overrides})
+    return dispensing_record(actor=pharmacist, cycle=cycle, batch=batch, **{**fields, **overrides})
 
 
 def test_cycle_one_must_start_on_the_first_dose_date(patient, pharmacist):
     with pytest.raises(ValidationError) as error:
-        cycle_record(user=pharmacist, patient=patient, cycle_number=1, start_date=days_ago(80))
+        cycle_start(actor=pharmacist, patient=patient, cycle_number=1, start_date=days_ago(80))
     assert "first dose" in error.value.message_dict["start_date"][0]
 
 
 def test_a_cycle_starting_less_than_28_days_after_the_previous_is_refused(patient, pharmacist):
-    cycle_record(user=pharmacist, patient=patient, cycle_number=1, start_date=days_ago(84))
+    cycle_start(actor=pharmacist, patient=patient, cycle_number=1, start_date=days_ago(84))
     with pytest.raises(ValidationError) as error:
-        cycle_record(user=pharmacist, patient=patient, cycle_number=2, start_date=days_ago(60))
+        cycle_start(actor=pharmacist, patient=patient, cycle_number=2, start_date=days_ago(60))
     assert "24 days after cycle 1" in error.value.message_dict["start_date"][0]
 
 
 def test_a_cycle_28_days_after_the_previous_is_accepted(patient, pharmacist):
-    cycle_record(user=pharmacist, patient=patient, cycle_number=1, start_date=days_ago(84))
-    second = cycle_record(user=pharmacist, patient=patient, cycle_number=2, start_date=days_ago(56))
+    cycle_start(actor=pharmacist, patient=patient, cycle_number=1, start_date=days_ago(84))
+    second = cycle_start(actor=pharmacist, patient=patient, cycle_number=2, start_date=days_ago(56))
     assert second.next_due_date == days_ago(28)
 
 
-def test_missed_doses_need_the_cycle_marked_interrupted_with_a_reason(patient, pharmacist):
+def test_missed_doses_without_an_interruption_keep_the_cycle_and_raise_a_query(patient, pharmacist):
+    cycle = cycle_start(actor=pharmacist, patient=patient, cycle_number=1, start_date=days_ago(84), days_administered=3)
+    query = DataQuery.objects.get(patient=patient)
+    assert (query.record, query.field_name, query.rule) == (cycle, "interrupted", "cycle_missed_doses")
+    assert query.message.startswith("2 dose(s) missed")
+    assert query.raised_by == pharmacist
+
+
+def test_a_cycle_still_in_its_dosing_days_raises_no_missed_dose_query(patient, pharmacist):
+    cycle_start(actor=pharmacist, patient=patient, cycle_number=1, start_date=days_ago(84))
+    cycle_start(actor=pharmacist, patient=patient, cycle_number=2, start_date=days_ago(2), days_administered=3)
+    assert not DataQuery.objects.exists()
+
+
+def test_an_interruption_needs_its_reason(patient, pharmacist):
     with pytest.raises(ValidationError) as error:
-        cycle_record(user=pharmacist, patient=patient, cycle_number=1, start_date=days_ago(84), days_administered=3)
-    assert "2 dose(s) missed" in error.value.message_dict["interrupted"][0]
-    with pytest.raises(ValidationError):
-        cycle_record(
-            user=pharmacist,
+        cycle_start(
+            actor=pharmacist,
             patient=patient,
             cycle_number=1,
             start_date=days_ago(84),
             days_administered=3,
             interrupted=True,
         )
-    cycle = cycle_record(
-        user=pharmacist,
+    assert "interruption_reason" in error.value.message_dict
+
+
+def test_an_interrupted_cycle_with_its_reason_records_the_doses_given_and_raises_no_query(patient, pharmacist):
+    cycle = cycle_start(
+        actor=pharmacist,
         patient=patient,
         cycle_number=1,
         start_date=days_ago(84),
@@ -87,12 +103,13 @@ def test_missed_doses_need_the_cycle_marked_interrupted_with_a_reason(patient, p
         interruption_reason="Injection-site reaction",
     )
     assert (cycle.doses_missed, cycle.total_dose_miu) == (2, Decimal(6))
+    assert not DataQuery.objects.exists()
 
 
 def test_total_dose_cannot_exceed_the_days_given(patient, pharmacist):
     with pytest.raises(ValidationError) as error:
-        cycle_record(
-            user=pharmacist, patient=patient, cycle_number=1, start_date=days_ago(84), total_dose_miu=Decimal(12)
+        cycle_start(
+            actor=pharmacist, patient=patient, cycle_number=1, start_date=days_ago(84), total_dose_miu=Decimal(12)
         )
     assert "total_dose_miu" in error.value.message_dict
 
@@ -179,10 +196,9 @@ def test_a_specials_batch_needs_the_manufacturers_licence():
 
 def test_recalling_a_batch_needs_a_reason_and_is_audited(pharmacist):
     batch = BatchFactory()
-    batch_set_status(
-        user=pharmacist,
+    batch_recall(
+        actor=pharmacist,
         batch=batch,
-        status=BatchStatus.RECALLED,
         reason="Supplier recall notice 12",
         expected_version=1,
     )
@@ -197,6 +213,6 @@ def test_recalling_a_batch_needs_a_reason_and_is_audited(pharmacist):
 def test_a_later_recall_does_not_invalidate_an_earlier_supply(patient, pharmacist):
     batch = BatchFactory()
     dispensing = dispense(pharmacist, CycleFactory(patient=patient), batch)
-    batch_set_status(user=pharmacist, batch=batch, status=BatchStatus.RECALLED, reason="recall", expected_version=2)
+    batch_recall(actor=pharmacist, batch=batch, reason="recall", expected_version=2)
     dispensing.refresh_from_db()
     dispensing.full_clean()

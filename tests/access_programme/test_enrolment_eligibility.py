@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from access_programme.eligibility import EligibilityInput, unmet_mirocals_criteria
 from access_programme.models import Route
-from access_programme.services import enrolment_create
+from access_programme.services import enrolment_record
 from tests.factories import DiagnosisFactory, IdentityFactory, PatientFactory, days_ago
 
 ELIGIBLE = EligibilityInput(
@@ -59,8 +59,8 @@ def test_enrolment_records_unmet_criteria_with_the_justification():
     patient = PatientFactory()
     IdentityFactory(patient=patient)
     DiagnosisFactory(patient=patient, svc_percent=Decimal(62))
-    enrolment = enrolment_create(
-        user=None,
+    enrolment = enrolment_record(
+        actor=None,
         patient=patient,
         route=Route.objects.get(code="managed_access"),
         enrolment_date=days_ago(5),
@@ -76,8 +76,8 @@ def test_enrolment_with_unmet_criteria_and_no_justification_is_refused():
     patient = PatientFactory()
     DiagnosisFactory(patient=patient, svc_percent=Decimal(62))
     with pytest.raises(ValidationError) as error:
-        enrolment_create(
-            user=None, patient=patient, route=Route.objects.get(code="managed_access"), enrolment_date=days_ago(5)
+        enrolment_record(
+            actor=None, patient=patient, route=Route.objects.get(code="managed_access"), enrolment_date=days_ago(5)
         )
     assert "justify" in error.value.message_dict["eligibility_justification"][0]
 
@@ -88,8 +88,8 @@ def test_an_untreated_registry_patient_has_no_first_dose():
     IdentityFactory(patient=patient)
     DiagnosisFactory(patient=patient)
     with pytest.raises(ValidationError) as error:
-        enrolment_create(
-            user=None,
+        enrolment_record(
+            actor=None,
             patient=patient,
             route=Route.objects.get(code="none"),
             enrolment_date=days_ago(20),

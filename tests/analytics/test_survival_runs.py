@@ -58,7 +58,7 @@ def test_a_change_to_the_data_gives_a_new_run(cohort, analyst, django_capture_on
     first = request_and_run(analyst, django_capture_on_commit_callbacks)
     patient = Patient.objects.order_by("pk").first()
     registry_services.record_update(
-        patient, user=None, reason="typo", expected_version=None, sex="female" if patient.sex == "male" else "male"
+        patient, actor=None, reason="typo", expected_version=None, sex="female" if patient.sex == "male" else "male"
     )
     second = request_and_run(analyst, django_capture_on_commit_callbacks)
     assert second.pk != first.pk

@@ -89,30 +89,30 @@ def full_patient(db):
     def make(site: Site, given_name: str = "Margaret") -> Patient:
         patient = treated_patient(site=site)
         IdentityFactory(patient=patient, given_name=given_name, nhs_number=generate_valid_nhs_number(rng))
-        services.audited_save(Consent(patient=patient, form_version="v1", consent_date=days_ago(90)), user=None)
-        services.alsfrsr_record(user=None, patient=patient, assessment_date=days_ago(20), **ITEMS)
+        services.audited_save(Consent(patient=patient, form_version="v1", consent_date=days_ago(90)), actor=None)
+        services.alsfrsr_record(actor=None, patient=patient, assessment_date=days_ago(20), **ITEMS)
         services.biomarker_record(
-            user=None,
+            actor=None,
             patient=patient,
             sample_date=days_ago(95),
             analyte="csf_pnfh",
-            value=Decimal("1800"),
-            unit="pg/mL",
+            reported_value=Decimal("1800"),
+            reported_unit="pg/mL",
             assay="Ella",
         )
-        services.event_record(user=None, patient=patient, event_type="niv_start", event_date=days_ago(10))
+        services.outcome_record(actor=None, patient=patient, event_type="niv_start", event_date=days_ago(10))
         services.adverse_event_record(
-            user=None,
+            actor=None,
             patient=patient,
             term="Injection site reaction",
             onset_date=days_ago(80),
             ctcae_grade=1,
             relatedness="probable",
         )
-        cycle = programme.cycle_record(user=None, patient=patient, cycle_number=1, start_date=days_ago(84))
+        cycle = programme.cycle_start(actor=None, patient=patient, cycle_number=1, start_date=days_ago(84))
         reconstituted = dt.datetime.combine(days_ago(85), dt.time(9), tzinfo=dt.UTC)
         programme.dispensing_record(
-            user=None,
+            actor=None,
             cycle=cycle,
             batch=BatchFactory(),
             dispensed_on=days_ago(85),

@@ -10,6 +10,7 @@ from tests.factories import days_ago
 
 pytestmark = pytest.mark.django_db
 
+
 def _diagnosis(world) -> Diagnosis:
     return Diagnosis.objects.get(patient=world.london_patient)
 

@@ -31,8 +31,13 @@ def clinician_and_patient(sign_in, page):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize(
     "path",
-    ["/patients/", "/patients/{study_id}/", "/patients/enrol/", "/patients/{study_id}/alsfrsr/new/",
-     "/patients/{study_id}/adverse-events/new/"],
+    [
+        "/patients/",
+        "/patients/{study_id}/",
+        "/patients/enrol/",
+        "/patients/{study_id}/alsfrsr/new/",
+        "/patients/{study_id}/adverse-events/new/",
+    ],
 )
 def test_a_clinicians_page_fits_a_tablet_screen_without_sideways_scrolling(
     page, live_server, clinician_and_patient, path
@@ -45,8 +50,13 @@ def test_a_clinicians_page_fits_a_tablet_screen_without_sideways_scrolling(
 
 @pytest.mark.parametrize(
     "path",
-    ["/patients/enrol/", "/patients/{study_id}/alsfrsr/new/", "/patients/{study_id}/biomarkers/new/",
-     "/patients/{study_id}/adverse-events/new/", "/patients/{study_id}/events/new/"],
+    [
+        "/patients/enrol/",
+        "/patients/{study_id}/alsfrsr/new/",
+        "/patients/{study_id}/biomarkers/new/",
+        "/patients/{study_id}/adverse-events/new/",
+        "/patients/{study_id}/events/new/",
+    ],
 )
 def test_every_field_of_a_form_has_a_label(page, live_server, clinician_and_patient, path):
     page.goto(live_server.url + path.format(study_id=clinician_and_patient.study_id))

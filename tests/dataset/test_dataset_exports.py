@@ -47,7 +47,7 @@ def test_a_patient_whose_latest_consent_refuses_sharing_is_left_out(world, full_
     full_patient(world.sheffield)
     services.audited_save(
         Consent(patient=patient, form_version="v2", consent_date=days_ago(5), consents_to_data_sharing=False),
-        user=None,
+        actor=None,
     )
     assert patient.study_id not in set(selectors.patient_dataset(world.analyst)["patient_id"])
     rows = [row for chunk in selectors.long_table_chunks("alsfrs_r", world.analyst) for row in chunk]
@@ -66,7 +66,7 @@ def test_csv_cells_that_look_like_formulas_are_neutralised(world, full_patient, 
     patient = full_patient(world.london)
     for n, term in enumerate(['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]):
         services.adverse_event_record(
-            user=None, patient=patient, term=term, onset_date=days_ago(30 + n), ctcae_grade=1, relatedness="possible"
+            actor=None, patient=patient, term=term, onset_date=days_ago(30 + n), ctcae_grade=1, relatedness="possible"
         )
     rows = _csv(client_for(world.analyst).get("/api/v1/datasets/adverse_events/csv/"))
     terms = {row["term"] for row in rows}
@@ -166,8 +166,9 @@ def test_an_interrupted_download_is_logged_incomplete_and_frees_the_connection(w
 
 
 @pytest.mark.parametrize("file_format", ["csv", "parquet"])
-def test_the_patient_table_is_the_same_in_chunks_of_one_as_in_one_chunk(world, full_patient, monkeypatch, tmp_path,
-                                                                        file_format):
+def test_the_patient_table_is_the_same_in_chunks_of_one_as_in_one_chunk(
+    world, full_patient, monkeypatch, tmp_path, file_format
+):
     for site in (world.london, world.sheffield, world.london):
         full_patient(site)
 
@@ -197,17 +198,17 @@ def edge_cohort(world, full_patient):
 
     def visit(patient, days: int, walking: int) -> None:
         services.alsfrsr_record(
-            user=None, patient=patient, assessment_date=days_ago(days), **{**ITEMS, "q8_walking": walking}
+            actor=None, patient=patient, assessment_date=days_ago(days), **{**ITEMS, "q8_walking": walking}
         )
 
     def pnfh(patient, days: int, value: str) -> None:
         services.biomarker_record(
-            user=None,
+            actor=None,
             patient=patient,
             sample_date=days_ago(days),
             analyte="csf_pnfh",
-            value=Decimal(value),
-            unit="pg/mL",
+            reported_value=Decimal(value),
+            reported_unit="pg/mL",
             assay="Ella",
         )
 
@@ -215,16 +216,16 @@ def edge_cohort(world, full_patient):
     refusing = full_patient(world.london)
     services.audited_save(
         Consent(patient=refusing, form_version="v2", consent_date=days_ago(5), consents_to_data_sharing=False),
-        user=None,
+        actor=None,
     )
     full_patient(world.sheffield)
     dead = treated_patient(site=world.london)  # died: OS event, composite event; baseline and slope
     for days, walking in ((86, 4), (60, 3), (30, 1)):
         visit(dead, days, walking)
     pnfh(dead, 89, "5200")  # high
-    services.event_record(user=None, patient=dead, event_type="death", event_date=days_ago(5))
+    services.outcome_record(actor=None, patient=dead, event_type="death", event_date=days_ago(5))
     trach = treated_patient(site=world.sheffield)  # tracheostomy before the first dose: never at risk
-    services.event_record(user=None, patient=trach, event_type="tracheostomy", event_date=days_ago(87))
+    services.outcome_record(actor=None, patient=trach, event_type="tracheostomy", event_date=days_ago(87))
     pnfh(trach, 200, "2000")  # outside the window: missing
     pnfh(trach, 60, "600")  # 30 days after enrolment, inside: below_750
     none_route = Route.objects.get(code="none")
@@ -235,7 +236,7 @@ def edge_cohort(world, full_patient):
     never_dosed = PatientFactory(site=world.sheffield)  # treatment route, no first dose
     DiagnosisFactory(patient=never_dosed)
     EnrolmentFactory(patient=never_dosed, first_dose_date=None)
-    services.event_record(user=None, patient=never_dosed, event_type="lost_to_follow_up", event_date=days_ago(3))
+    services.outcome_record(actor=None, patient=never_dosed, event_type="lost_to_follow_up", event_date=days_ago(3))
     DiagnosisFactory(patient=PatientFactory(site=world.london))  # never enrolled: no origin
     PatientFactory(site=world.sheffield)  # no diagnosis, no enrolment
     return refusing

@@ -22,10 +22,20 @@ pytestmark = pytest.mark.django_db
 
 def alsfrs_row(patient_id: str, date: str, **items: str) -> dict[str, str]:
     row = {
-        "patient_id": patient_id, "assessment_date": date, "q1_speech": "4", "q2_salivation": "4",
-        "q3_swallowing": "4", "q4_handwriting": "4", "q5a_cutting_without_gastrostomy": "4",
-        "q5b_cutting_with_gastrostomy": "", "q6_dressing_hygiene": "4", "q7_turning_in_bed": "4",
-        "q8_walking": "4", "q9_climbing_stairs": "4", "q10_dyspnoea": "4", "q11_orthopnoea": "4",
+        "patient_id": patient_id,
+        "assessment_date": date,
+        "q1_speech": "4",
+        "q2_salivation": "4",
+        "q3_swallowing": "4",
+        "q4_handwriting": "4",
+        "q5a_cutting_without_gastrostomy": "4",
+        "q5b_cutting_with_gastrostomy": "",
+        "q6_dressing_hygiene": "4",
+        "q7_turning_in_bed": "4",
+        "q8_walking": "4",
+        "q9_climbing_stairs": "4",
+        "q10_dyspnoea": "4",
+        "q11_orthopnoea": "4",
         "q12_respiratory_insufficiency": "4",
     }
     return {**row, **items}
@@ -131,8 +141,6 @@ def test_an_unknown_enum_value_is_an_error_not_a_default(clean_files, import_fil
     assert set(Patient.objects.values_list("study_id", flat=True)) == {"GB-LON-0001", "GB-SHF-0001"}
 
 
-
-
 def test_text_longer_than_the_field_is_rejected_not_truncated(clean_files, import_files):
     clean_files["dispensing.csv"][0]["prescriber"] = "Dr " + "X" * 130
     result = import_files(clean_files)
@@ -154,16 +162,12 @@ def test_diagnosis_before_symptom_onset_is_rejected_with_the_model_message(clean
     assert Patient.objects.count() == 2
 
 
-
-
-
 def test_an_unknown_site_is_rejected_naming_the_known_sites(clean_files, import_files):
     clean_files["patients.csv"][2]["site_code"] = "GB-XYZ"
     result = import_files(clean_files)
     error = result.error_on("patients.csv", 4)
     assert error["message"] == "site_code: 'GB-XYZ' is not a site of the registry (known sites: GB-LON, GB-SHF)."
     assert not Patient.objects.filter(study_id="GB-SHF-0001").exists()
-
 
 
 def test_a_date_in_the_future_is_rejected(clean_files, import_files):
@@ -215,25 +219,38 @@ def test_a_duplicate_key_in_the_same_file_keeps_the_first_row(clean_files, impor
 
 
 def test_a_biomarker_in_a_unit_not_accepted_is_rejected(clean_files, import_files):
-    line = add(clean_files, "biomarkers.csv", {
-        "patient_id": "GB-LON-0001", "sample_date": "2025-04-01", "analyte": "serum_nfl", "value": "0.05",
-        "unit": "mg/dL", "assay": "Quanterix Simoa NF-light",
-    })
+    line = add(
+        clean_files,
+        "biomarkers.csv",
+        {
+            "patient_id": "GB-LON-0001",
+            "sample_date": "2025-04-01",
+            "analyte": "serum_nfl",
+            "value": "0.05",
+            "unit": "mg/dL",
+            "assay": "Quanterix Simoa NF-light",
+        },
+    )
     result = import_files(clean_files)
     message = result.error_on("biomarkers.csv", line)["message"]
     assert message == "unit: Unit 'mg/dL' is not accepted for serum_nfl; use one of: pg/mL, ng/L, ng/mL."
     assert BiomarkerResult.objects.count() == 5
 
 
-
-
 # --- events and death ------------------------------------------------------------------------------
 
 
 def test_a_second_death_is_rejected(clean_files, import_files):
-    line = add(clean_files, "events.csv", {
-        "patient_id": "GB-LON-0002", "event_date": "2025-06-29", "event_type": "death", "detail": "",
-    })
+    line = add(
+        clean_files,
+        "events.csv",
+        {
+            "patient_id": "GB-LON-0002",
+            "event_date": "2025-06-29",
+            "event_type": "death",
+            "detail": "",
+        },
+    )
     result = import_files(clean_files)
     error = result.error_on("events.csv", line)
     assert error["message"] == "event_type: A death is already recorded for this patient."
@@ -241,18 +258,23 @@ def test_a_second_death_is_rejected(clean_files, import_files):
 
 
 def test_an_event_after_death_is_rejected(clean_files, import_files):
-    line = add(clean_files, "events.csv", {
-        "patient_id": "GB-LON-0002", "event_date": "2025-07-15", "event_type": "last_known_alive", "detail": "",
-    })
+    line = add(
+        clean_files,
+        "events.csv",
+        {
+            "patient_id": "GB-LON-0002",
+            "event_date": "2025-07-15",
+            "event_type": "last_known_alive",
+            "detail": "",
+        },
+    )
     result = import_files(clean_files)
     message = result.error_on("events.csv", line)["message"]
     assert message == "event_date: The patient died on 30 Jun 2025; nothing can be recorded after death."
     assert ClinicalEvent.objects.filter(patient__study_id="GB-LON-0002").count() == 2
 
 
-def test_a_record_in_another_file_after_death_is_rejected_even_if_listed_before_the_death(
-    clean_files, import_files
-):
+def test_a_record_in_another_file_after_death_is_rejected_even_if_listed_before_the_death(clean_files, import_files):
     line = add(clean_files, "alsfrs_r.csv", alsfrs_row("GB-LON-0002", "2025-08-01"))
     result = import_files(clean_files)
     message = result.error_on("alsfrs_r.csv", line)["message"]
@@ -270,15 +292,24 @@ def test_a_death_before_records_already_in_the_registry_is_rejected(clean_files,
     assert not ClinicalEvent.objects.filter(event_type="death").exists()
 
 
-
 # --- cycles -------------------------------------------------------------------------------------------
 
 
 def test_a_cycle_less_than_28_days_after_the_previous_is_rejected(clean_files, import_files):
-    line = add(clean_files, "cycles.csv", {
-        "patient_id": "GB-LON-0002", "cycle_number": "3", "start_date": "2025-04-07", "planned_dose_miu": "2",
-        "days_administered": "5", "total_dose_miu": "10", "interrupted": "no", "interruption_reason": "",
-    })
+    line = add(
+        clean_files,
+        "cycles.csv",
+        {
+            "patient_id": "GB-LON-0002",
+            "cycle_number": "3",
+            "start_date": "2025-04-07",
+            "planned_dose_miu": "2",
+            "days_administered": "5",
+            "total_dose_miu": "10",
+            "interrupted": "no",
+            "interruption_reason": "",
+        },
+    )
     result = import_files(clean_files)
     message = result.error_on("cycles.csv", line)["message"]
     assert message == (
@@ -287,25 +318,31 @@ def test_a_cycle_less_than_28_days_after_the_previous_is_rejected(clean_files, i
     assert TreatmentCycle.objects.filter(patient__study_id="GB-LON-0002").count() == 2
 
 
-
 def test_an_untreated_patient_cannot_have_cycles(clean_files, import_files):
-    line = add(clean_files, "cycles.csv", {
-        "patient_id": "GB-SHF-0001", "cycle_number": "1", "start_date": "2025-03-10", "planned_dose_miu": "2",
-        "days_administered": "5", "total_dose_miu": "10", "interrupted": "no", "interruption_reason": "",
-    })
+    line = add(
+        clean_files,
+        "cycles.csv",
+        {
+            "patient_id": "GB-SHF-0001",
+            "cycle_number": "1",
+            "start_date": "2025-03-10",
+            "planned_dose_miu": "2",
+            "days_administered": "5",
+            "total_dose_miu": "10",
+            "interrupted": "no",
+            "interruption_reason": "",
+        },
+    )
     result = import_files(clean_files)
     assert result.error_on("cycles.csv", line)["message"] == "Only patients enrolled on a treatment route have cycles."
 
 
-
-
 def test_dispensing_for_a_rejected_cycle_is_rejected_with_the_reason(clean_files, import_files):
-    clean_files["cycles.csv"][2]["interrupted"] = "no"
+    clean_files["cycles.csv"][2]["interruption_reason"] = ""
     result = import_files(clean_files)
     message = result.error_on("dispensing.csv", 4)["message"]
     assert message.startswith("cycle_number: cycle 3 of patient GB-LON-0001 was rejected in cycles.csv (line 4)")
     assert Dispensing.objects.count() == 4
-
 
 
 # --- dispensing ----------------------------------------------------------------------------------------
@@ -341,8 +378,6 @@ def test_a_batch_expiry_different_from_the_known_batch_is_rejected(clean_files, 
     assert Batch.objects.get(batch_number="SPX-T-001").quantity_received == 10
 
 
-
-
 def test_a_product_not_supplied_on_the_patients_route_is_rejected(clean_files, import_files):
     row = clean_files["dispensing.csv"][0]
     row.update(product="ilt_101", batch_number="ILT-T-001", batch_expiry="2026-01-31", supplier="ILTOO Pharma")
@@ -358,8 +393,11 @@ def test_dispensing_more_than_a_received_batch_holds_is_rejected(clean_files, im
     from tests.factories import BatchFactory
 
     BatchFactory(
-        batch_number="SPX-T-001", expiry_date=dt.date(2025, 7, 31), received_on=dt.date(2025, 1, 2),
-        quantity_received=12, quantity_remaining=12,
+        batch_number="SPX-T-001",
+        expiry_date=dt.date(2025, 7, 31),
+        received_on=dt.date(2025, 1, 2),
+        quantity_received=12,
+        quantity_remaining=12,
     )
     result = import_files(clean_files)
     message = result.error_on("dispensing.csv", 4)["message"]
@@ -372,8 +410,11 @@ def test_a_recalled_batch_cannot_be_dispensed_from(clean_files, import_files):
     from tests.factories import BatchFactory
 
     BatchFactory(
-        batch_number="SPX-T-001", expiry_date=dt.date(2025, 7, 31), received_on=dt.date(2025, 1, 2),
-        status=BatchStatus.RECALLED, status_reason="Sterility failure",
+        batch_number="SPX-T-001",
+        expiry_date=dt.date(2025, 7, 31),
+        received_on=dt.date(2025, 1, 2),
+        status=BatchStatus.RECALLED,
+        status_reason="Sterility failure",
     )
     result = import_files(clean_files)
     assert result.error_on("dispensing.csv", 2)["message"] == "batch_number: Batch SPX-T-001 is recalled."
@@ -391,8 +432,6 @@ def test_an_adverse_event_grade_out_of_range_is_rejected(clean_files, import_fil
     assert AdverseEvent.objects.count() == 1
 
 
-
-
 def test_good_rows_of_a_patient_with_rejected_rows_are_kept(clean_files, import_files):
     clean_files["alsfrs_r.csv"][0]["q1_speech"] = "9"
     clean_files["cycles.csv"][1]["start_date"] = "2025-02-01"
@@ -400,7 +439,9 @@ def test_good_rows_of_a_patient_with_rejected_rows_are_kept(clean_files, import_
     # The assessment, cycle 2 (12 days after cycle 1) and cycle 2's dispensing; cycle 3 is then
     # 56 days after cycle 1 and stays.
     assert [(e["file"], e["line"]) for e in result.errors] == [
-        ("alsfrs_r.csv", "2"), ("cycles.csv", "3"), ("dispensing.csv", "3"),
+        ("alsfrs_r.csv", "2"),
+        ("cycles.csv", "3"),
+        ("dispensing.csv", "3"),
     ]
     patient = Patient.objects.get(study_id="GB-LON-0001")
     assert TreatmentCycle.objects.filter(patient=patient).count() == 2
@@ -414,47 +455,146 @@ def test_good_rows_of_a_patient_with_rejected_rows_are_kept(clean_files, import_
 # a tuple lists fragments the message must contain.)
 
 CELL_CASES = [
-    pytest.param("patients.csv", 0, "baseline_svc_percent", "85,5", 2,
-                 "baseline_svc_percent: '85,5' is not a number (use . as the decimal separator).", id="decimal-comma"),
-    pytest.param("patients.csv", 2, "diagnosis_date", "", 4, "diagnosis_date: a value is required.",
-                 id="missing-required-value"),
-    pytest.param("patients.csv", 0, "baseline_svc_percent", "85.25", 2,
-                 "baseline_svc_percent: Ensure that there are no more than 1 decimal place.",
-                 id="more-decimal-places-than-stored-not-rounded"),
-    pytest.param("patients.csv", 0, "first_dose_date", "2025-01-01", 2,
-                 "first_dose_date: The first dose precedes enrolment.", id="first-dose-before-enrolment"),
-    pytest.param("patients.csv", 2, "enrolment_date", "2024-11-01", 4, "enrolment_date: Enrolment precedes diagnosis.",
-                 id="enrolment-before-diagnosis"),
-    pytest.param("patients.csv", 2, "first_dose_date", "2025-03-10", 4,
-                 "first_dose_date: Registry-only (untreated) patients have no first dose.",
-                 id="untreated-patient-with-first-dose"),
-    pytest.param("patients.csv", 0, "year_of_birth", "1850", 2,
-                 ("year_of_birth: Year of birth must be between 1900 and",), id="year-of-birth-out-of-range"),
-    pytest.param("biomarkers.csv", 4, "value", "-3", 6, ("value: Ensure this value is greater than or equal to 0.",),
-                 id="negative-biomarker-value"),
+    pytest.param(
+        "patients.csv",
+        0,
+        "baseline_svc_percent",
+        "85,5",
+        2,
+        "baseline_svc_percent: '85,5' is not a number (use . as the decimal separator).",
+        id="decimal-comma",
+    ),
+    pytest.param(
+        "patients.csv", 2, "diagnosis_date", "", 4, "diagnosis_date: a value is required.", id="missing-required-value"
+    ),
+    pytest.param(
+        "patients.csv",
+        0,
+        "baseline_svc_percent",
+        "85.25",
+        2,
+        "baseline_svc_percent: Ensure that there are no more than 1 decimal place.",
+        id="more-decimal-places-than-stored-not-rounded",
+    ),
+    pytest.param(
+        "patients.csv",
+        0,
+        "first_dose_date",
+        "2025-01-01",
+        2,
+        "first_dose_date: The first dose precedes enrolment.",
+        id="first-dose-before-enrolment",
+    ),
+    pytest.param(
+        "patients.csv",
+        2,
+        "enrolment_date",
+        "2024-11-01",
+        4,
+        "enrolment_date: Enrolment precedes diagnosis.",
+        id="enrolment-before-diagnosis",
+    ),
+    pytest.param(
+        "patients.csv",
+        2,
+        "first_dose_date",
+        "2025-03-10",
+        4,
+        "first_dose_date: Registry-only (untreated) patients have no first dose.",
+        id="untreated-patient-with-first-dose",
+    ),
+    pytest.param(
+        "patients.csv",
+        0,
+        "year_of_birth",
+        "1850",
+        2,
+        ("year_of_birth: Year of birth must be between 1900 and",),
+        id="year-of-birth-out-of-range",
+    ),
+    pytest.param(
+        "biomarkers.csv",
+        4,
+        "value",
+        "-3",
+        6,
+        ("value: Ensure this value is greater than or equal to 0.",),
+        id="negative-biomarker-value",
+    ),
     pytest.param("biomarkers.csv", 0, "assay", "", 2, "assay: a value is required.", id="biomarker-without-assay"),
-    pytest.param("events.csv", 2, "event_date", "2022-12-31", 4, "event_date: The event precedes symptom onset.",
-                 id="event-before-symptom-onset"),
-    pytest.param("cycles.csv", 3, "start_date", "2025-02-18", 5,
-                 "start_date: Cycle 1 starts on the first dose date (17 Feb 2025).", id="cycle-1-not-on-first-dose"),
-    pytest.param("cycles.csv", 0, "days_administered", "6", 2,
-                 ("days_administered: Ensure this value is less than or equal to 5.",), id="days-administered-above-5"),
-    pytest.param("cycles.csv", 2, "interrupted", "no", 4,
-                 "interrupted: 2 dose(s) missed: mark the cycle interrupted and give a reason.",
-                 id="missed-doses-not-marked-interrupted"),
-    pytest.param("cycles.csv", 0, "interrupted", "false", 2, "interrupted: 'false' is not one of: yes, no.",
-                 id="unknown-yes-no-value"),
-    pytest.param("dispensing.csv", 4, "supplier", "Another Wholesaler", 6,
-                 ("is recorded as supplied by 'ILTOO Pharma', not 'Another Wholesaler'",),
-                 id="batch-from-another-supplier"),
-    pytest.param("dispensing.csv", 4, "cycle_number", "7", 6,
-                 "cycle_number: cycle 7 is not recorded for patient GB-LON-0002 "
-                 "(it must be in cycles.csv or already in the registry).", id="unknown-cycle"),
-    pytest.param("adverse_events.csv", 1, "seriousness_criteria", "", 3,
-                 "serious: A serious adverse event needs at least one seriousness criterion.",
-                 id="serious-without-criteria"),
-    pytest.param("adverse_events.csv", 1, "seriousness_criteria", "hospitalisation;prolonged", 3,
-                 ("'prolonged' is not one of: death, life_threatening",), id="unknown-seriousness-criterion"),
+    pytest.param(
+        "events.csv",
+        2,
+        "event_date",
+        "2022-12-31",
+        4,
+        "event_date: This date precedes symptom onset (15 Jan 2023).",
+        id="event-before-symptom-onset",
+    ),
+    pytest.param(
+        "cycles.csv",
+        3,
+        "start_date",
+        "2025-02-18",
+        5,
+        "start_date: Cycle 1 starts on the first dose date (17 Feb 2025).",
+        id="cycle-1-not-on-first-dose",
+    ),
+    pytest.param(
+        "cycles.csv",
+        0,
+        "days_administered",
+        "6",
+        2,
+        ("days_administered: Ensure this value is less than or equal to 5.",),
+        id="days-administered-above-5",
+    ),
+    pytest.param(
+        "cycles.csv",
+        0,
+        "interrupted",
+        "false",
+        2,
+        "interrupted: 'false' is not one of: yes, no.",
+        id="unknown-yes-no-value",
+    ),
+    pytest.param(
+        "dispensing.csv",
+        4,
+        "supplier",
+        "Another Wholesaler",
+        6,
+        ("is recorded as supplied by 'ILTOO Pharma', not 'Another Wholesaler'",),
+        id="batch-from-another-supplier",
+    ),
+    pytest.param(
+        "dispensing.csv",
+        4,
+        "cycle_number",
+        "7",
+        6,
+        "cycle_number: cycle 7 is not recorded for patient GB-LON-0002 "
+        "(it must be in cycles.csv or already in the registry).",
+        id="unknown-cycle",
+    ),
+    pytest.param(
+        "adverse_events.csv",
+        1,
+        "seriousness_criteria",
+        "",
+        3,
+        "serious: A serious adverse event needs at least one seriousness criterion.",
+        id="serious-without-criteria",
+    ),
+    pytest.param(
+        "adverse_events.csv",
+        1,
+        "seriousness_criteria",
+        "hospitalisation;prolonged",
+        3,
+        ("'prolonged' is not one of: death, life_threatening",),
+        id="unknown-seriousness-criterion",
+    ),
 ]
 
 
@@ -478,18 +618,32 @@ def test_a_bad_cell_rejects_its_row_with_the_rule_message(
 # --- an added ALSFRS-R row breaking one rule: rejected, the patient's two assessments kept ----------
 
 ALSFRS_CASES = [
-    pytest.param("07/05/2025", {}, "assessment_date: '07/05/2025' is not a date in the form YYYY-MM-DD.",
-                 id="date-not-iso"),
+    pytest.param(
+        "07/05/2025", {}, "assessment_date: '07/05/2025' is not a date in the form YYYY-MM-DD.", id="date-not-iso"
+    ),
     pytest.param("2025-02-30", {}, ("'2025-02-30' is not a date",), id="impossible-date"),
-    pytest.param("2025-05-05", {"q5b_cutting_with_gastrostomy": "3"},
-                 ("Score item 5a (cutting food, no gastrostomy) or item 5b (with gastrostomy), not both",),
-                 id="both-5a-and-5b"),
-    pytest.param("2025-05-05", {"q1_speech": "5"},
-                 ("q1_speech: Ensure this value is less than or equal to 4.",
-                  "1. Speech: the score must be from 0 to 4 (got 5)."), id="item-out-of-range"),
+    pytest.param(
+        "2025-05-05",
+        {"q5b_cutting_with_gastrostomy": "3"},
+        ("Score item 5a (cutting food, no gastrostomy) or item 5b (with gastrostomy), not both",),
+        id="both-5a-and-5b",
+    ),
+    pytest.param(
+        "2025-05-05",
+        {"q1_speech": "5"},
+        (
+            "q1_speech: Ensure this value is less than or equal to 4.",
+            "1. Speech: the score must be from 0 to 4 (got 5).",
+        ),
+        id="item-out-of-range",
+    ),
     pytest.param("2025-05-05", {"q8_walking": ""}, ("8. Walking: this item must be scored.",), id="unscored-item"),
-    pytest.param("2024-01-05", {}, "assessment_date: The assessment precedes symptom onset.",
-                 id="assessment-before-onset"),
+    pytest.param(
+        "2024-01-05",
+        {},
+        "assessment_date: This date precedes symptom onset (10 Mar 2024).",
+        id="assessment-before-onset",
+    ),
 ]
 
 

@@ -46,7 +46,11 @@ def test_every_row_of_a_clean_cohort_is_created_and_none_rejected(imported):
     assert imported.errors == []
     for file, rows in EXPECTED_ROWS.items():
         assert imported.counts(file) == {
-            "read": rows, "created": rows, "updated": 0, "unchanged": 0, "rejected": 0,
+            "read": rows,
+            "created": rows,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": 0,
             "warnings": imported.counts(file)["warnings"],
         }
     assert Patient.objects.count() == 3
@@ -67,7 +71,9 @@ def test_a_patient_row_becomes_patient_diagnosis_consent_and_enrolment(imported)
     assert (diagnosis.c9orf72, diagnosis.ftd, diagnosis.weight_kg) == ("negative", "no", Decimal("64.5"))
     enrolment = Enrolment.objects.get(patient=patient)
     assert (enrolment.route.code, enrolment.enrolment_date, enrolment.first_dose_date) == (
-        "nhs_specials", dt.date(2025, 1, 6), dt.date(2025, 1, 20)
+        "nhs_specials",
+        dt.date(2025, 1, 6),
+        dt.date(2025, 1, 20),
     )
     consent = Consent.objects.get(patient=patient)
     assert consent.consent_date == enrolment.enrolment_date

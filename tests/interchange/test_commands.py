@@ -35,7 +35,11 @@ def test_import_command_lists_rejected_rows_and_writes_the_report_where_asked(si
     with (tmp_path / "report.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows[0] == {
-        "severity": "error", "file": "patients.csv", "line": "3", "key": "GB-LON-0002", "columns": "sex",
+        "severity": "error",
+        "file": "patients.csv",
+        "line": "3",
+        "key": "GB-LON-0002",
+        "columns": "sex",
         "message": "sex: 'M' is not one of: male, female.",
     }
     assert ImportRun.objects.get().rows_rejected == len([r for r in rows if r["severity"] == "error"])

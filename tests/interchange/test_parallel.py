@@ -67,8 +67,11 @@ def _snapshot(tmp_path: Path, name: str, result: Imported) -> dict[str, object]:
         tuple(re.sub(r"its first dispensing, [\d-]+", "its first dispensing, …", value) for value in issue.values())
         for issue in result.issues
     )
-    batches = list(Batch.objects.order_by("batch_number").values_list(
-        "batch_number", "received_on", "quantity_received", "quantity_remaining"))
+    batches = list(
+        Batch.objects.order_by("batch_number").values_list(
+            "batch_number", "received_on", "quantity_received", "quantity_remaining"
+        )
+    )
     return {
         "files": {path.name: path.read_bytes() for path in sorted(folder.iterdir())},
         "counts": {name: counts.as_dict() for name, counts in result.outcome.report.files.items()},

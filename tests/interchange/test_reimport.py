@@ -62,7 +62,12 @@ def test_a_changed_patient_row_updates_only_the_records_that_changed(sites, clea
     clean_files["patients.csv"][0]["baseline_svc_percent"] = "79.5"
     result = run_import(write_cohort(tmp_path / "changed", clean_files))
     assert result.counts("patients.csv") == {
-        "read": 3, "created": 0, "updated": 1, "unchanged": 2, "rejected": 0, "warnings": 0,
+        "read": 3,
+        "created": 0,
+        "updated": 1,
+        "unchanged": 2,
+        "rejected": 0,
+        "warnings": 0,
     }
     diagnosis = Diagnosis.objects.get(patient__study_id="GB-LON-0001")
     assert (diagnosis.svc_percent, diagnosis.version) == (Decimal("79.5"), 2)

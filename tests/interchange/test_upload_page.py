@@ -96,8 +96,14 @@ def test_csv_files_without_patients_csv_are_refused(client, manager):
 
 
 def test_the_run_page_polls_while_the_import_runs(client, manager):
-    run = ImportRun.objects.create(created_by=manager, source_name="x.zip", status=ImportStatus.RUNNING,
-                                   rows_total=200, rows_done=50, current_file="alsfrs_r.csv")
+    run = ImportRun.objects.create(
+        created_by=manager,
+        source_name="x.zip",
+        status=ImportStatus.RUNNING,
+        rows_total=200,
+        rows_done=50,
+        current_file="alsfrs_r.csv",
+    )
     page = client.get(reverse("interchange:run_detail", args=[run.pk])).content.decode()
     assert 'hx-trigger="every 2s"' in page and "50 of 200 rows (25%)" in page
     fragment = client.get(reverse("interchange:run_detail", args=[run.pk]), HTTP_HX_REQUEST="true")

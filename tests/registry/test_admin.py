@@ -45,7 +45,7 @@ def test_an_admin_edit_without_a_reason_is_refused(data_manager_client):
         f"/admin/registry/diagnosis/{diagnosis.pk}/change/", diagnosis_form(diagnosis, onset_region="bulbar")
     )
     assert response.status_code == 200
-    assert "Give a reason for this change." in response.content.decode()
+    assert "A reason for change is required to edit clinical data." in response.content.decode()
     assert Diagnosis.objects.get(pk=diagnosis.pk).onset_region == "lower_limb"
 
 

@@ -28,7 +28,7 @@ def test_creation_is_recorded_with_its_author(clinician):
             diagnosis_date=days_ago(100),
             el_escorial="definite",
         ),
-        user=clinician,
+        actor=clinician,
     )
     entry = diagnosis.history.get()
     assert (entry.history_type, entry.history_user, entry.history_change_reason) == ("+", clinician, "Created")
@@ -38,7 +38,7 @@ def test_an_edit_records_who_what_and_why(clinician):
     diagnosis = treated_patient(site=clinician.sites.get()).diagnosis
     record_update(
         diagnosis,
-        user=clinician,
+        actor=clinician,
         reason="Transcription error in clinic letter",
         expected_version=1,
         onset_region="bulbar",
@@ -53,7 +53,7 @@ def test_an_edit_records_who_what_and_why(clinician):
 def test_an_edit_without_a_reason_is_refused_and_nothing_changes(clinician):
     diagnosis = treated_patient(site=clinician.sites.get()).diagnosis
     with pytest.raises(ChangeReasonRequired):
-        record_update(diagnosis, user=clinician, reason="  ", expected_version=1, onset_region="bulbar")
+        record_update(diagnosis, actor=clinician, reason="  ", expected_version=1, onset_region="bulbar")
     assert Diagnosis.objects.get(pk=diagnosis.pk).onset_region == "lower_limb"
 
 
@@ -69,10 +69,10 @@ def test_a_stale_edit_is_refused_and_the_first_edit_kept(clinician):
     first_copy = Diagnosis.objects.get(pk=diagnosis.pk)
     second_copy = Diagnosis.objects.get(pk=diagnosis.pk)
     record_update(
-        first_copy, user=clinician, reason="Letter from neurologist", expected_version=1, onset_region="bulbar"
+        first_copy, actor=clinician, reason="Letter from neurologist", expected_version=1, onset_region="bulbar"
     )
     with pytest.raises(StaleRecordError) as error:
-        record_update(second_copy, user=clinician, reason="My edit", expected_version=1, onset_region="upper_limb")
+        record_update(second_copy, actor=clinician, reason="My edit", expected_version=1, onset_region="upper_limb")
     assert "after you opened it" in error.value.messages[0]
     assert "changed by Alice Hughes" in error.value.messages[0]
     assert Diagnosis.objects.get(pk=diagnosis.pk).onset_region == "bulbar"
@@ -81,13 +81,13 @@ def test_a_stale_edit_is_refused_and_the_first_edit_kept(clinician):
 
 def test_each_edit_increments_the_version(clinician):
     diagnosis = treated_patient(site=clinician.sites.get()).diagnosis
-    record_update(diagnosis, user=clinician, reason="correction", expected_version=1, onset_region="bulbar")
-    record_update(diagnosis, user=clinician, reason="correction", expected_version=2, onset_region="upper_limb")
+    record_update(diagnosis, actor=clinician, reason="correction", expected_version=1, onset_region="bulbar")
+    record_update(diagnosis, actor=clinician, reason="correction", expected_version=2, onset_region="upper_limb")
     assert Diagnosis.objects.get(pk=diagnosis.pk).version == 3
 
 
 def test_an_invalid_edit_leaves_no_history_entry(clinician):
     diagnosis = treated_patient(site=clinician.sites.get()).diagnosis
     with pytest.raises(ValidationError):
-        record_update(diagnosis, user=clinician, reason="oops", expected_version=1, diagnosis_date=None)
+        record_update(diagnosis, actor=clinician, reason="oops", expected_version=1, diagnosis_date=None)
     assert diagnosis.history.count() == 1

@@ -33,7 +33,7 @@ def test_a_backup_restores_the_registry_exactly_as_it_was(tmp_path):
     call_command("backup", str(tmp_path / "registry.dump"), verbosity=0)
 
     diagnosis = Diagnosis.objects.order_by("pk").first()
-    services.record_update(diagnosis, user=None, reason="mistaken edit", expected_version=None, onset_region="bulbar")
+    services.record_update(diagnosis, actor=None, reason="mistaken edit", expected_version=None, onset_region="bulbar")
     assert registry_contents() != before
 
     call_command("restore", str(tmp_path / "registry.dump"), "--yes", verbosity=0)

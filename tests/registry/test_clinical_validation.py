@@ -20,7 +20,7 @@ NORMAL_ITEMS: dict[str, int | None] = dict.fromkeys(ITEM_FIELDS, 4) | {Q5B: None
 
 def record(patient, when=None, **overrides):
     return services.alsfrsr_record(
-        user=None, patient=patient, assessment_date=when or days_ago(10), **{**NORMAL_ITEMS, **overrides}
+        actor=None, patient=patient, assessment_date=when or days_ago(10), **{**NORMAL_ITEMS, **overrides}
     )
 
 
@@ -87,27 +87,27 @@ def test_diagnosis_before_symptom_onset_is_refused():
 
 def test_nothing_can_be_recorded_after_death():
     patient = treated_patient()
-    services.event_record(user=None, patient=patient, event_type="death", event_date=days_ago(20))
+    services.outcome_record(actor=None, patient=patient, event_type="death", event_date=days_ago(20))
     with pytest.raises(ValidationError) as error:
         record(patient, when=days_ago(10))
     assert "died" in messages(error.value)
     with pytest.raises(ValidationError):
         services.biomarker_record(
-            user=None,
+            actor=None,
             patient=patient,
             sample_date=days_ago(5),
             analyte="serum_nfl",
-            value=Decimal(80),
-            unit="pg/mL",
+            reported_value=Decimal(80),
+            reported_unit="pg/mL",
             assay="Simoa",
         )
 
 
 def test_a_second_death_is_refused():
     patient = treated_patient()
-    services.event_record(user=None, patient=patient, event_type="death", event_date=days_ago(20))
+    services.outcome_record(actor=None, patient=patient, event_type="death", event_date=days_ago(20))
     with pytest.raises(ValidationError) as error:
-        services.event_record(user=None, patient=patient, event_type="death", event_date=days_ago(19))
+        services.outcome_record(actor=None, patient=patient, event_type="death", event_date=days_ago(19))
     assert "already recorded" in messages(error.value)
 
 
@@ -115,7 +115,7 @@ def test_death_dated_before_existing_records_is_refused():
     patient = treated_patient()
     record(patient, when=days_ago(10))
     with pytest.raises(ValidationError) as error:
-        services.event_record(user=None, patient=patient, event_type="death", event_date=days_ago(30))
+        services.outcome_record(actor=None, patient=patient, event_type="death", event_date=days_ago(30))
     assert "after this date of death" in messages(error.value)
 
 
@@ -123,15 +123,15 @@ def biomarker(patient, **overrides):
     fields = {
         "sample_date": days_ago(30),
         "analyte": "csf_pnfh",
-        "value": Decimal(3000),
-        "unit": "pg/mL",
+        "reported_value": Decimal(3000),
+        "reported_unit": "pg/mL",
         "assay": "Ella pNF-H",
     }
-    return services.biomarker_record(user=None, patient=patient, **{**fields, **overrides})
+    return services.biomarker_record(actor=None, patient=patient, **{**fields, **overrides})
 
 
 def test_biomarker_in_ng_per_ml_is_stored_in_pg_per_ml_with_the_original_kept():
-    result = biomarker(treated_patient(), value=Decimal("2.5"), unit="ng/mL")
+    result = biomarker(treated_patient(), reported_value=Decimal("2.5"), reported_unit="ng/mL")
     result.refresh_from_db()
     assert (result.value, result.unit) == (Decimal("2500.0000"), "pg/mL")
     assert (result.reported_value, result.reported_unit) == (Decimal("2.5000"), "ng/mL")
@@ -140,15 +140,20 @@ def test_biomarker_in_ng_per_ml_is_stored_in_pg_per_ml_with_the_original_kept():
 @pytest.mark.parametrize(
     ("overrides", "field", "words"),
     [
-        pytest.param({"value": Decimal(3), "unit": "%"}, None, ("pg/mL",), id="unit not accepted for the analyte"),
+        pytest.param(
+            {"reported_value": Decimal(3), "reported_unit": "%"},
+            "reported_unit",
+            ("pg/mL",),
+            id="unit not accepted for the analyte",
+        ),
         pytest.param({"assay": "  "}, "assay", (), id="no assay"),
         pytest.param(
-            {"analyte": "treg_percent_cd4", "value": Decimal(101), "unit": "%", "assay": "Flow"},
+            {"analyte": "treg_percent_cd4", "reported_value": Decimal(101), "reported_unit": "%", "assay": "Flow"},
             None,
             ("100",),
             id="Treg percentage above 100",
         ),
-        pytest.param({"value": Decimal(-1)}, None, (), id="negative value"),
+        pytest.param({"reported_value": Decimal(-1)}, "value", (), id="negative value"),
     ],
 )
 def test_a_biomarker_result_that_cannot_be_right_is_refused(overrides, field, words):
@@ -169,7 +174,7 @@ def ae(patient, **overrides):
         "outcome": "recovered",
         "resolution_date": days_ago(25),
     }
-    return services.adverse_event_record(user=None, patient=patient, **{**fields, **overrides})
+    return services.adverse_event_record(actor=None, patient=patient, **{**fields, **overrides})
 
 
 def test_seriousness_is_independent_of_severity_grade():
@@ -209,10 +214,10 @@ def test_an_adverse_event_breaking_a_rule_is_refused_on_the_field_to_correct(ove
 
 def test_consent_withdrawal_before_consent_is_refused():
     patient = treated_patient()
-    consent = services.audited_save(Consent(patient=patient, form_version="v1", consent_date=days_ago(90)), user=None)
+    consent = services.audited_save(Consent(patient=patient, form_version="v1", consent_date=days_ago(90)), actor=None)
     with pytest.raises(ValidationError):
         services.consent_withdraw(
-            user=None,
+            actor=None,
             consent=consent,
             withdrawn_on=days_ago(100),
             scope="no_further_collection",

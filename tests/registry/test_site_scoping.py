@@ -37,7 +37,7 @@ def test_related_records_follow_the_same_scope(two_sites):
     london, _, london_patient, sheffield_patient = two_sites
     user = UserFactory(role=Role.CLINICIAN, sites=[london])
     for patient in (london_patient, sheffield_patient):
-        services.event_record(user=None, patient=patient, event_type="gastrostomy", event_date=days_ago(3))
+        services.outcome_record(actor=None, patient=patient, event_type="gastrostomy", event_date=days_ago(3))
     visible = records_visible_to(user, type(london_patient.events.get()))
     assert [event.patient for event in visible] == [london_patient]
     assert records_visible_to(user, Dispensing).count() == 0
@@ -57,8 +57,8 @@ def test_a_clinician_cannot_record_data_for_another_sites_patient(two_sites):
     london, _, _, sheffield_patient = two_sites
     clinician = UserFactory(role=Role.CLINICIAN, sites=[london])
     with pytest.raises(PermissionDenied):
-        services.event_record(
-            user=clinician, patient=sheffield_patient, event_type="gastrostomy", event_date=days_ago(2)
+        services.outcome_record(
+            actor=clinician, patient=sheffield_patient, event_type="gastrostomy", event_date=days_ago(2)
         )
     assert sheffield_patient.events.count() == 0
 
@@ -66,8 +66,8 @@ def test_a_clinician_cannot_record_data_for_another_sites_patient(two_sites):
 def test_an_analyst_cannot_write_clinical_data(two_sites):
     _, _, london_patient, _ = two_sites
     with pytest.raises(PermissionDenied):
-        services.event_record(
-            user=UserFactory(role=Role.ANALYST),
+        services.outcome_record(
+            actor=UserFactory(role=Role.ANALYST),
             patient=london_patient,
             event_type="gastrostomy",
             event_date=days_ago(2),
@@ -79,5 +79,5 @@ def test_a_clinician_cannot_register_a_patient_at_another_site(two_sites):
     clinician = UserFactory(role=Role.CLINICIAN, sites=[london])
     with pytest.raises(PermissionDenied):
         services.patient_register(
-            user=clinician, site=sheffield, sex="male", year_of_birth=1960, diagnosis={}, consent={}
+            actor=clinician, site=sheffield, sex="male", year_of_birth=1960, diagnosis={}, consent={}
         )

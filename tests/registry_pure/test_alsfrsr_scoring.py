@@ -106,26 +106,20 @@ def test_fine_motor_subscore_counts_item_5a_without_gastrostomy():
 
 
 def test_fine_motor_subscore_counts_item_5b_with_gastrostomy():
-    result = score(
-        with_gastrostomy(q4_handwriting=3, **{Q5B: 1}, q6_dressing_hygiene=2)
-    )
+    result = score(with_gastrostomy(q4_handwriting=3, **{Q5B: 1}, q6_dressing_hygiene=2))
 
     assert result.fine_motor == 6
     assert result.gastrostomy is True
 
 
 def test_gross_motor_subscore_is_turning_walking_and_stairs():
-    result = score(
-        normal_items(q7_turning_in_bed=3, q8_walking=2, q9_climbing_stairs=0)
-    )
+    result = score(normal_items(q7_turning_in_bed=3, q8_walking=2, q9_climbing_stairs=0))
 
     assert result.gross_motor == 5
 
 
 def test_respiratory_subscore_is_dyspnoea_orthopnoea_and_respiratory_insufficiency():
-    result = score(
-        normal_items(q10_dyspnoea=3, q11_orthopnoea=2, q12_respiratory_insufficiency=4)
-    )
+    result = score(normal_items(q10_dyspnoea=3, q11_orthopnoea=2, q12_respiratory_insufficiency=4))
 
     assert result.respiratory == 9
 
@@ -141,18 +135,14 @@ def test_each_item_belongs_to_exactly_one_domain():
     scores=st.lists(st.integers(min_value=0, max_value=4), min_size=12, max_size=12),
     gastrostomy=st.booleans(),
 )
-def test_total_always_equals_sum_of_the_four_domains_and_stays_within_0_to_48(
-    scores, gastrostomy
-):
+def test_total_always_equals_sum_of_the_four_domains_and_stays_within_0_to_48(scores, gastrostomy):
     # given: twelve scored items, item 5 as either 5a or 5b
     scored_fields = [f for f in ITEM_FIELDS if f != (Q5A if gastrostomy else Q5B)]
     items = dict(zip(scored_fields, scores, strict=True))
     # when
     result = score(items)
     # then
-    assert result.total == result.bulbar + result.fine_motor + result.gross_motor + (
-        result.respiratory
-    )
+    assert result.total == result.bulbar + result.fine_motor + result.gross_motor + (result.respiratory)
     assert result.total == sum(scores)
     assert 0 <= result.total <= 48
     for subscore in (
@@ -192,18 +182,14 @@ def test_item_left_blank_is_reported_as_required():
 def test_item_score_outside_0_to_4_is_rejected(value):
     errors = item_errors(normal_items(q3_swallowing=value))
 
-    assert errors == {
-        "q3_swallowing": f"3. Swallowing: the score must be from 0 to 4 (got {value})."
-    }
+    assert errors == {"q3_swallowing": f"3. Swallowing: the score must be from 0 to 4 (got {value})."}
 
 
 @pytest.mark.parametrize("value", [3.5, "3", True])
 def test_item_score_that_is_not_a_whole_number_is_rejected(value):
     errors = item_errors(normal_items(q10_dyspnoea=value))
 
-    assert errors == {
-        "q10_dyspnoea": "10. Dyspnoea: the score must be a whole number from 0 to 4."
-    }
+    assert errors == {"q10_dyspnoea": "10. Dyspnoea: the score must be a whole number from 0 to 4."}
 
 
 def test_scoring_both_5a_and_5b_is_rejected():
@@ -220,22 +206,14 @@ def test_scoring_both_5a_and_5b_is_rejected():
 def test_scoring_neither_5a_nor_5b_is_rejected():
     errors = item_errors(normal_items(**{Q5A: None}))
 
-    assert errors == {
-        "__all__": (
-            "Score one of item 5a (cutting food, no gastrostomy) or item 5b "
-            "(with gastrostomy)."
-        )
-    }
+    assert errors == {"__all__": ("Score one of item 5a (cutting food, no gastrostomy) or item 5b (with gastrostomy).")}
 
 
 def test_out_of_range_5b_is_reported_against_item_5b():
     errors = item_errors(with_gastrostomy(**{Q5B: 7}))
 
     assert errors == {
-        Q5B: (
-            "5b. Cutting food and handling utensils (with gastrostomy): "
-            "the score must be from 0 to 4 (got 7)."
-        )
+        Q5B: ("5b. Cutting food and handling utensils (with gastrostomy): the score must be from 0 to 4 (got 7).")
     }
 
 
@@ -250,9 +228,7 @@ def test_fields_that_are_not_alsfrsr_items_are_ignored():
 
 
 def test_score_refuses_invalid_items_with_the_clinician_message():
-    with pytest.raises(
-        ValueError, match=r"8\. Walking: the score must be from 0 to 4 \(got 6\)"
-    ):
+    with pytest.raises(ValueError, match=r"8\. Walking: the score must be from 0 to 4 \(got 6\)"):
         score(normal_items(q8_walking=6))
 
 
@@ -268,20 +244,13 @@ def test_every_item_has_a_label_and_five_answers_from_4_down_to_0():
 
 def test_labels_use_the_form_numbering():
     assert ITEM_LABELS["q1_speech"] == "1. Speech"
-    assert (
-        ITEM_LABELS[Q5B] == "5b. Cutting food and handling utensils (with gastrostomy)"
-    )
-    assert (
-        ITEM_LABELS["q12_respiratory_insufficiency"] == "12. Respiratory insufficiency"
-    )
+    assert ITEM_LABELS[Q5B] == "5b. Cutting food and handling utensils (with gastrostomy)"
+    assert ITEM_LABELS["q12_respiratory_insufficiency"] == "12. Respiratory insufficiency"
 
 
 def test_answer_wording_matches_the_published_form():
     assert ANSWER_WORDING["q1_speech"][4] == "Normal speech processes"
-    assert (
-        ANSWER_WORDING["q3_swallowing"][3]
-        == "Early eating problems \N{EN DASH} occasional choking"
-    )
+    assert ANSWER_WORDING["q3_swallowing"][3] == "Early eating problems \N{EN DASH} occasional choking"
     assert ANSWER_WORDING[Q5A][0] == "Needs to be fed"
     assert ANSWER_WORDING[Q5B][1] == "Provides minimal assistance to caregiver"
     assert ANSWER_WORDING["q12_respiratory_insufficiency"][0] == (

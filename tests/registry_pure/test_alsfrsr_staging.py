@@ -89,10 +89,7 @@ def test_kings_all_three_regions_involved_is_stage_3():
 
 def test_kings_gastrostomy_is_stage_4a_whatever_the_regions():
     assert kings_stage(with_gastrostomy()) == "4A"
-    assert (
-        kings_stage(with_gastrostomy(q1_speech=2, q4_handwriting=2, q8_walking=2))
-        == "4A"
-    )
+    assert kings_stage(with_gastrostomy(q1_speech=2, q4_handwriting=2, q8_walking=2)) == "4A"
 
 
 @pytest.mark.parametrize("respiratory_insufficiency", [3, 2, 1, 0])
@@ -193,12 +190,8 @@ def test_mitos_breathing_lost_when_dyspnoea_is_one_or_less(dyspnoea, stage):
     assert mitos_stage(normal_items(q10_dyspnoea=dyspnoea)) == stage
 
 
-@pytest.mark.parametrize(
-    ("respiratory_insufficiency", "stage"), [(3, 0), (2, 1), (0, 1)]
-)
-def test_mitos_breathing_lost_when_bipap_used_continuously_at_night_or_more(
-    respiratory_insufficiency, stage
-):
+@pytest.mark.parametrize(("respiratory_insufficiency", "stage"), [(3, 0), (2, 1), (0, 1)])
+def test_mitos_breathing_lost_when_bipap_used_continuously_at_night_or_more(respiratory_insufficiency, stage):
     items = normal_items(q12_respiratory_insufficiency=respiratory_insufficiency)
 
     assert mitos_stage(items) == stage

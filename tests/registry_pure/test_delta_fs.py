@@ -40,9 +40,7 @@ def test_delta_fs_is_undefined_when_assessed_before_onset():
 
 @pytest.mark.parametrize("total", [49, -1])
 def test_delta_fs_refuses_a_total_outside_0_to_48(total):
-    with pytest.raises(
-        ValueError, match="ALSFRS-R total must be a whole number from 0 to 48"
-    ):
+    with pytest.raises(ValueError, match="ALSFRS-R total must be a whole number from 0 to 48"):
         delta_fs(total, ONSET, date(2024, 1, 1))
 
 

@@ -36,9 +36,7 @@ def test_nine_digits_giving_check_digit_10_can_never_be_valid():
 
 
 def test_wrong_check_digit_is_rejected_as_a_typing_error():
-    assert nhs_number_error("9434765918") == (
-        "NHS number check digit is wrong (modulus 11); check for a typing error."
-    )
+    assert nhs_number_error("9434765918") == ("NHS number check digit is wrong (modulus 11); check for a typing error.")
 
 
 def test_swapped_digits_are_caught_by_the_check_digit():
@@ -53,16 +51,11 @@ def test_spaces_and_hyphens_are_ignored(raw):
 
 @pytest.mark.parametrize(("raw", "count"), [("943476591", 9), ("94347659190", 11)])
 def test_nhs_number_must_have_10_digits(raw, count):
-    assert (
-        nhs_number_error(raw)
-        == f"NHS number must have 10 digits (this one has {count})."
-    )
+    assert nhs_number_error(raw) == f"NHS number must have 10 digits (this one has {count})."
 
 
 def test_letters_are_rejected():
-    assert nhs_number_error("943476591A") == (
-        "NHS number must contain only digits (spaces and hyphens are allowed)."
-    )
+    assert nhs_number_error("943476591A") == ("NHS number must contain only digits (spaces and hyphens are allowed).")
 
 
 def test_blank_nhs_number_is_reported_as_required():
@@ -75,9 +68,7 @@ def test_one_digit_repeated_is_rejected_as_a_placeholder(digit):
     number = digit * 10
     assert check_digit(number[:9]) == int(digit)
     # then: ... but it is a placeholder, not an issued number
-    assert nhs_number_error(number) == (
-        "NHS number cannot be one digit repeated; this looks like a placeholder."
-    )
+    assert nhs_number_error(number) == ("NHS number cannot be one digit repeated; this looks like a placeholder.")
 
 
 def test_normalise_raises_the_same_message_for_an_invalid_number():
@@ -115,9 +106,7 @@ def test_generated_demo_numbers_repeat_for_the_same_seed():
 
 
 def test_generator_honours_a_custom_prefix():
-    assert (
-        generate_valid_nhs_number(random.Random(1), prefix="943476591") == "9434765919"
-    )
+    assert generate_valid_nhs_number(random.Random(1), prefix="943476591") == "9434765919"
 
 
 def test_generator_refuses_a_prefix_that_cannot_start_a_valid_number():

@@ -74,9 +74,7 @@ def test_an_sql_injection_string_in_a_web_form_is_stored_verbatim(world, clinici
 
 def test_a_script_tag_from_a_web_form_is_rendered_escaped_on_the_patient_page(world, clinician):
     study_id = world.london_patient.study_id
-    assert (
-        clinician.post(reverse("clinic:adverse_event_create", args=[study_id]), _ae_form(SCRIPT)).status_code == 302
-    )
+    assert clinician.post(reverse("clinic:adverse_event_create", args=[study_id]), _ae_form(SCRIPT)).status_code == 302
     page = clinician.get(reverse("clinic:patient_detail", args=[study_id])).content.decode()
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
     assert SCRIPT not in page
@@ -113,7 +111,7 @@ FORMULAS = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(1)", "\t=1+1", "\r=1+1"]
 @pytest.mark.parametrize("term", FORMULAS, ids=["equals-dde", "plus", "minus", "at", "tab", "carriage-return"])
 def test_a_formula_in_an_exported_csv_cell_is_prefixed_with_a_quote(world, term):
     services.adverse_event_record(
-        user=None,
+        actor=None,
         patient=world.london_patient,
         term=term,
         onset_date=days_ago(3),
@@ -130,7 +128,7 @@ def test_a_formula_in_an_exported_csv_cell_is_prefixed_with_a_quote(world, term)
 
 def test_a_formula_in_the_api_csv_export_is_prefixed_with_a_quote(world):
     services.adverse_event_record(
-        user=None,
+        actor=None,
         patient=world.london_patient,
         term="=1+1",
         onset_date=days_ago(3),
@@ -213,10 +211,10 @@ def test_an_out_of_range_biomarker_value_in_a_web_form_is_a_field_error(world, c
     form = {
         "sample_date": days_ago(3).isoformat(),
         "analyte": "csf_pnfh",
-        "value": "-5",
-        "unit": "pg/mL",
+        "reported_value": "-5",
+        "reported_unit": "pg/mL",
         "assay": "Ella",
     }
     response = clinician.post(url, form)
     assert response.status_code == 200
-    assert "value" in response.context["form"].errors
+    assert "reported_value" in response.context["form"].errors

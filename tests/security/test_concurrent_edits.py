@@ -29,8 +29,8 @@ def _fresh_connection_afterwards():
 def scene():
     site = SiteFactory(code="GB-LON")
     patient = treated_patient(site=site)
-    event = services.event_record(
-        user=None, patient=patient, event_type="niv_start", event_date=days_ago(10), detail="original"
+    event = services.outcome_record(
+        actor=None, patient=patient, event_type="niv_start", event_date=days_ago(10), detail="original"
     )
     ada = UserFactory(username="ada", first_name="Ada", last_name="First", role=Role.CLINICIAN, sites=[site])
     bob = UserFactory(username="bob", first_name="Bob", last_name="Second", role=Role.CLINICIAN, sites=[site])

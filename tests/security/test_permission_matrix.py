@@ -303,7 +303,12 @@ def _ae_form():
 
 
 def _biomarker_form():
-    return {"sample_date": days_ago(3).isoformat(), "analyte": "csf_pnfh", "value": "1500", "unit": "pg/mL"}
+    return {
+        "sample_date": days_ago(3).isoformat(),
+        "analyte": "csf_pnfh",
+        "reported_value": "1500",
+        "reported_unit": "pg/mL",
+    }
 
 
 def _batch_form():

@@ -61,7 +61,7 @@ def pharmacist_client(pharmacist) -> Client:
 
 def assess(patient, when: dt.date, **items: int | None) -> AlsfrsrAssessment:
     return services.alsfrsr_record(
-        user=None, patient=patient, assessment_date=when, **{**NORMAL_ALSFRSR_ITEMS, **items}
+        actor=None, patient=patient, assessment_date=when, **{**NORMAL_ALSFRSR_ITEMS, **items}
     )
 
 

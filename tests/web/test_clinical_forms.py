@@ -99,8 +99,8 @@ def test_a_biomarker_is_converted_to_the_canonical_unit(clinician_client, patien
     data = {
         "sample_date": days_ago(3).isoformat(),
         "analyte": "csf_pnfh",
-        "value": "1.8",
-        "unit": "ng/mL",
+        "reported_value": "1.8",
+        "reported_unit": "ng/mL",
         "assay": "Ella",
     }
     assert clinician_client.post(url("biomarker_create", patient), data).status_code == 302
@@ -163,7 +163,7 @@ def test_a_gastrostomy_makes_the_next_alsfrs_r_offer_item_5b(clinician_client, p
 
 
 def test_consent_withdrawal_is_recorded_with_its_reason(clinician_client, patient):
-    consent = audited_save(Consent(patient=patient, form_version="v1.2", consent_date=days_ago(90)), user=None)
+    consent = audited_save(Consent(patient=patient, form_version="v1.2", consent_date=days_ago(90)), actor=None)
     data = {
         "withdrawn_on": days_ago(1).isoformat(),
         "scope": "no_further_collection",

@@ -12,7 +12,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-NAV = re.compile(r'<nav\b.*?</nav>', re.S)
+NAV = re.compile(r"<nav\b.*?</nav>", re.S)
 LINK = re.compile(r'href="([^"#]+)"')
 
 

@@ -50,7 +50,7 @@ def test_the_list_is_filtered_by_route(clinician_client, london):
 
 def test_the_list_is_filtered_by_status(clinician_client, london):
     alive, dead = treated_patient(site=london), treated_patient(site=london)
-    services.event_record(user=None, patient=dead, event_type="death", event_date=days_ago(2))
+    services.outcome_record(actor=None, patient=dead, event_type="death", event_date=days_ago(2))
     content = clinician_client.get(LIST, {"status": "deceased"}).content.decode()
     assert dead.study_id in content and alive.study_id not in content
 
@@ -76,8 +76,8 @@ def test_an_alsfrs_r_more_than_three_months_old_is_flagged_overdue(clinician_cli
 
 def test_an_open_serious_adverse_event_is_flagged(clinician_client, clinician, london):
     patient = followed_patient(london)
-    services.adverse_event_report(
-        user=clinician,
+    services.adverse_event_record(
+        actor=clinician,
         patient=patient,
         term="Aspiration pneumonia",
         onset_date=days_ago(3),
@@ -96,8 +96,8 @@ def test_a_patient_followed_on_schedule_has_nothing_overdue(clinician_client, lo
 
 
 def serious_ae(patient, **fields: object) -> None:  # type: ignore[no-untyped-def]
-    services.adverse_event_report(
-        user=None,
+    services.adverse_event_record(
+        actor=None,
         patient=patient,
         term="Aspiration pneumonia",
         onset_date=days_ago(20),
@@ -124,19 +124,19 @@ def cohort(london) -> dict[str, object]:
     never_assessed = treated_patient(site=london)  # enrolled 90 days ago: ALSFRS-R due from enrolment
     on_schedule(never_assessed, 3)
     dead, withdrew, consent_withdrawn, lost = (treated_patient(site=london) for _ in range(4))
-    services.event_record(user=None, patient=dead, event_type="lost_to_follow_up", event_date=days_ago(30))
-    services.event_record(user=None, patient=dead, event_type="death", event_date=days_ago(2))
-    services.event_record(user=None, patient=withdrew, event_type="withdrawal", event_date=days_ago(3))
-    consent = audited_save(Consent(patient=consent_withdrawn, form_version="v1", consent_date=days_ago(90)), user=None)
+    services.outcome_record(actor=None, patient=dead, event_type="lost_to_follow_up", event_date=days_ago(30))
+    services.outcome_record(actor=None, patient=dead, event_type="death", event_date=days_ago(2))
+    services.outcome_record(actor=None, patient=withdrew, event_type="withdrawal", event_date=days_ago(3))
+    consent = audited_save(Consent(patient=consent_withdrawn, form_version="v1", consent_date=days_ago(90)), actor=None)
     services.consent_withdraw(
-        user=None,
+        actor=None,
         consent=consent,
         withdrawn_on=days_ago(1),
         scope="no_further_collection",
         reason="",
         expected_version=None,
     )
-    services.event_record(user=None, patient=lost, event_type="lost_to_follow_up", event_date=days_ago(4))
+    services.outcome_record(actor=None, patient=lost, event_type="lost_to_follow_up", event_date=days_ago(4))
     return {
         "on_time": on_time,
         "sae": sae,
@@ -191,7 +191,7 @@ def test_page_two_of_a_filtered_list_keeps_the_filter(clinician_client, london):
     dead = []
     for _ in range(26):
         patient = treated_patient(site=london)
-        services.event_record(user=None, patient=patient, event_type="death", event_date=days_ago(2))
+        services.outcome_record(actor=None, patient=patient, event_type="death", event_date=days_ago(2))
         dead.append(patient.study_id)
     treated_patient(site=london)  # alive: on neither page
     first, second = (clinician_client.get(LIST, {"status": "deceased", "page": n}) for n in (1, 2))
@@ -230,12 +230,12 @@ def test_another_sites_patient_gets_the_same_404_page_as_a_patient_who_does_not_
 def test_the_patient_page_shows_chart_stages_and_pnfh_stratum_with_assay(clinician_client, london):
     patient = followed_patient(london)
     services.biomarker_record(
-        user=None,
+        actor=None,
         patient=patient,
         sample_date=days_ago(80),
         analyte="csf_pnfh",
-        value=Decimal("2.1"),
-        unit="ng/mL",
+        reported_value=Decimal("2.1"),
+        reported_unit="ng/mL",
         assay="ProteinSimple Ella pNF-H",
     )
     content = clinician_client.get(page_url(patient)).content.decode()

@@ -50,7 +50,7 @@ def test_the_worklist_lists_cycles_due_within_7_days_overdue_first(pharmacist_cl
 
 def test_the_worklist_leaves_out_the_dead_and_the_untreated(pharmacist_client, london):
     dead = due_in(london, 0)
-    services.event_record(user=None, patient=dead, event_type="death", event_date=days_ago(1))
+    services.outcome_record(actor=None, patient=dead, event_type="death", event_date=days_ago(1))
     untreated = PatientFactory(site=london)
     DiagnosisFactory(patient=untreated)
     EnrolmentFactory(patient=untreated, route=Route.objects.get(code="none"), first_dose_date=None)

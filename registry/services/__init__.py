@@ -1,0 +1,116 @@
+"""The registry's write services, one per action: `<entity>_<action>(*, actor=…)`.
+
+Each validates once (the model's rules), writes in one transaction with its audit row, and
+emits its consequences on commit. Web pages, the API, the importer and the admin all call
+these; none restates a rule.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.db import models
+
+from registry.models import (
+    AdverseEvent,
+    AlsfrsrAssessment,
+    BiomarkerResult,
+    ClinicalEvent,
+    Consent,
+    Diagnosis,
+    Patient,
+    PatientIdentity,
+)
+from registry.services.audit import StaleRecordError, audited_save, authorise_write, record_update
+from registry.services.clinical import (
+    alsfrsr_record,
+    alsfrsr_update,
+    biomarker_record,
+    biomarker_update,
+    outcome_record,
+    outcome_update,
+)
+from registry.services.identity import identity_keys_rotate
+from registry.services.patients import (
+    consent_record,
+    consent_update,
+    consent_withdraw,
+    diagnosis_update,
+    identity_record,
+    identity_update,
+    patient_register,
+    patient_update,
+    study_id_allocate,
+)
+from registry.services.quality import data_queries_raise
+from registry.services.safety import (
+    adverse_event_record,
+    adverse_event_update,
+    sae_alert_acknowledge,
+    sae_alert_recipients,
+    sae_alerts_mail,
+    sae_alerts_raise,
+)
+
+
+class CreateService(Protocol):
+    def __call__(self, *, actor: Any, **fields: Any) -> Any: ...
+
+
+class UpdateService(Protocol):
+    def __call__(
+        self, *, actor: Any, record: Any, reason: str, expected_version: int | None, **changes: Any
+    ) -> Any: ...
+
+
+@dataclass(frozen=True)
+class RecordServices:
+    """The services that create and correct one kind of record, for adapters that handle any
+    kind (the admin, the API's resources, the clinic's edit page). `create` None: records of
+    the kind are created by another action (a patient and its diagnosis at registration)."""
+
+    create: CreateService | None
+    update: UpdateService
+
+
+RECORD_SERVICES: dict[type[models.Model], RecordServices] = {
+    Patient: RecordServices(None, patient_update),
+    PatientIdentity: RecordServices(identity_record, identity_update),
+    Consent: RecordServices(consent_record, consent_update),
+    Diagnosis: RecordServices(None, diagnosis_update),
+    AlsfrsrAssessment: RecordServices(alsfrsr_record, alsfrsr_update),
+    BiomarkerResult: RecordServices(biomarker_record, biomarker_update),
+    ClinicalEvent: RecordServices(outcome_record, outcome_update),
+    AdverseEvent: RecordServices(adverse_event_record, adverse_event_update),
+}
+
+__all__ = [
+    "RECORD_SERVICES",
+    "RecordServices",
+    "StaleRecordError",
+    "adverse_event_record",
+    "adverse_event_update",
+    "alsfrsr_record",
+    "alsfrsr_update",
+    "audited_save",
+    "authorise_write",
+    "biomarker_record",
+    "biomarker_update",
+    "consent_record",
+    "consent_update",
+    "consent_withdraw",
+    "data_queries_raise",
+    "diagnosis_update",
+    "identity_keys_rotate",
+    "identity_record",
+    "identity_update",
+    "outcome_record",
+    "outcome_update",
+    "patient_register",
+    "patient_update",
+    "record_update",
+    "sae_alert_acknowledge",
+    "sae_alert_recipients",
+    "sae_alerts_mail",
+    "sae_alerts_raise",
+    "study_id_allocate",
+]

@@ -1,0 +1,107 @@
+"""Registering patients, and the records that belong to the patient itself: identity,
+diagnosis and consent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from registry.models import Consent, Diagnosis, Patient, PatientIdentity, Site, User
+from registry.roles import Area
+from registry.services.audit import audited_save, authorise_write, record_update
+
+
+@transaction.atomic
+def study_id_allocate(site: Site) -> str:
+    """Next pseudonymous id for a site, under a row lock so two enrolments never share one."""
+    locked = Site.objects.select_for_update().get(pk=site.pk)
+    number = locked.next_patient_number
+    locked.next_patient_number = number + 1
+    locked.save(update_fields=["next_patient_number"])
+    return f"{locked.code}-{number:04d}"
+
+
+@transaction.atomic
+def patient_register(
+    *,
+    actor: User | None,
+    site: Site,
+    sex: str,
+    year_of_birth: int,
+    diagnosis: dict[str, Any],
+    consent: dict[str, Any],
+    identity: dict[str, Any] | None = None,
+    study_id: str | None = None,
+) -> Patient:
+    """Register a patient with baseline, consent and (optionally) identity, all or nothing."""
+    authorise_write(actor, Area.CLINICAL)
+    if actor is not None and actor.is_site_scoped and not actor.sites.filter(pk=site.pk).exists():
+        raise PermissionDenied("You can register patients only at your own sites.")
+    patient = Patient(site=site, sex=sex, year_of_birth=year_of_birth, study_id=study_id or study_id_allocate(site))
+    audited_save(patient, actor=actor)
+    if identity:
+        audited_save(PatientIdentity(patient=patient, **identity), actor=actor)
+    audited_save(Diagnosis(patient=patient, **diagnosis), actor=actor)
+    audited_save(Consent(patient=patient, **consent), actor=actor)
+    return patient
+
+
+def identity_record(*, actor: User | None, patient: Patient, **fields: Any) -> PatientIdentity:
+    """Record a patient's direct identifiers (encrypted at rest) where registration had none."""
+    authorise_write(actor, Area.CLINICAL, patient)
+    return audited_save(PatientIdentity(patient=patient, **fields), actor=actor)
+
+
+def consent_record(*, actor: User | None, patient: Patient, **fields: Any) -> Consent:
+    """Record a further consent (a new form version signed)."""
+    authorise_write(actor, Area.CLINICAL, patient)
+    return audited_save(Consent(patient=patient, **fields), actor=actor)
+
+
+def patient_update(
+    *, actor: User | None, record: Patient, reason: str, expected_version: int | None, **changes: Any
+) -> Patient:
+    """Correct a patient's pseudonymous record (sex, year of birth)."""
+    return record_update(record, actor=actor, reason=reason, expected_version=expected_version, **changes)
+
+
+def identity_update(
+    *, actor: User | None, record: PatientIdentity, reason: str, expected_version: int | None, **changes: Any
+) -> PatientIdentity:
+    return record_update(record, actor=actor, reason=reason, expected_version=expected_version, **changes)
+
+
+def diagnosis_update(
+    *, actor: User | None, record: Diagnosis, reason: str, expected_version: int | None, **changes: Any
+) -> Diagnosis:
+    return record_update(record, actor=actor, reason=reason, expected_version=expected_version, **changes)
+
+
+def consent_update(
+    *, actor: User | None, record: Consent, reason: str, expected_version: int | None, **changes: Any
+) -> Consent:
+    return record_update(record, actor=actor, reason=reason, expected_version=expected_version, **changes)
+
+
+def consent_withdraw(
+    *,
+    actor: User | None,
+    consent: Consent,
+    withdrawn_on: dt.date,
+    scope: str,
+    reason: str,
+    expected_version: int | None,
+) -> Consent:
+    """Record that the patient withdrew consent, with its scope; the reason goes to the audit trail."""
+    return record_update(
+        consent,
+        actor=actor,
+        reason=f"Consent withdrawn: {reason}" if reason else "Consent withdrawn",
+        expected_version=expected_version,
+        withdrawn_on=withdrawn_on,
+        withdrawal_scope=scope,
+        withdrawal_reason=reason,
+    )

@@ -1,0 +1,129 @@
+"""Adverse events, and the alert every serious one raises on whichever path it arrives by.
+
+Seriousness (ICH E2A) starts reporting clocks (24 h investigator to sponsor in trials; a
+Yellow Card for unlicensed use), so the registry does not wait for anyone to look: the alert
+is listed on the data managers' page and mailed to them once the record is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from smtplib import SMTPException
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from registry.models import AdverseEvent, Patient, Role, SeriousAdverseEventAlert, User
+from registry.roles import Area
+from registry.services.audit import audited_save, authorise_write, record_update
+
+logger = logging.getLogger(__name__)
+
+
+def adverse_event_record(*, actor: User | None, patient: Patient, **fields: Any) -> AdverseEvent:
+    """Record an adverse event; a serious one is flagged to the data managers in the same transaction."""
+    authorise_write(actor, Area.CLINICAL, patient)
+    with transaction.atomic():
+        event = audited_save(AdverseEvent(patient=patient, **fields), actor=actor)
+        sae_alerts_raise(actor=actor, adverse_events=[event])
+    return event
+
+
+def adverse_event_update(
+    *, actor: User | None, record: AdverseEvent, reason: str, expected_version: int | None, **changes: Any
+) -> AdverseEvent:
+    """Edit an adverse event; one that becomes serious on review is flagged like a new one."""
+    with transaction.atomic():
+        event = record_update(record, actor=actor, reason=reason, expected_version=expected_version, **changes)
+        sae_alerts_raise(actor=actor, adverse_events=[event])
+    return event
+
+
+def sae_alerts_raise(*, actor: User | None, adverse_events: Sequence[AdverseEvent]) -> list[SeriousAdverseEventAlert]:
+    """Flag each serious AE once, and mail the data managers after the records are committed.
+
+    Set-wise, so an import of a thousand events raises them in two queries; the web, API and
+    admin paths pass one. The mail goes out on commit, so a rolled-back save never alerts
+    anyone, and a mail failure never loses the alert: it stays listed on the data managers' page.
+    """
+    serious = [event for event in adverse_events if event.serious]
+    if not serious:
+        return []
+    flagged = set(
+        SeriousAdverseEventAlert.objects.filter(adverse_event__in=serious).values_list("adverse_event_id", flat=True)
+    )
+    raised_by = actor if actor is not None and actor.pk else None
+    alerts = SeriousAdverseEventAlert.objects.bulk_create(
+        [
+            SeriousAdverseEventAlert(adverse_event=event, raised_by=raised_by)
+            for event in serious
+            if event.pk not in flagged
+        ]
+    )
+    if alerts:
+        alert_ids = [alert.pk for alert in alerts]
+        transaction.on_commit(lambda: sae_alerts_mail(alert_ids))
+    return alerts
+
+
+def sae_alert_recipients() -> list[str]:
+    """Active data managers with an address, plus any fixed pharmacovigilance addresses."""
+    managers = User.objects.filter(role=Role.DATA_MANAGER, is_active=True).exclude(email="")
+    addresses = list(managers.values_list("email", flat=True))
+    addresses += [a for a in getattr(settings, "SAE_ALERT_EMAILS", []) if a not in addresses]
+    return addresses
+
+
+def sae_alerts_mail(alert_ids: Sequence[int]) -> None:
+    """Pseudonymised mail, one per alert: study id and clinical facts only, never the patient's identity."""
+    recipients = sae_alert_recipients()
+    alerts = SeriousAdverseEventAlert.objects.filter(pk__in=alert_ids).select_related(
+        "adverse_event__patient__site", "raised_by"
+    )
+    for alert in alerts:
+        if not recipients:
+            logger.warning("Serious AE alert %s raised but no data manager has an e-mail address.", alert.pk)
+            continue
+        event = alert.adverse_event
+        subject, body = _sae_mail(alert, event)
+        try:
+            send_mail(subject, body, None, recipients)
+        except (SMTPException, OSError):  # the alert page still lists it; a mail outage must not hide it
+            logger.exception("Could not send the e-mail for serious AE alert %s.", alert.pk)
+
+
+def _sae_mail(alert: SeriousAdverseEventAlert, event: AdverseEvent) -> tuple[str, str]:
+    criteria = ", ".join(
+        str(AdverseEvent._meta.get_field(f"criterion_{name}").verbose_name) for name in event.seriousness_criteria
+    )
+    reporter = (alert.raised_by.get_full_name() or alert.raised_by.username) if alert.raised_by else "system (import)"
+    body = (
+        f"A serious adverse event was recorded for {event.patient.study_id} ({event.patient.site.name}).\n\n"
+        f"Term: {event.term}\n"
+        f"Onset: {event.onset_date:%d %b %Y}\n"
+        f"CTCAE grade: {event.get_ctcae_grade_display()}\n"
+        f"Seriousness: {criteria}\n"
+        f"Relatedness to IL-2LD: {event.get_relatedness_display()}\n"
+        f"Recorded by: {reporter}\n\n"
+        "Review it on the registry's serious adverse event page (/alerts/). Suspected reactions to an "
+        "unlicensed medicine are reported to the MHRA through the Yellow Card scheme."
+    )
+    return f"Serious adverse event: {event.patient.study_id} – {event.term}", body
+
+
+def sae_alert_acknowledge(*, actor: User, alert: SeriousAdverseEventAlert) -> SeriousAdverseEventAlert:
+    """A data manager takes charge of a serious AE (reporting clocks are then theirs to keep)."""
+    if not (actor.is_superuser or actor.role == Role.DATA_MANAGER):
+        raise PermissionDenied("Only data managers acknowledge serious adverse events.")
+    with transaction.atomic():
+        locked = SeriousAdverseEventAlert.objects.select_for_update().get(pk=alert.pk)
+        if locked.acknowledged_at is None:
+            locked.acknowledged_at = timezone.now()
+            locked.acknowledged_by = actor
+            locked.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    return locked
