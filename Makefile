@@ -28,13 +28,16 @@ demo: $(VENV)/.runtime
 	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-## Run the whole test suite (SQLite unless DATABASE_URL is set)
-test: $(VENV)/.dev
+## Run the checks, then the whole test suite (SQLite unless DATABASE_URL is set)
+test: lint
 	mkdir -p var
 	$(BIN)/pytest
 
+## Static checks: lint, format, import layers (docs/architecture.md), migrations
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check --quiet .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:

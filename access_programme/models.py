@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -207,7 +207,7 @@ class Enrolment(ClinicalRecord):
         if self.patient_id:
             try:
                 diagnosis = self.patient.diagnosis
-            except Exception:
+            except ObjectDoesNotExist:
                 diagnosis = None
             if diagnosis is not None:
                 check_order(
@@ -293,6 +293,44 @@ def next_cycle_due(start_date: dt.date) -> dt.date:
 CycleStart = tuple[int, dt.date, int | None]
 
 
+def _neighbours(cycle: TreatmentCycle, siblings: Iterable[CycleStart]) -> tuple[CycleStart | None, CycleStart | None]:
+    """The patient's cycles just before and just after this one, by number (itself excluded)."""
+    number, pk = cycle.cycle_number, cycle.pk
+    previous: CycleStart | None = None
+    following: CycleStart | None = None
+    for sibling in siblings:
+        other, _, other_pk = sibling
+        if other_pk is not None and other_pk == pk:
+            continue
+        if other < number and (previous is None or other > previous[0]):
+            previous = sibling
+        elif other > number and (following is None or other < following[0]):
+            following = sibling
+    return previous, following
+
+
+def _check_spacing(cycle: TreatmentCycle, siblings: Iterable[CycleStart]) -> None:
+    """At least 28 days from the previous cycle's start, and to the next one's."""
+    previous, following = _neighbours(cycle, siblings)
+    if previous is not None:
+        previous_number, previous_start, _ = previous
+        earliest = next_cycle_due(previous_start)
+        if cycle.start_date < earliest:
+            raise ValidationError(
+                {
+                    "start_date": (
+                        f"Cycle {cycle.cycle_number} starts {(cycle.start_date - previous_start).days} days after "
+                        f"cycle {previous_number}; cycles are at least {CYCLE_LENGTH_DAYS} days apart "
+                        f"(earliest {earliest:%d %b %Y})."
+                    )
+                }
+            )
+    if following is not None and following[1] < cycle.next_due_date:
+        raise ValidationError(
+            {"start_date": f"Cycle {following[0]} would start less than {CYCLE_LENGTH_DAYS} days later."}
+        )
+
+
 def cycle_errors(cycle: TreatmentCycle, *, enrolment: Enrolment | None, siblings: Iterable[CycleStart]) -> None:
     """A cycle's rules after the timeline's, in order: treatment route, cycle 1 on the first dose
     date, not before enrolment, 28 days from the previous and the next cycle, dose, interruption.
@@ -310,35 +348,7 @@ def cycle_errors(cycle: TreatmentCycle, *, enrolment: Enrolment | None, siblings
             {"start_date": f"Cycle 1 starts on the first dose date ({enrolment.first_dose_date:%d %b %Y})."}
         )
     check_order(enrolment.enrolment_date, cycle.start_date, "start_date", "The cycle starts before enrolment.")
-    number, pk = cycle.cycle_number, cycle.pk
-    previous: CycleStart | None = None
-    following: CycleStart | None = None
-    for sibling in siblings:
-        other, _, other_pk = sibling
-        if other_pk is not None and other_pk == pk:
-            continue
-        if other < number:
-            if previous is None or other > previous[0]:
-                previous = sibling
-        elif other > number and (following is None or other < following[0]):
-            following = sibling
-    if previous is not None:
-        previous_number, previous_start, _ = previous
-        earliest = next_cycle_due(previous_start)
-        if cycle.start_date < earliest:
-            raise ValidationError(
-                {
-                    "start_date": (
-                        f"Cycle {number} starts {(cycle.start_date - previous_start).days} days after "
-                        f"cycle {previous_number}; cycles are at least {CYCLE_LENGTH_DAYS} days apart "
-                        f"(earliest {earliest:%d %b %Y})."
-                    )
-                }
-            )
-    if following is not None and following[1] < cycle.next_due_date:
-        raise ValidationError(
-            {"start_date": f"Cycle {following[0]} would start less than {CYCLE_LENGTH_DAYS} days later."}
-        )
+    _check_spacing(cycle, siblings)
     if cycle.total_dose_miu is not None and cycle.planned_dose_miu is not None:
         maximum = cycle.planned_dose_miu * (cycle.days_administered or 0)
         if cycle.total_dose_miu > maximum:

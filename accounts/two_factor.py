@@ -49,7 +49,8 @@ class TwoFactorMiddleware:
 class TokenForm(forms.Form):
     token = forms.CharField(
         label="6-digit code from your authenticator app",
-        min_length=6, max_length=8,
+        min_length=6,
+        max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
     )
 
@@ -73,8 +74,11 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             return redirect(_next_url(request))
         form.add_error("token", "That code is not right: check the clock on your phone and try the next code.")
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4)
-    return render(request, "two_factor/setup.html", {"form": form, "qr_svg": qr_svg, "secret": device.key,
-                                                     "required": two_factor_required(request.user)})
+    return render(
+        request,
+        "two_factor/setup.html",
+        {"form": form, "qr_svg": qr_svg, "secret": device.key, "required": two_factor_required(request.user)},
+    )
 
 
 @login_required

@@ -293,9 +293,10 @@ def _frame_by_copy(queryset: models.QuerySet[Any], columns: list[str]) -> pd.Dat
         raise ValueError(f"{len(columns)} column names for a query of {len(kinds)} columns")
     sql, params = queryset.query.sql_with_params()
     buffer = io.BytesIO()
-    with connection.cursor() as cursor, cursor.cursor.copy(
-        f"COPY ({sql}) TO STDOUT (FORMAT csv, NULL '{_COPY_NULL}')", params
-    ) as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv, NULL '{_COPY_NULL}')", params) as copy,
+    ):
         for block in copy:
             buffer.write(block)
     buffer.seek(0)

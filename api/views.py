@@ -61,6 +61,7 @@ REASON_PARAMETER = OpenApiParameter(
 #: Every resource's create and update services, from the app that owns the model.
 RECORD_SERVICES = {**registry_services.RECORD_SERVICES, **programme_services.RECORD_SERVICES}
 
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "This record was changed by someone else after you loaded it."

@@ -114,8 +114,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cohort-dir", default=str(ROOT / "var" / "bench" / "cohort"))
     parser.add_argument("--cohort", help="Import this RIF folder instead of seeding and exporting")
-    parser.add_argument("--no-seed", action="store_true",
-                        help="The source is already seeded: only export it (nothing is written to it)")
+    parser.add_argument(
+        "--no-seed", action="store_true", help="The source is already seeded: only export it (nothing is written to it)"
+    )
     parser.add_argument("--workers", type=int, default=1, help="import_cohort --workers")
     args = parser.parse_args()
 
@@ -125,8 +126,9 @@ def main() -> None:
     else:
         cohort = Path(args.cohort_dir)
         if not args.no_seed:
-            _, seconds, _ = manage(args.source, "seed_demo", "--patients", str(args.patients), "--seed",
-                                   str(args.seed), "--no-users")
+            _, seconds, _ = manage(
+                args.source, "seed_demo", "--patients", str(args.patients), "--seed", str(args.seed), "--no-users"
+            )
             report["seed_seconds"] = round(seconds, 1)
         _, seconds, _ = manage(args.source, "export_cohort", str(cohort))
         report["export_seconds"] = round(seconds, 1)

@@ -131,8 +131,16 @@ def main() -> None:
         copy_s, copied_bytes = raw_copy(statements)
         lifelines_s, _ = timed(lambda: lifelines_fits(patients))  # noqa: B023
         figures_s, _ = timed(lambda: render_km_figures(output.results, benchmark_specs_from_results(output.results)))  # noqa: B023
-        rows.append({"load_s": load_s, "suite_s": suite_s, "copy_s": copy_s, "lifelines_s": lifelines_s,
-                     "figures_s": figures_s, "copied_mb": copied_bytes / 1e6})
+        rows.append(
+            {
+                "load_s": load_s,
+                "suite_s": suite_s,
+                "copy_s": copy_s,
+                "lifelines_s": lifelines_s,
+                "figures_s": figures_s,
+                "copied_mb": copied_bytes / 1e6,
+            }
+        )
 
     run = services.survival_run_request(user=None, trigger="command", enqueue=False)
     whole_s, run = timed(lambda: services.survival_run_execute(run.pk))

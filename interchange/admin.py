@@ -10,8 +10,16 @@ from interchange.models import ImportRun
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "source_name", "created_by", "status", "rows_total", "rows_created",
-                    "rows_updated", "rows_rejected")
+    list_display = (
+        "created_at",
+        "source_name",
+        "created_by",
+        "status",
+        "rows_total",
+        "rows_created",
+        "rows_updated",
+        "rows_rejected",
+    )
     list_filter = ("status",)
     search_fields = ("source_name",)
     readonly_fields = [f.name for f in ImportRun._meta.fields]

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from interchange import rif
 from interchange.loaders import (
@@ -29,7 +27,7 @@ from interchange.loaders import (
 )
 from interchange.reader import CohortSource, FileScan
 from interchange.report import ImportReport
-from registry.models import EventType, User
+from registry.models import EventType
 
 DEFAULT_CHUNK_SIZE = 10_000
 _PARSED_LIMIT = 20_000  # cell texts remembered per column (dates, scores, units; not every lab value)
@@ -48,7 +46,7 @@ class ImportOutcome:
         return self.rows / self.seconds if self.seconds else 0.0
 
 
-class _Tracker:
+class Tracker:
     def __init__(self, total: int, callback: Progress | None) -> None:
         self.total, self.done, self.callback, self.file = total, 0, callback, ""
 
@@ -120,7 +118,7 @@ class _FileReader:
         spec: rif.FileSpec,
         header: _Header,
         ctx: ImportContext,
-        tracker: _Tracker,
+        tracker: Tracker,
         chunk_size: int,
         lines: int,
         part: Part | None = None,
@@ -214,27 +212,7 @@ class _FileReader:
                 if needs_value:
                     problems.append(f"{name}: a value is required.")
                     columns.append(name)
-        for name, position, parse, needs_value, parsed in header.typed_columns:
-            raw = cells[position]
-            if raw:
-                # Parsers are pure and their values immutable: a cell text seen before in the
-                # column is not parsed again (an ALSFRS-R item column holds five texts).
-                value = parsed.get(raw, _UNPARSED)
-                if value is _UNPARSED:
-                    try:
-                        value = parse(raw)
-                    except rif.CellError as error:
-                        problems.append(f"{name}: {error}.")
-                        columns.append(name)
-                        continue
-                    if len(parsed) < _PARSED_LIMIT and parse is not rif.parse_criteria:  # a list: mutable
-                        parsed[raw] = value
-                values[name] = value
-            else:
-                values[name] = None
-                if needs_value:
-                    problems.append(f"{name}: a value is required.")
-                    columns.append(name)
+        self._parse_typed(cells, values, problems, columns)
         if problems:
             order = {name: i for i, name in enumerate(self.spec.column_names)}
             ranked = sorted(zip(columns, problems, strict=True), key=lambda pair: order[pair[0]])
@@ -258,50 +236,34 @@ class _FileReader:
         seen[digest] = line
         return Row(line, values, cells, header.key_positions)
 
+    def _parse_typed(self, cells: list[str], values: dict[str, Any], problems: list[str], columns: list[str]) -> None:
+        """Typed cells through their column's parser; a problem per cell that does not parse."""
+        for name, position, parse, needs_value, parsed in self.header.typed_columns:
+            raw = cells[position]
+            if raw:
+                # Parsers are pure and their values immutable: a cell text seen before in the
+                # column is not parsed again (an ALSFRS-R item column holds five texts).
+                value = parsed.get(raw, _UNPARSED)
+                if value is _UNPARSED:
+                    try:
+                        value = parse(raw)
+                    except rif.CellError as error:
+                        problems.append(f"{name}: {error}.")
+                        columns.append(name)
+                        continue
+                    if len(parsed) < _PARSED_LIMIT and parse is not rif.parse_criteria:  # a list: mutable
+                        parsed[raw] = value
+                values[name] = value
+            else:
+                values[name] = None
+                if needs_value:
+                    problems.append(f"{name}: a value is required.")
+                    columns.append(name)
 
     def _unreadable(self, line: int, cells: list[str]) -> None:
         """Tell the loader about a row it never saw, so rows that depend on it say why they fail."""
         raw = {name: cells[position] for name, position in self.header.index.items() if position < len(cells)}
         self.loader.on_unreadable(line, raw)
-
-
-def import_cohort(
-    path: str | Path,
-    *,
-    user: User | None = None,
-    report_stream: IO[str] | None = None,
-    progress: Progress | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    workers: int = 1,
-) -> ImportOutcome:
-    """Import every file of the cohort at `path`; returns the report with counts per file.
-
-    With `workers` > 1 (PostgreSQL, outside any transaction) the patients are shared out
-    between that many processes, each with its own connection (see `parallel`); the outcome
-    is the same as with one.
-
-    Raises `reader.SourceError` if `path` is not a cohort at all; every problem inside the
-    files is reported, never raised.
-    """
-    from interchange import parallel
-
-    started = time.perf_counter()
-    report = ImportReport(report_stream)
-    with CohortSource(path) as source:
-        for name in source.ignored:
-            report.warn(name, "not a file of the interchange format (RIF v1): ignored.")
-        scans = {name: source.scan(name) for name in source.names}
-        total = sum(max(scan.lines - 1, 0) for scan in scans.values())
-        tracker = _Tracker(total, progress)
-        if workers > 1 and parallel.possible():
-            source.close()  # each worker opens its own (a shared zip file offset would be a race)
-            parallel.run(path, scans, user=user, report=report, tracker=tracker, chunk_size=chunk_size,
-                         workers=workers)
-        else:
-            import_files(source, scans, ImportContext.load(report, user), tracker, chunk_size)
-    note_dispensing(report)
-    elapsed = time.perf_counter() - started
-    return ImportOutcome(report=report, seconds=elapsed, rows=report.totals.read)
 
 
 @dataclass(frozen=True)
@@ -320,7 +282,7 @@ def import_files(
     source: CohortSource,
     scans: dict[str, FileScan],
     ctx: ImportContext,
-    tracker: _Tracker,
+    tracker: Tracker,
     chunk_size: int,
     part: Part | None = None,
 ) -> None:

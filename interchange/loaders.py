@@ -236,8 +236,13 @@ class Loader:
                 if pk is not None:
                     enrolment = loaded_instance(
                         Enrolment,
-                        {"id": pk, "patient_id": patient.pk, "route_id": route_id, "enrolment_date": enrolled,
-                         "first_dose_date": first_dose},
+                        {
+                            "id": pk,
+                            "patient_id": patient.pk,
+                            "route_id": route_id,
+                            "enrolment_date": enrolled,
+                            "first_dose_date": first_dose,
+                        },
                         patient=patient,
                         route=routes[route_id],
                     )
@@ -492,9 +497,7 @@ class PatientLoader(Loader):
             deaths = dict(
                 ClinicalEvent.objects.filter(
                     patient_id__any_of=[p.pk for p in patients.values()], event_type=EventType.DEATH
-                ).values_list(
-                    "patient_id", "event_date"
-                )
+                ).values_list("patient_id", "event_date")
             )
             consents: dict[int, Consent] = {}
             consents_of = Consent.objects.filter(patient_id__any_of=[p.pk for p in patients.values()])
@@ -800,7 +803,6 @@ class DeathLoader(EventLoader):
         self.accepted_deaths[patient.pk] = obj.event_date  # type: ignore[attr-defined]
 
 
-
 # --------------------------------------------------------------------------------------
 # alsfrs_r.csv
 # --------------------------------------------------------------------------------------
@@ -882,6 +884,7 @@ class BiomarkerLoader(RecordLoader):
 # --------------------------------------------------------------------------------------
 # adverse_events.csv
 # --------------------------------------------------------------------------------------
+
 
 class AdverseEventLoader(RecordLoader):
     spec = rif.ADVERSE_EVENTS

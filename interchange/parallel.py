@@ -37,6 +37,8 @@ from typing import Any
 from django.db import connection, connections
 
 from interchange import rif
+from interchange.importer import ImportContext, Part, import_files
+from interchange.reader import CohortSource
 from interchange.report import ImportReport, Issue
 from registry.models import User
 
@@ -148,20 +150,23 @@ def _worker(
     report_path: str,
     messages: Any,
 ) -> None:
-    from interchange.importer import ImportContext, Part, import_files
-    from interchange.reader import CohortSource
-
     try:
         with open(report_path, "w", encoding="utf-8", newline="") as stream:
             report = ImportReport(stream)
             with CohortSource(path) as source:
                 ctx = ImportContext.load(report, user)
                 ctx.parallel = True
-                import_files(source, scans, ctx, _ProgressSender(messages, index), chunk_size,  # type: ignore[arg-type]
-                             Part(index, count))
+                import_files(
+                    source,
+                    scans,
+                    ctx,
+                    _ProgressSender(messages, index),
+                    chunk_size,  # type: ignore[arg-type]
+                    Part(index, count),
+                )
         counts = {file: counts.as_dict() for file, counts in report.files.items()}
         messages.put(("done", index, counts))
-    except BaseException:  # reported to the parent, which raises it
+    except BaseException:  # noqa: BLE001 - sent to the parent, which raises it
         messages.put(("failed", index, f"worker {index} (pid {os.getpid()}):\n{traceback.format_exc()}"))
     finally:
         connections.close_all()

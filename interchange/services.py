@@ -25,12 +25,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from interchange.cohort import import_cohort
 from interchange.exporter import ExportOutcome, export_cohort
-from interchange.importer import DEFAULT_CHUNK_SIZE, ImportOutcome, Progress, import_cohort
+from interchange.importer import DEFAULT_CHUNK_SIZE, ImportOutcome, Progress
 from interchange.models import ImportRun, ImportStatus
 from interchange.reader import SourceError
 from registry.models import User
 from registry.roles import Area, may_write
+from registry.tasking import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +75,9 @@ def cohort_import(
 
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as stream:
         try:
-            outcome = import_cohort(path, user=user, report_stream=stream, progress=on_progress, chunk_size=chunk_size,
-                                    workers=workers)
+            outcome = import_cohort(
+                path, user=user, report_stream=stream, progress=on_progress, chunk_size=chunk_size, workers=workers
+            )
         except SourceError as error:
             _finish(run, status=ImportStatus.FAILED, error=str(error))
             return run, None
@@ -113,9 +116,7 @@ def import_run_start(*, user: User, files: Sequence[UploadedFile]) -> ImportRun:
         run = ImportRun(created_by=user, source_name=names if len(names) <= 255 else names[:254] + "…")
         run.source_file.save("cohort.zip", ContentFile(_zip_of(files)), save=False)
     run.save()
-    from interchange.tasks import import_run_execute_task
-
-    import_run_execute_task.delay_on_commit(run.pk)
+    enqueue_on_commit("interchange.tasks.import_run_execute_task", run.pk)
     return run
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from interchange.services import import_run_execute
+
 
 @shared_task(acks_late=False)
 def import_run_execute_task(run_id: int) -> None:
     # Not acks_late: a long import redelivered after a visibility timeout would run twice.
     # The service refuses to start a run that is not pending, so a duplicate does nothing.
-    from interchange.services import import_run_execute
-
     import_run_execute(run_id=run_id)

@@ -77,8 +77,13 @@ def _copy_insert(objs: Sequence[models.Model], model: type[models.Model], *, rea
         # A history row is the record's row followed by the four history columns: reuse the
         # formatted line rather than formatting every value twice.
         suffix = _csv_lines([(now, reason, "+", user_id)])[0]
-        _copy(cursor, plan.history_table, plan.history_columns, plan.history_not_null,
-              (line[:-1] + "," + suffix for line in lines))
+        _copy(
+            cursor,
+            plan.history_table,
+            plan.history_columns,
+            plan.history_not_null,
+            (line[:-1] + "," + suffix for line in lines),
+        )
 
 
 class _CopyPlan:
@@ -101,8 +106,14 @@ class _CopyPlan:
         # In CSV COPY an empty unquoted value is NULL. None is written as an empty value, and so is
         # an empty string: FORCE_NOT_NULL reads it back as '' in the columns that cannot be NULL
         # (Django stores "no text" as ''). A nullable text column would be ambiguous: refuse.
-        ambiguous = [f.name for f in fields if f.null and f.empty_strings_allowed and not f.is_relation
-                     and f.get_internal_type() in ("CharField", "TextField")]
+        ambiguous = [
+            f.name
+            for f in fields
+            if f.null
+            and f.empty_strings_allowed
+            and not f.is_relation
+            and f.get_internal_type() in ("CharField", "TextField")
+        ]
         if ambiguous:
             raise RuntimeError(f"{model.__name__}: nullable text {ambiguous}; COPY cannot tell '' from NULL.")
         self.table = meta.db_table
@@ -175,9 +186,7 @@ def update(
     for obj in objs:
         obj.version += 1  # type: ignore[attr-defined]
         obj.updated_at = now  # type: ignore[attr-defined]
-    bulk_update_with_history(
-        list(objs), model, names, batch_size=1000, default_user=user, default_change_reason=reason
-    )
+    bulk_update_with_history(list(objs), model, names, batch_size=1000, default_user=user, default_change_reason=reason)
 
 
 def lock_versions(model: type[models.Model], pks: Sequence[int]) -> dict[int, int]:

@@ -1,14 +1,14 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.db import connections
 from django.db.models.signals import post_migrate
+
+from registry import bulk  # noqa: F401 - registers the `__any_of` lookup on every field
+from registry.audit_guard import install
 
 
 def _install_audit_guard(using: str = "default", **kwargs: Any) -> None:
-    from django.db import connections
-
-    from registry.audit_guard import install
-
     install(connections[using])
 
 
@@ -17,7 +17,5 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry (patients and clinical data)"
 
     def ready(self) -> None:
-        from registry import bulk  # noqa: F401 - registers the `__any_of` lookup on every field
-
         # After every migrate: all historical tables exist then, including other apps'.
         post_migrate.connect(_install_audit_guard, sender=self, dispatch_uid="registry_audit_guard")

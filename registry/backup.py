@@ -35,8 +35,16 @@ def _pg_env_and_args() -> tuple[dict[str, str], list[str]]:
     env = {**os.environ}
     if settings.get("PASSWORD"):
         env["PGPASSWORD"] = str(settings["PASSWORD"])
-    args = ["--host", str(settings.get("HOST") or "localhost"), "--port", str(settings.get("PORT") or 5432),
-            "--username", str(settings.get("USER") or "postgres"), "--dbname", str(settings["NAME"])]
+    args = [
+        "--host",
+        str(settings.get("HOST") or "localhost"),
+        "--port",
+        str(settings.get("PORT") or 5432),
+        "--username",
+        str(settings.get("USER") or "postgres"),
+        "--dbname",
+        str(settings["NAME"]),
+    ]
     return env, args
 
 

@@ -7,7 +7,17 @@ from typing import TypeVar
 
 from django.db import models
 
-from registry.models import Patient, PatientIdentity, Role, SeriousAdverseEventAlert, Site, User
+from registry.models import (
+    AlsfrsrAssessment,
+    EventType,
+    IdentityAccess,
+    Patient,
+    PatientIdentity,
+    Role,
+    SeriousAdverseEventAlert,
+    Site,
+    User,
+)
 
 M = TypeVar("M", bound=models.Model)
 
@@ -59,6 +69,7 @@ def records_visible_to(user: User, model: type[M], patient_path: str = "patient"
 
 
 # --- web app ---------------------------------------------------------------------------------
+
 
 def sae_alerts_visible_to(user: User) -> models.QuerySet[SeriousAdverseEventAlert]:
     """Serious-AE alerts of the patients the user may see, unacknowledged first."""
@@ -117,8 +128,6 @@ def has_gastrostomy(patient: Patient) -> bool:
 
     It decides which version of ALSFRS-R item 5 the next assessment offers first.
     """
-    from registry.models import AlsfrsrAssessment, EventType
-
     if patient.events.filter(event_type=EventType.GASTROSTOMY).exists():
         return True
     latest = AlsfrsrAssessment.objects.filter(patient=patient).order_by("-assessment_date").first()
@@ -132,8 +141,6 @@ def identities_for_display(
 
     The only sanctioned way to read identifiers for display, so the access log is complete.
     """
-    from registry.models import IdentityAccess
-
     if not can_see_identity(user) or not patients:
         return {}
     visible = patients_visible_to(user).filter(pk__in=[p.pk for p in patients]).values_list("pk", flat=True)

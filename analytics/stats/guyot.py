@@ -91,7 +91,7 @@ def _distribute(
     cen[first:last] = np.bincount(idx, minlength=nbins)
 
 
-def reconstruct_ipd(
+def reconstruct_ipd(  # noqa: C901 - split by the statistics work (issue 13)
     km_times: Sequence[float],
     km_survival: Sequence[float],
     risk_times: Sequence[float],

@@ -104,6 +104,10 @@ class Benchmark(models.Model):
             raise ValidationError({"points": "Survival must lie in (0, 1] and never increase."})
 
 
+#: The analysis an `AnalysisRun` runs: the survival suite (`analytics.suite`).
+ANALYSIS = "survival_suite"
+
+
 class RunStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"

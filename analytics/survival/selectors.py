@@ -8,8 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from analytics.survival.models import AnalysisRun, Benchmark, RunStatus
-from analytics.survival.services import ANALYSIS
+from analytics.survival.models import ANALYSIS, AnalysisRun, Benchmark, RunStatus
 
 ROUTE_LABELS = {
     "managed_access": "Managed access (ILT-101)",

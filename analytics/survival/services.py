@@ -27,13 +27,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from analytics import dataset
+from analytics.selectors import dataset_frames
 from analytics.suite import BenchmarkSpec, SuiteParameters, run_survival_suite
-from analytics.survival.models import AnalysisRun, Benchmark, BenchmarkKind, RunStatus
+from analytics.survival.models import ANALYSIS, AnalysisRun, Benchmark, BenchmarkKind, RunStatus
 from registry.models import ClinicalRecord, Role, User
+from registry.tasking import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 
-ANALYSIS = "survival_suite"
+#: The Celery task that runs a queued analysis (analytics.survival.tasks), sent by name.
+RUN_TASK = "analytics.survival.tasks.survival_analysis_run_task"
 MAX_ATTEMPTS = 3
 
 
@@ -157,11 +161,9 @@ def survival_run_request(
             raise
         return run
     if enqueue:
-        from analytics.survival.tasks import survival_analysis_run_task
-
         # robust: with the broker down the request still succeeds and the run stays queued;
         # `survival_runs_recover_stale` sends it again once the broker is back.
-        transaction.on_commit(lambda: survival_analysis_run_task.delay(run.pk), robust=True)
+        enqueue_on_commit(RUN_TASK, run.pk, robust=True)
     return run
 
 
@@ -203,9 +205,6 @@ def _report_progress(run_id: int, done: int, total: int, step: str) -> None:
 
 def load_analysis_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The whole registry's analysis dataset and ALSFRS-R visits (system read, not user-scoped)."""
-    from analytics import dataset
-    from analytics.selectors import dataset_frames
-
     frames = dataset_frames(None)
     patients = dataset.build_patient_dataset(**frames)
     source = frames["patients"].set_index("patient_id")
@@ -274,8 +273,6 @@ def survival_runs_recover_stale() -> list[int]:
         | Q(status=RunStatus.QUEUED, heartbeat_at__lt=cutoff)
     ).values_list("pk", flat=True)
     requeued = []
-    from analytics.survival.tasks import survival_analysis_run_task
-
     for run_id in stranded:
         with transaction.atomic():
             run = AnalysisRun.objects.select_for_update().get(pk=run_id)
@@ -285,7 +282,7 @@ def survival_runs_recover_stale() -> list[int]:
             run.status = RunStatus.QUEUED
             run.heartbeat_at = timezone.now()  # when it was last sent: not sent again before `stale_after`
             run.save(update_fields=["status", "heartbeat_at"])
-            transaction.on_commit(lambda run_id=run_id: survival_analysis_run_task.delay(run_id), robust=True)
+            enqueue_on_commit(RUN_TASK, run_id, robust=True)
             requeued.append(run_id)
     return requeued
 

@@ -171,6 +171,19 @@ class FormParser(HTMLParser):
         self._select_first: str | None = None
         self._textarea: str | None = None
 
+    @staticmethod
+    def _input(form: dict, name: str, a: dict[str, str]) -> None:
+        kind = a.get("type", "text").lower()
+        if kind in ("submit", "button", "image", "file"):
+            return
+        if kind in ("radio", "checkbox"):
+            if kind == "radio":
+                form["radios"][name].append(a.get("value", "on"))
+            if "checked" in a:
+                form["fields"][name] = a.get("value", "on")
+            return
+        form["fields"][name] = a.get("value", "")
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: (v or "") for k, v in attrs}
         if tag == "form":
@@ -181,16 +194,7 @@ class FormParser(HTMLParser):
             return
         name = a.get("name", "")
         if tag == "input":
-            kind = a.get("type", "text").lower()
-            if kind in ("submit", "button", "image", "file"):
-                return
-            if kind in ("radio", "checkbox"):
-                if kind == "radio":
-                    self._form["radios"][name].append(a.get("value", "on"))
-                if "checked" in a:
-                    self._form["fields"][name] = a.get("value", "on")
-                return
-            self._form["fields"][name] = a.get("value", "")
+            self._input(self._form, name, a)
         elif tag == "select":
             self._select, self._select_first = name, None
         elif tag == "option" and self._select:

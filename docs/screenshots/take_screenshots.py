@@ -29,7 +29,8 @@ BASE = f"http://127.0.0.1:{PORT}"
 PASSWORD = "screenshot-demo-password"
 WIDTH, HEIGHT = 1180, 900  # a landscape tablet / small laptop
 
-USERS = """
+USERS = (
+    """
 from registry.models import Site, User
 for name, first, role, sites in [("clinician.lon", "Alice", "clinician", ["GB-LON"]),
                                  ("pharmacist.lon", "Chloe", "pharmacist", ["GB-LON"])]:
@@ -38,7 +39,9 @@ for name, first, role, sites in [("clinician.lon", "Alice", "clinician", ["GB-LO
     user.set_password("%s")
     user.save()
     user.sites.set(Site.objects.filter(code__in=sites))
-""" % PASSWORD
+"""
+    % PASSWORD
+)
 
 
 def manage(env: dict[str, str], *args: str) -> None:

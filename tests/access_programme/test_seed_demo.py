@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -55,7 +56,7 @@ def test_every_seeded_record_passes_the_validation_rules():
         for obj in model.objects.all():
             try:
                 obj.full_clean()
-            except Exception as error:
+            except ValidationError as error:
                 invalid.append(f"{model.__name__} {obj.pk}: {error}")
     assert invalid == []
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from interchange.importer import ImportOutcome, import_cohort
+from interchange.cohort import import_cohort
+from interchange.importer import ImportOutcome
 from registry.models import Site
 
 CLEAN = Path(__file__).resolve().parent.parent / "fixtures" / "rif" / "clean"

@@ -69,15 +69,14 @@ def test_an_uploaded_zip_is_imported_after_the_request_commits(client, manager, 
     assert set(Patient.history.values_list("history_user", flat=True)) == {manager.pk}
 
 
-def test_the_task_is_queued_on_commit_not_run_inside_the_request(client, manager, monkeypatch):
-    queued = []
-    from interchange import tasks
-
-    monkeypatch.setattr(tasks.import_run_execute_task, "delay_on_commit", lambda run_id: queued.append(run_id))
-    client.post(UPLOAD, {"files": cohort_zip()})
+def test_the_import_starts_after_the_request_commits_not_inside_it(client, manager, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.post(UPLOAD, {"files": cohort_zip()})
     run = ImportRun.objects.get()
-    assert queued == [run.pk] and run.status == ImportStatus.PENDING
-    assert not Patient.objects.exists()
+    assert (run.status, Patient.objects.exists(), len(callbacks)) == (ImportStatus.PENDING, False, 1)
+    callbacks[0]()  # the commit: the task is sent (run eagerly here)
+    run.refresh_from_db()
+    assert run.status == ImportStatus.SUCCEEDED and Patient.objects.exists()
 
 
 def test_the_cohorts_csv_files_can_be_uploaded_together(client, manager, django_capture_on_commit_callbacks):

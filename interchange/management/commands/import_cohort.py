@@ -50,8 +50,9 @@ class Command(BaseCommand):
             bar.update(done - bar.n)
 
         try:
-            run, outcome = cohort_import(path, progress=progress, chunk_size=options["chunk_size"],
-                                          workers=options["workers"])
+            run, outcome = cohort_import(
+                path, progress=progress, chunk_size=options["chunk_size"], workers=options["workers"]
+            )
         finally:
             if bar is not None:
                 bar.close()

@@ -1,0 +1,61 @@
+"""Importing a whole cohort: in this process, or shared out between worker processes.
+
+The one entry point of an import (the command, the upload task and the tests call it); the
+importer reads and loads the files, `parallel` runs the importer in several processes.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import IO
+
+from interchange import parallel
+from interchange.importer import (
+    DEFAULT_CHUNK_SIZE,
+    ImportContext,
+    ImportOutcome,
+    Progress,
+    Tracker,
+    import_files,
+    note_dispensing,
+)
+from interchange.reader import CohortSource
+from interchange.report import ImportReport
+from registry.models import User
+
+
+def import_cohort(
+    path: str | Path,
+    *,
+    user: User | None = None,
+    report_stream: IO[str] | None = None,
+    progress: Progress | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    workers: int = 1,
+) -> ImportOutcome:
+    """Import every file of the cohort at `path`; returns the report with counts per file.
+
+    With `workers` > 1 (PostgreSQL, outside any transaction) the patients are shared out
+    between that many processes, each with its own connection (see `parallel`); the outcome
+    is the same as with one.
+
+    Raises `reader.SourceError` if `path` is not a cohort at all; every problem inside the
+    files is reported, never raised.
+    """
+    started = time.perf_counter()
+    report = ImportReport(report_stream)
+    with CohortSource(path) as source:
+        for name in source.ignored:
+            report.warn(name, "not a file of the interchange format (RIF v1): ignored.")
+        scans = {name: source.scan(name) for name in source.names}
+        total = sum(max(scan.lines - 1, 0) for scan in scans.values())
+        tracker = Tracker(total, progress)
+        if workers > 1 and parallel.possible():
+            source.close()  # each worker opens its own (a shared zip file offset would be a race)
+            parallel.run(path, scans, user=user, report=report, tracker=tracker, chunk_size=chunk_size, workers=workers)
+        else:
+            import_files(source, scans, ImportContext.load(report, user), tracker, chunk_size)
+    note_dispensing(report)
+    elapsed = time.perf_counter() - started
+    return ImportOutcome(report=report, seconds=elapsed, rows=report.totals.read)

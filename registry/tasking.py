@@ -1,0 +1,43 @@
+"""Enqueue background work by task name, after the transaction commits.
+
+Tasks call services; services never import task modules (that would point the layers both
+ways). A service names the task instead, and the task is looked up in Celery's registry when
+the transaction commits, so a rolled-back write never starts work (Celery's own advice:
+https://docs.celeryq.dev/en/stable/userguide/tasks.html#database-transactions).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from celery import current_app
+from celery.app.task import Task
+from django.db import transaction
+
+
+def task_named(name: str) -> Task:
+    """The registered task; the first lookup in a web process imports every app's tasks module,
+    as a worker does when it starts."""
+    app = current_app
+    if name not in app.tasks:
+        app.loader.import_default_modules()
+    return app.tasks[name]
+
+
+def enqueue_on_commit(name: str, *args: Any, robust: bool = False) -> None:
+    """Send `name(*args)` once the current transaction commits (at once outside one).
+
+    `robust`: a broker that is down does not fail the request; the caller keeps its own record
+    of work not yet sent (a queued run) and sends it again later.
+    """
+    transaction.on_commit(partial(_send, name, args), robust=robust)
+
+
+def enqueue(name: str, *args: Any) -> None:
+    """Send `name(*args)` now (for recovery jobs that resend work outside a transaction)."""
+    _send(name, args)
+
+
+def _send(name: str, args: tuple[Any, ...]) -> None:
+    task_named(name).delay(*args)
