@@ -63,7 +63,7 @@ def test_the_worklist_shows_only_the_pharmacists_sites(pharmacist_client, london
 
 
 def test_the_worklist_is_paged_by_due_date_overdue_first_with_the_total_shown(pharmacist_client, london, monkeypatch):
-    monkeypatch.setattr(selectors, "WORKLIST_PAGE_SIZE", 2)
+    monkeypatch.setattr(selectors.worklist, "WORKLIST_PAGE_SIZE", 2)
     by_days = {days: due_in(london, days) for days in (3, -2, 0, -5, 6)}
     pages = [
         [row.patient.study_id for row in pharmacist_client.get(WORKLIST, {"page": n}).context["rows"]]
@@ -83,7 +83,7 @@ def test_the_worklist_is_paged_by_due_date_overdue_first_with_the_total_shown(ph
 def test_a_worklist_page_out_of_range_shows_the_nearest_page(
     pharmacist_client, london, monkeypatch, asked, shown, rows_shown
 ):
-    monkeypatch.setattr(selectors, "WORKLIST_PAGE_SIZE", 2)
+    monkeypatch.setattr(selectors.worklist, "WORKLIST_PAGE_SIZE", 2)
     for days in (1, 2, 3):
         due_in(london, days)
     response = pharmacist_client.get(WORKLIST, {"page": asked})
@@ -102,7 +102,7 @@ def test_each_worklist_row_shows_its_cycle_and_how_late_it_is(pharmacist_client,
 def test_the_worklist_costs_the_same_queries_for_any_number_of_patients(
     pharmacist, london, patients, django_assert_num_queries, monkeypatch
 ):
-    monkeypatch.setattr(selectors, "WORKLIST_PAGE_SIZE", 2)  # 5 patients: three pages
+    monkeypatch.setattr(selectors.worklist, "WORKLIST_PAGE_SIZE", 2)  # 5 patients: three pages
     for _ in range(patients):
         due_in(london, 2)
     client = logged_in(pharmacist)
@@ -234,7 +234,7 @@ def test_a_stale_status_change_is_refused(pharmacist_client):
 
 
 def test_every_recipient_of_a_batch_is_reachable_page_by_page(pharmacist_client, london, sheffield, monkeypatch):
-    monkeypatch.setattr(selectors, "RECIPIENTS_PAGE_SIZE", 2)
+    monkeypatch.setattr(selectors.batches, "RECIPIENTS_PAGE_SIZE", 2)
     batch = BatchFactory()
     mine = [treated_patient(site=london) for _ in range(4)]
     for patient in mine:

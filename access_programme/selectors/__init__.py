@@ -1,0 +1,106 @@
+"""Reads behind the web pages that join registry and programme data: the clinicians' patient
+list and patient page, the pharmacists' worklist, the batch register.
+
+Every read starts from `registry.selectors.patients_visible_to` / `records_visible_to`, the one
+visibility rule. Follow-up state (last ALSFRS-R, last cycle, open serious AE, status) is
+computed in the database, and a patient's records are fetched one query per kind, so the cost
+of a page does not grow with the number of patients or records (tests pin the exact query
+counts). Lists are read in two steps: the ids of one page are found with set-based conditions,
+counted and cut in SQL; only then are the follow-up annotations computed for those ids.
+"""
+
+from access_programme.selectors.batches import (
+    RECIPIENTS_CSV_HEADER,
+    RECIPIENTS_PAGE_SIZE,
+    BatchRecipients,
+    batch_recipients,
+    batch_recipients_rows,
+    batch_register,
+)
+from access_programme.selectors.follow_up import (
+    ALSFRSR_DUE_SOON_DAYS,
+    SORTS,
+    DueFilter,
+    FollowUp,
+    PatientStatus,
+    alsfrsr_due_by,
+    cycle_due_by,
+    follow_up,
+    has_enrolment,
+    in_follow_up,
+    latest,
+    next_cycle_due,
+    open_sae,
+    status_is,
+    treated,
+    with_follow_up,
+)
+from access_programme.selectors.patient_list import (
+    PAGE_SIZE,
+    PatientListPage,
+    annotated_in_order,
+    patient_list,
+    patient_list_page,
+    routes,
+)
+from access_programme.selectors.patient_page import (
+    PatientOverview,
+    TimelineEntry,
+    patient_overview,
+    patient_page_queryset,
+)
+from access_programme.selectors.worklist import (
+    WORKLIST_HORIZON_DAYS,
+    WORKLIST_PAGE_SIZE,
+    WorklistPage,
+    WorklistRow,
+    dispensable_batches,
+    dispensing_target,
+    dispensing_worklist,
+    recent_dispensings,
+    usable_batches,
+)
+
+__all__ = [
+    "ALSFRSR_DUE_SOON_DAYS",
+    "PAGE_SIZE",
+    "RECIPIENTS_CSV_HEADER",
+    "RECIPIENTS_PAGE_SIZE",
+    "SORTS",
+    "WORKLIST_HORIZON_DAYS",
+    "WORKLIST_PAGE_SIZE",
+    "BatchRecipients",
+    "DueFilter",
+    "FollowUp",
+    "PatientListPage",
+    "PatientOverview",
+    "PatientStatus",
+    "TimelineEntry",
+    "WorklistPage",
+    "WorklistRow",
+    "alsfrsr_due_by",
+    "annotated_in_order",
+    "batch_recipients",
+    "batch_recipients_rows",
+    "batch_register",
+    "cycle_due_by",
+    "dispensable_batches",
+    "dispensing_target",
+    "dispensing_worklist",
+    "follow_up",
+    "has_enrolment",
+    "in_follow_up",
+    "latest",
+    "next_cycle_due",
+    "open_sae",
+    "patient_list",
+    "patient_list_page",
+    "patient_overview",
+    "patient_page_queryset",
+    "recent_dispensings",
+    "routes",
+    "status_is",
+    "treated",
+    "usable_batches",
+    "with_follow_up",
+]

@@ -1,0 +1,114 @@
+"""The batch register and a batch's recipients (for recalls)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db import models
+from django.db.models import Case, OuterRef, Subquery, Value, When
+
+from access_programme.models import (
+    Batch,
+    BatchStatus,
+    Dispensing,
+)
+from registry.models import (
+    User,
+)
+from registry.selectors import (
+    patients_visible_to,
+    records_visible_to,
+)
+
+# --- the batch register ------------------------------------------------------------------
+
+#: Rows per page of a batch's recipients.
+RECIPIENTS_PAGE_SIZE = 50
+
+
+class _CountRows(Subquery):
+    """`(SELECT count(*) FROM (subquery))`: the number of rows of a correlated subquery, e.g. of
+    its DISTINCT values, without grouping the outer query."""
+
+    template = "(SELECT count(*) FROM (%(subquery)s) AS counted)"
+    output_field = models.IntegerField()
+
+
+def batch_register(status: str = "") -> models.QuerySet[Batch]:
+    """Every batch with how many patients received it; recalled and quarantined first.
+
+    The count is a correlated subquery per batch, `count(*)` over its distinct patients: an
+    index-only scan of `dispensing (batch_id, patient_id)` per batch, instead of one aggregate
+    that sorts every dispensing of every batch (244 MB on disk at 700,000 dispensings).
+    """
+    recipients = Dispensing.objects.filter(batch=OuterRef("pk")).order_by().values("patient").distinct()
+    batches = Batch.objects.select_related("product").annotate(
+        recipients=_CountRows(recipients),
+        status_rank=Case(
+            When(status=BatchStatus.RECALLED, then=Value(0)),
+            When(status=BatchStatus.QUARANTINED, then=Value(1)),
+            default=Value(2),
+        ),
+    )
+    if status:
+        batches = batches.filter(status=status)
+    return batches.order_by("status_rank", "expiry_date", "batch_number")
+
+
+@dataclass(frozen=True)
+class BatchRecipients:
+    """Who received a batch: the user's own patients by study id (a page of their dispensings),
+    others only counted."""
+
+    page: Page  # of Dispensing, at the user's sites
+    patient_count: int
+    other_sites_patient_count: int
+
+    @property
+    def total_patient_count(self) -> int:
+        return self.patient_count + self.other_sites_patient_count
+
+
+def _batch_dispensings(user: User, batch: Batch) -> models.QuerySet[Dispensing]:
+    return records_visible_to(user, Dispensing).filter(batch=batch)
+
+
+def batch_recipients(user: User, batch: Batch, *, page: str | int | None = 1) -> BatchRecipients:
+    """One page of the batch's dispensings at the user's sites, by study id, with the number of
+    patients who received it here and elsewhere (counted in SQL)."""
+    mine = _batch_dispensings(user, batch)
+    dispensings = mine.select_related("patient__site", "cycle").order_by("patient__study_id", "dispensed_on", "pk")
+    found = Paginator(dispensings, RECIPIENTS_PAGE_SIZE).get_page(page)
+    hidden = (
+        Dispensing.objects.filter(batch=batch)
+        .exclude(patient__in=patients_visible_to(user))
+        .values("patient")
+        .distinct()
+        .count()
+    )
+    return BatchRecipients(found, mine.values("patient").distinct().count(), hidden)
+
+
+#: Columns of the recipients CSV, in order.
+RECIPIENTS_CSV_HEADER = ("study_id", "site", "dispensed_on", "cycle_number", "quantity", "quantity_unit", "batch")
+
+
+def batch_recipients_rows(user: User, batch: Batch) -> Iterator[tuple[object, ...]]:
+    """Every dispensing of the batch at the user's sites, as CSV rows (study id order), read in
+    chunks so a recall of 20,000 patients does not sit in memory."""
+    rows = (
+        _batch_dispensings(user, batch)
+        .order_by("patient__study_id", "dispensed_on", "pk")
+        .values_list(
+            "patient__study_id",
+            "patient__site__code",
+            "dispensed_on",
+            "cycle__cycle_number",
+            "quantity",
+            "quantity_unit",
+        )
+    )
+    for row in rows.iterator(chunk_size=2000):
+        yield (*row, batch.batch_number)

@@ -1,0 +1,105 @@
+"""The clinicians' patient list: filtered, sorted and paged in SQL before follow-up is annotated."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db import models
+from django.db.models import Exists, F
+from django.db.models.functions import Coalesce
+
+from access_programme.models import (
+    Route,
+)
+from access_programme.selectors.follow_up import (
+    ALSFRSR_DUE_SOON_DAYS,
+    SORTS,
+    DueFilter,
+    FollowUp,
+    alsfrsr_due_by,
+    cycle_due_by,
+    follow_up,
+    in_follow_up,
+    latest,
+    open_sae,
+    status_is,
+    with_follow_up,
+)
+from registry.constants import ALSFRSR_INTERVAL_DAYS
+from registry.models import (
+    AlsfrsrAssessment,
+    Patient,
+    User,
+)
+from registry.selectors import (
+    patients_visible_to,
+)
+
+# --- the clinicians' patient list --------------------------------------------------------
+
+#: Patients per page of the list.
+PAGE_SIZE = 25
+
+
+def patient_list(
+    user: User,
+    *,
+    today: dt.date,
+    query: str = "",
+    route: str = "",
+    status: str = "",
+    site: str = "",
+    due: str = "",
+    sort: str = "study_id",
+) -> models.QuerySet[Patient]:
+    """The user's patients, searched by study id, filtered and sorted; not annotated, so that
+    counting and cutting a page touch only what the filters and the sort need."""
+    patients = patients_visible_to(user, read_sites_first=True)
+    if query:
+        patients = patients.filter(study_id__icontains=query.strip())
+    if route:
+        patients = patients.filter(enrolment__route__code=route)
+    if site:
+        patients = patients.filter(site__code=site)
+    if status:
+        patients = patients.filter(status_is(status))
+    if due == DueFilter.ALSFRSR:
+        soon = today + dt.timedelta(days=ALSFRSR_DUE_SOON_DAYS - ALSFRSR_INTERVAL_DAYS)
+        patients = patients.filter(in_follow_up(), alsfrsr_due_by(soon))
+    elif due == DueFilter.CYCLE:
+        patients = patients.filter(in_follow_up(), cycle_due_by(today - dt.timedelta(days=1)))
+    elif due == DueFilter.SAE:
+        patients = patients.filter(Exists(open_sae()))
+    if sort == "alsfrsr_due":
+        last = latest(AlsfrsrAssessment, "assessment_date", "-assessment_date")
+        patients = patients.alias(alsfrsr_anchor=Coalesce(last, F("enrolment__enrolment_date")))
+    return patients.order_by(*SORTS.get(sort, SORTS["study_id"])[1])
+
+
+def annotated_in_order(ids: Sequence[int]) -> list[Patient]:
+    """These patients with their follow-up annotations, in the order given (one query)."""
+    patients = with_follow_up(Patient.objects.filter(pk__in=ids).select_related("site", "enrolment__route"))
+    by_id = {patient.pk: patient for patient in patients}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+@dataclass(frozen=True)
+class PatientListPage:
+    page: Page  # of patient ids; page.paginator.count is the number of patients found
+    rows: list[tuple[Patient, FollowUp]]
+
+
+def patient_list_page(user: User, *, today: dt.date, page: str | int | None, **filters: str) -> PatientListPage:
+    """One page of `patient_list` with what is due for each patient shown (three queries:
+    the user's sites, the count, the page's ids; then one for the rows)."""
+    ids = patient_list(user, today=today, **filters).values_list("pk", flat=True)
+    found = Paginator(ids, PAGE_SIZE).get_page(page)
+    rows = [(patient, follow_up(patient, today)) for patient in annotated_in_order(list(found.object_list))]
+    return PatientListPage(found, rows)
+
+
+def routes() -> models.QuerySet[Route]:
+    return Route.objects.order_by("code")

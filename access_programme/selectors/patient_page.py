@@ -1,0 +1,241 @@
+"""The patient page: one query per kind of record, and the timeline built from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+
+from access_programme.models import (
+    Dispensing,
+    Enrolment,
+    TreatmentCycle,
+)
+from access_programme.selectors.follow_up import FollowUp, follow_up, has_enrolment, with_follow_up
+from registry.constants import PNFH_STRATA, pnfh_stratum
+from registry.models import (
+    AdverseEvent,
+    AlsfrsrAssessment,
+    Analyte,
+    BiomarkerResult,
+    ClinicalEvent,
+    Consent,
+    Diagnosis,
+    EventType,
+    Patient,
+    PatientIdentity,
+    User,
+)
+from registry.selectors import (
+    can_see_identity,
+    identities_for_display,
+    patients_visible_to,
+)
+
+# --- the patient page --------------------------------------------------------------------
+
+
+def patient_page_queryset(user: User) -> models.QuerySet[Patient]:
+    """Patients the user may open, with what the page header needs; identity only if allowed."""
+    related = ["site", "enrolment__route", "diagnosis"]
+    if can_see_identity(user):
+        related.append("identity")
+    return with_follow_up(patients_visible_to(user).select_related(*related))
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    date: dt.date
+    kind: str
+    title: str
+    detail: str = ""
+    record: Any = None
+    record_kind: str = ""  # URL kind for edit/history links; empty when not editable here
+    tone: str = ""
+
+
+@dataclass
+class PatientOverview:
+    patient: Patient
+    follow_up: FollowUp
+    identity: PatientIdentity | None
+    enrolment: Enrolment | None
+    diagnosis: Diagnosis | None
+    deceased_on: dt.date | None
+    consents: list[Consent]
+    assessments: list[AlsfrsrAssessment]
+    biomarkers: list[BiomarkerResult]
+    events: list[ClinicalEvent]
+    adverse_events: list[AdverseEvent]
+    cycles: list[TreatmentCycle]
+    dispensings: list[Dispensing]
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+    @property
+    def latest_assessment(self) -> AlsfrsrAssessment | None:
+        return self.assessments[-1] if self.assessments else None
+
+    @property
+    def kings_stage(self) -> str | None:
+        if self.deceased_on:
+            return "5"
+        return self.latest_assessment.kings_stage if self.latest_assessment else None
+
+    @property
+    def mitos_stage(self) -> int | None:
+        if self.deceased_on:
+            return 5
+        return self.latest_assessment.mitos_stage if self.latest_assessment else None
+
+    @property
+    def pnfh(self) -> BiomarkerResult | None:
+        """The latest CSF pNFH result: the MIROCALS stratifier."""
+        results = [b for b in self.biomarkers if b.analyte == Analyte.CSF_PNFH]
+        return results[-1] if results else None
+
+    @property
+    def pnfh_stratum(self) -> str | None:
+        return pnfh_stratum(self.pnfh.value) if self.pnfh else None
+
+    @property
+    def pnfh_stratum_label(self) -> str:
+        return PNFH_STRATA.get(self.pnfh_stratum or "", "Not measured")
+
+    @property
+    def current_consent(self) -> Consent | None:
+        active = [c for c in self.consents if not c.withdrawn_on]
+        return active[-1] if active else None
+
+    @property
+    def gastrostomy(self) -> bool:
+        """Gastrostomy recorded as an event, or item 5b used at the last assessment."""
+        if any(e.event_type == EventType.GASTROSTOMY for e in self.events):
+            return True
+        latest = self.latest_assessment
+        return bool(latest and latest.q5b_cutting_with_gastrostomy is not None)
+
+
+def patient_overview(patient: Patient, user: User, today: dt.date) -> PatientOverview:
+    """Everything on the patient page, one query per kind of record."""
+    # Every display of identifiers is logged (registry.selectors.identities_for_display).
+    identity = identities_for_display(user, [patient], channel="web", path=f"/patients/{patient.study_id}/").get(
+        patient.pk
+    )
+    enrolment = patient.enrolment if has_enrolment(patient) else None
+    try:
+        diagnosis: Diagnosis | None = patient.diagnosis
+    except Diagnosis.DoesNotExist:
+        diagnosis = None
+    overview = PatientOverview(
+        patient=patient,
+        follow_up=follow_up(patient, today),
+        identity=identity,
+        enrolment=enrolment,
+        diagnosis=diagnosis,
+        deceased_on=patient.deceased_on,  # type: ignore[attr-defined]
+        consents=list(Consent.objects.filter(patient=patient).order_by("consent_date", "pk")),
+        assessments=list(AlsfrsrAssessment.objects.filter(patient=patient).order_by("assessment_date")),
+        biomarkers=list(BiomarkerResult.objects.filter(patient=patient).order_by("sample_date", "analyte")),
+        events=list(ClinicalEvent.objects.filter(patient=patient).order_by("event_date", "pk")),
+        adverse_events=list(
+            AdverseEvent.objects.filter(patient=patient).select_related("sae_alert").order_by("onset_date", "pk")
+        ),
+        cycles=list(TreatmentCycle.objects.filter(patient=patient).order_by("cycle_number")),
+        dispensings=list(
+            Dispensing.objects.filter(patient=patient)
+            .select_related("batch__product", "cycle")
+            .order_by("dispensed_on", "pk")
+        ),
+    )
+    overview.timeline = _timeline(overview)
+    return overview
+
+
+def _timeline(o: PatientOverview) -> list[TimelineEntry]:
+    """One chronology of everything recorded for the patient, newest first."""
+    entries: list[TimelineEntry] = []
+    if o.diagnosis:
+        d = o.diagnosis
+        entries.append(
+            TimelineEntry(
+                d.diagnosis_date,
+                "Diagnosis",
+                f"Diagnosis: {d.get_el_escorial_display()} ALS, {d.get_onset_region_display().lower()} onset",
+                f"Symptom onset {d.symptom_onset_date:%d %b %Y}",
+                d,
+                "diagnosis",
+            )
+        )
+    if o.enrolment:
+        e = o.enrolment
+        detail = "Meets the MIROCALS criteria" if e.meets_mirocals_criteria else "Departs from MIROCALS criteria"
+        entries.append(TimelineEntry(e.enrolment_date, "Enrolment", f"Enrolled: {e.route.name}", detail, e))
+    for c in o.consents:
+        entries.append(
+            TimelineEntry(c.consent_date, "Consent", f"Consent given (form {c.form_version})", "", c, "consent")
+        )
+        if c.withdrawn_on:
+            entries.append(
+                TimelineEntry(
+                    c.withdrawn_on,
+                    "Consent",
+                    "Consent withdrawn",
+                    c.get_withdrawal_scope_display(),
+                    c,
+                    "consent",
+                    "warn",
+                )
+            )
+    for a in o.assessments:
+        entries.append(
+            TimelineEntry(
+                a.assessment_date,
+                "ALSFRS-R",
+                f"ALSFRS-R {a.total}/48",
+                f"Bulbar {a.bulbar} · fine motor {a.fine_motor} · gross motor {a.gross_motor} · "
+                f"respiratory {a.respiratory} · King's {a.kings_stage} · MiToS {a.mitos_stage}",
+                a,
+                "alsfrsr",
+            )
+        )
+    for b in o.biomarkers:
+        value = f"{b.value.normalize():f} {b.unit}"
+        entries.append(
+            TimelineEntry(b.sample_date, "Biomarker", f"{b.get_analyte_display()}: {value}", b.assay, b, "biomarker")
+        )
+    for ev in o.events:
+        tone = "danger" if ev.event_type == EventType.DEATH else ""
+        entries.append(TimelineEntry(ev.event_date, "Event", ev.get_event_type_display(), ev.detail, ev, "event", tone))
+    for ae in o.adverse_events:
+        serious = "Serious. " if ae.serious else ""
+        entries.append(
+            TimelineEntry(
+                ae.onset_date,
+                "Adverse event",
+                f"AE: {ae.term} (CTCAE grade {ae.ctcae_grade})",
+                f"{serious}{ae.get_relatedness_display()} to IL-2LD; {ae.get_outcome_display().lower()}",
+                ae,
+                "adverse-event",
+                "danger" if ae.serious else "",
+            )
+        )
+    for cy in o.cycles:
+        detail = f"{cy.days_administered} of 5 days, {cy.total_dose_miu} MIU"
+        if cy.interrupted:
+            detail += f"; interrupted: {cy.interruption_reason}"
+        entries.append(TimelineEntry(cy.start_date, "Cycle", f"Cycle {cy.cycle_number} started", detail, cy))
+    for dp in o.dispensings:
+        entries.append(
+            TimelineEntry(
+                dp.dispensed_on,
+                "Dispensing",
+                f"Dispensed {dp.quantity} × {dp.get_quantity_unit_display().lower()} for cycle {dp.cycle.cycle_number}",
+                f"Batch {dp.batch.batch_number} ({dp.batch.product.name})",
+                dp,
+            )
+        )
+    kind_order = {"Diagnosis": 0, "Enrolment": 1, "Consent": 2, "Cycle": 3, "Dispensing": 4}
+    entries.sort(key=lambda e: (e.date, -kind_order.get(e.kind, 9)), reverse=True)
+    return entries
