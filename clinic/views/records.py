@@ -1,31 +1,20 @@
-"""Web views for clinicians and data managers: thin, reads through selectors, writes through services.
-
-Every patient is looked up through `patients_visible_to`, so a patient of another site is a
-404 (its existence is not revealed), and only then is the role checked (403 for a role that
-may not write). A service's ValidationError is shown next to the field it names; a stale edit
-(StaleRecordError) is answered 409 with the form as typed, and nothing is saved.
-"""
+"""New clinical records, corrections and their history."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, models
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from access_programme import selectors as programme
-from access_programme import services as programme_services
 from clinic import forms
-from clinic.charts import alsfrsr_chart
+from clinic.views.common import patient_url, require_clinical_writer, stale_response, visible_patient
 from registry import services
 from registry.models import (
     AdverseEvent,
@@ -35,144 +24,14 @@ from registry.models import (
     Consent,
     Diagnosis,
     Patient,
-    Role,
-    SeriousAdverseEventAlert,
     User,
 )
-from registry.roles import Area, may_write
 from registry.selectors import (
     has_gastrostomy,
-    patients_visible_to,
     record_history,
     records_visible_to,
-    sae_alerts_visible_to,
-    sites_visible_to,
 )
 from registry.services import RECORD_SERVICES, StaleRecordError, UpdateService
-
-STALE_STATUS = 409
-
-
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for docker-compose and load balancers: the database answers."""
-    connection.ensure_connection()
-    return JsonResponse({"status": "ok", "celery_eager": settings.CELERY_TASK_ALWAYS_EAGER})
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Each role lands on its daily work."""
-    if request.user.role == Role.PHARMACIST:
-        return redirect("pharmacy:worklist")
-    return redirect("clinic:patient_list")
-
-
-# --- helpers -----------------------------------------------------------------------------
-
-
-def _patient(request: HttpRequest, study_id: str) -> Patient:
-    """A patient the user may see, else 404: other sites' patients do not exist for them."""
-    return get_object_or_404(patients_visible_to(request.user).select_related("site"), study_id=study_id)
-
-
-def _require_clinical_writer(user: User) -> None:
-    if not may_write(user, Area.CLINICAL):
-        raise PermissionDenied("Your role may not change clinical data.")
-
-
-def _patient_url(patient: Patient) -> str:
-    return reverse("clinic:patient_detail", args=[patient.study_id])
-
-
-def _stale(request: HttpRequest, template: str, context: dict[str, Any], error: StaleRecordError) -> HttpResponse:
-    context["form"].add_error(None, error.messages[0])
-    context["stale"] = True
-    return render(request, template, context, status=STALE_STATUS)
-
-
-# --- patient list ------------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-def patient_list(request: HttpRequest) -> HttpResponse:
-    sites = list(sites_visible_to(request.user).order_by("code"))
-    filter_form = forms.PatientFilterForm(request.GET or None, sites=sites, routes=list(programme.routes()))
-    today = timezone.localdate()
-    found = programme.patient_list_page(
-        request.user, today=today, page=request.GET.get("page"), **_list_filters(filter_form)
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "clinic/patient_list.html",
-        {
-            "filter_form": filter_form,
-            "page": found.page,
-            "rows": found.rows,
-            "query_string": query.urlencode(),
-            "may_enrol": may_write(request.user, Area.CLINICAL),
-        },
-    )
-
-
-def _list_filters(form: forms.PatientFilterForm) -> dict[str, str]:
-    names = {"q": "query", "site": "site", "route": "route", "status": "status", "due": "due", "sort": "sort"}
-    return {names[key]: value for key, value in form.filters().items()}
-
-
-# --- enrolment ---------------------------------------------------------------------------
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def enrol(request: HttpRequest) -> HttpResponse:
-    _require_clinical_writer(request.user)
-    sites = sites_visible_to(request.user).order_by("code")
-    form = forms.EnrolmentForm(request.POST or None, sites=sites)
-    if request.method == "POST" and form.is_valid():
-        try:
-            enrolment = programme_services.patient_enrol(actor=request.user, **form.service_arguments())
-        except ValidationError as error:
-            forms.add_service_errors(form, error)
-        else:
-            messages.success(request, f"{enrolment.patient.study_id} enrolled ({enrolment.route.name}).")
-            return redirect(_patient_url(enrolment.patient))
-    unmet = form.unmet_criteria()
-    return render(request, "clinic/enrol.html", {"form": form, "unmet": unmet, "checked": form.is_bound})
-
-
-@login_required
-@require_POST
-def enrol_eligibility(request: HttpRequest) -> HttpResponse:
-    """The MIROCALS check as the clinician types (htmx partial); nothing is saved."""
-    _require_clinical_writer(request.user)
-    form = forms.EnrolmentForm(request.POST, sites=sites_visible_to(request.user))
-    return render(request, "clinic/_eligibility.html", {"unmet": form.unmet_criteria(), "checked": True})
-
-
-# --- patient page ------------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-def patient_detail(request: HttpRequest, study_id: str) -> HttpResponse:
-    patient = get_object_or_404(programme.patient_page_queryset(request.user), study_id=study_id)
-    overview = programme.patient_overview(patient, request.user, timezone.localdate())
-    return render(
-        request,
-        "clinic/patient_detail.html",
-        {
-            "o": overview,
-            "patient": patient,
-            "chart": alsfrsr_chart(overview.assessments),
-            "may_write": may_write(request.user, Area.CLINICAL),
-            "may_dispense": may_write(request.user, Area.PHARMACY),
-        },
-    )
-
 
 # --- new records -------------------------------------------------------------------------
 
@@ -180,8 +39,8 @@ def patient_detail(request: HttpRequest, study_id: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def alsfrsr_create(request: HttpRequest, study_id: str) -> HttpResponse:
-    patient = _patient(request, study_id)
-    _require_clinical_writer(request.user)
+    patient = visible_patient(request, study_id)
+    require_clinical_writer(request.user)
     gastrostomy = has_gastrostomy(patient)
     form = forms.AlsfrsrForm(request.POST or None, instance=AlsfrsrAssessment(patient=patient), gastrostomy=gastrostomy)
     if request.method == "POST" and form.is_valid():
@@ -196,7 +55,7 @@ def alsfrsr_create(request: HttpRequest, study_id: str) -> HttpResponse:
             forms.add_service_errors(form, error)
         else:
             messages.success(request, "ALSFRS-R assessment saved.")
-            return redirect(_patient_url(patient))
+            return redirect(patient_url(patient))
     return render(request, "clinic/alsfrsr_form.html", _alsfrsr_context(patient, form, "Record ALSFRS-R"))
 
 
@@ -209,15 +68,15 @@ def _alsfrsr_context(patient: Patient, form: forms.AlsfrsrForm, title: str, **ex
 @require_POST
 def alsfrsr_score(request: HttpRequest, study_id: str) -> HttpResponse:
     """Total and subscores as the items are scored (htmx partial); nothing is saved."""
-    _patient(request, study_id)
+    visible_patient(request, study_id)
     return render(request, "clinic/_alsfrsr_score.html", {"score": forms.live_score(request.POST)})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def biomarker_create(request: HttpRequest, study_id: str) -> HttpResponse:
-    patient = _patient(request, study_id)
-    _require_clinical_writer(request.user)
+    patient = visible_patient(request, study_id)
+    require_clinical_writer(request.user)
     form = forms.BiomarkerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -226,7 +85,7 @@ def biomarker_create(request: HttpRequest, study_id: str) -> HttpResponse:
             forms.add_service_errors(form, error)
         else:
             messages.success(request, "Biomarker result saved.")
-            return redirect(_patient_url(patient))
+            return redirect(patient_url(patient))
     return render(
         request, "clinic/record_form.html", {"patient": patient, "form": form, "title": "Record a biomarker result"}
     )
@@ -235,8 +94,8 @@ def biomarker_create(request: HttpRequest, study_id: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def adverse_event_create(request: HttpRequest, study_id: str) -> HttpResponse:
-    patient = _patient(request, study_id)
-    _require_clinical_writer(request.user)
+    patient = visible_patient(request, study_id)
+    require_clinical_writer(request.user)
     form = forms.AdverseEventForm(request.POST or None, instance=AdverseEvent(patient=patient))
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in forms.AdverseEventForm.Meta.fields}
@@ -249,7 +108,7 @@ def adverse_event_create(request: HttpRequest, study_id: str) -> HttpResponse:
                 messages.warning(request, "Serious adverse event saved and flagged to the data managers.")
             else:
                 messages.success(request, "Adverse event saved.")
-            return redirect(_patient_url(patient))
+            return redirect(patient_url(patient))
     return render(
         request,
         "clinic/adverse_event_form.html",
@@ -260,8 +119,8 @@ def adverse_event_create(request: HttpRequest, study_id: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def event_create(request: HttpRequest, study_id: str) -> HttpResponse:
-    patient = _patient(request, study_id)
-    _require_clinical_writer(request.user)
+    patient = visible_patient(request, study_id)
+    require_clinical_writer(request.user)
     form = forms.ClinicalEventForm(request.POST or None, instance=ClinicalEvent(patient=patient))
     if request.method == "POST" and form.is_valid():
         try:
@@ -270,7 +129,7 @@ def event_create(request: HttpRequest, study_id: str) -> HttpResponse:
             forms.add_service_errors(form, error)
         else:
             messages.success(request, f"{form.instance.get_event_type_display()} recorded.")
-            return redirect(_patient_url(patient))
+            return redirect(patient_url(patient))
     return render(
         request, "clinic/record_form.html", {"patient": patient, "form": form, "title": "Record a clinical event"}
     )
@@ -279,9 +138,9 @@ def event_create(request: HttpRequest, study_id: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def consent_withdraw(request: HttpRequest, study_id: str, pk: int) -> HttpResponse:
-    patient = _patient(request, study_id)
+    patient = visible_patient(request, study_id)
     consent = get_object_or_404(records_visible_to(request.user, Consent), patient=patient, pk=pk)
-    _require_clinical_writer(request.user)
+    require_clinical_writer(request.user)
     form = forms.ConsentWithdrawalForm(request.POST or None, initial={"version": consent.version})
     context = {"patient": patient, "form": form, "consent": consent, "title": "Record consent withdrawal"}
     if request.method == "POST" and form.is_valid():
@@ -296,12 +155,12 @@ def consent_withdraw(request: HttpRequest, study_id: str, pk: int) -> HttpRespon
                 expected_version=data["version"],
             )
         except StaleRecordError as error:
-            return _stale(request, "clinic/consent_withdraw.html", context, error)
+            return stale_response(request, "clinic/consent_withdraw.html", context, error)
         except ValidationError as error:
             forms.add_service_errors(form, error)
         else:
             messages.success(request, "Consent withdrawal recorded.")
-            return redirect(_patient_url(patient))
+            return redirect(patient_url(patient))
     return render(request, "clinic/consent_withdraw.html", context)
 
 
@@ -350,7 +209,7 @@ RECORD_KINDS: dict[str, RecordKind] = {
 
 
 def _record(request: HttpRequest, study_id: str, kind: str, pk: int) -> tuple[Patient, RecordKind, Any]:
-    patient = _patient(request, study_id)
+    patient = visible_patient(request, study_id)
     if kind not in RECORD_KINDS:
         raise Http404("No such kind of record.")
     record_kind = RECORD_KINDS[kind]
@@ -363,7 +222,7 @@ def _record(request: HttpRequest, study_id: str, kind: str, pk: int) -> tuple[Pa
 def record_edit(request: HttpRequest, study_id: str, kind: str, pk: int) -> HttpResponse:
     """Correct a record: the form carries the version loaded and asks for the reason."""
     patient, record_kind, record = _record(request, study_id, kind, pk)
-    _require_clinical_writer(request.user)
+    require_clinical_writer(request.user)
     if record_kind.edit_form is None:
         raise PermissionDenied("This record is not edited here.")
     title = f"Edit {record_kind.label}"
@@ -385,12 +244,12 @@ def record_edit(request: HttpRequest, study_id: str, kind: str, pk: int) -> Http
         try:
             _save_edit(request.user, record_kind, record, form)
         except StaleRecordError as error:
-            return _stale(request, template, context, error)
+            return stale_response(request, template, context, error)
         except ValidationError as error:
             forms.add_service_errors(form, error)
         else:
             messages.success(request, f"{record_kind.label.capitalize()} updated.")
-            return redirect(_patient_url(patient))
+            return redirect(patient_url(patient))
     return render(request, template, context)
 
 
@@ -432,35 +291,3 @@ def record_history_view(request: HttpRequest, study_id: str, kind: str, pk: int)
         "clinic/record_history.html",
         {"patient": patient, "record": record, "label": record_kind.label, "entries": record_history(record)},
     )
-
-
-# --- serious adverse event alerts (data managers) ----------------------------------------
-
-
-def _require_data_manager(user: User) -> None:
-    if not (user.is_superuser or user.role == Role.DATA_MANAGER):
-        raise PermissionDenied("Serious adverse event alerts are for data managers.")
-
-
-@login_required
-@require_GET
-def sae_alerts(request: HttpRequest) -> HttpResponse:
-    _require_data_manager(request.user)
-    alerts = list(sae_alerts_visible_to(request.user)[:200])
-    return render(
-        request,
-        "clinic/sae_alerts.html",
-        {"alerts": alerts, "open_count": sum(1 for a in alerts if a.is_open)},
-    )
-
-
-@login_required
-@require_POST
-def sae_alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_data_manager(request.user)
-    alert = get_object_or_404(
-        SeriousAdverseEventAlert.objects.filter(pk__in=sae_alerts_visible_to(request.user).values("pk")), pk=pk
-    )
-    services.sae_alert_acknowledge(actor=request.user, alert=alert)
-    messages.success(request, f"Alert for {alert.adverse_event.patient.study_id} acknowledged.")
-    return redirect("clinic:sae_alerts")

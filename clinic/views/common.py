@@ -1,0 +1,47 @@
+"""Helpers every clinic page shares: the patient a user may see, the writer check, the stale-edit answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from registry.models import (
+    Patient,
+    User,
+)
+from registry.roles import Area, may_write
+from registry.selectors import (
+    patients_visible_to,
+)
+from registry.services import StaleRecordError
+
+STALE_STATUS = 409
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def visible_patient(request: HttpRequest, study_id: str) -> Patient:
+    """A patient the user may see, else 404: other sites' patients do not exist for them."""
+    return get_object_or_404(patients_visible_to(request.user).select_related("site"), study_id=study_id)
+
+
+def require_clinical_writer(user: User) -> None:
+    if not may_write(user, Area.CLINICAL):
+        raise PermissionDenied("Your role may not change clinical data.")
+
+
+def patient_url(patient: Patient) -> str:
+    return reverse("clinic:patient_detail", args=[patient.study_id])
+
+
+def stale_response(
+    request: HttpRequest, template: str, context: dict[str, Any], error: StaleRecordError
+) -> HttpResponse:
+    context["form"].add_error(None, error.messages[0])
+    context["stale"] = True
+    return render(request, template, context, status=STALE_STATUS)

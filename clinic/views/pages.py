@@ -1,0 +1,115 @@
+"""The clinicians' home, patient list, enrolment and patient page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from access_programme import selectors as programme
+from access_programme import services as programme_services
+from clinic import forms
+from clinic.charts import alsfrsr_chart
+from clinic.views.common import patient_url, require_clinical_writer
+from registry.models import (
+    Role,
+)
+from registry.roles import Area, may_write
+from registry.selectors import (
+    sites_visible_to,
+)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role lands on its daily work."""
+    if request.user.role == Role.PHARMACIST:
+        return redirect("pharmacy:worklist")
+    return redirect("clinic:patient_list")
+
+
+# --- patient list ------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def patient_list(request: HttpRequest) -> HttpResponse:
+    sites = list(sites_visible_to(request.user).order_by("code"))
+    filter_form = forms.PatientFilterForm(request.GET or None, sites=sites, routes=list(programme.routes()))
+    today = timezone.localdate()
+    found = programme.patient_list_page(
+        request.user, today=today, page=request.GET.get("page"), **_list_filters(filter_form)
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "clinic/patient_list.html",
+        {
+            "filter_form": filter_form,
+            "page": found.page,
+            "rows": found.rows,
+            "query_string": query.urlencode(),
+            "may_enrol": may_write(request.user, Area.CLINICAL),
+        },
+    )
+
+
+def _list_filters(form: forms.PatientFilterForm) -> dict[str, str]:
+    names = {"q": "query", "site": "site", "route": "route", "status": "status", "due": "due", "sort": "sort"}
+    return {names[key]: value for key, value in form.filters().items()}
+
+
+# --- enrolment ---------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def enrol(request: HttpRequest) -> HttpResponse:
+    require_clinical_writer(request.user)
+    sites = sites_visible_to(request.user).order_by("code")
+    form = forms.EnrolmentForm(request.POST or None, sites=sites)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enrolment = programme_services.patient_enrol(actor=request.user, **form.service_arguments())
+        except ValidationError as error:
+            forms.add_service_errors(form, error)
+        else:
+            messages.success(request, f"{enrolment.patient.study_id} enrolled ({enrolment.route.name}).")
+            return redirect(patient_url(enrolment.patient))
+    unmet = form.unmet_criteria()
+    return render(request, "clinic/enrol.html", {"form": form, "unmet": unmet, "checked": form.is_bound})
+
+
+@login_required
+@require_POST
+def enrol_eligibility(request: HttpRequest) -> HttpResponse:
+    """The MIROCALS check as the clinician types (htmx partial); nothing is saved."""
+    require_clinical_writer(request.user)
+    form = forms.EnrolmentForm(request.POST, sites=sites_visible_to(request.user))
+    return render(request, "clinic/_eligibility.html", {"unmet": form.unmet_criteria(), "checked": True})
+
+
+# --- patient page ------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def patient_detail(request: HttpRequest, study_id: str) -> HttpResponse:
+    patient = get_object_or_404(programme.patient_page_queryset(request.user), study_id=study_id)
+    overview = programme.patient_overview(patient, request.user, timezone.localdate())
+    return render(
+        request,
+        "clinic/patient_detail.html",
+        {
+            "o": overview,
+            "patient": patient,
+            "chart": alsfrsr_chart(overview.assessments),
+            "may_write": may_write(request.user, Area.CLINICAL),
+            "may_dispense": may_write(request.user, Area.PHARMACY),
+        },
+    )
