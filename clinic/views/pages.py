@@ -15,6 +15,7 @@ from access_programme import services as programme_services
 from clinic import forms
 from clinic.charts import alsfrsr_chart
 from clinic.views.common import patient_url, require_clinical_writer
+from registry.form_support import add_service_errors
 from registry.models import (
     Role,
 )
@@ -77,7 +78,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         try:
             enrolment = programme_services.patient_enrol(actor=request.user, **form.service_arguments())
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{enrolment.patient.study_id} enrolled ({enrolment.route.name}).")
             return redirect(patient_url(enrolment.patient))

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic import forms
 from clinic.views.common import patient_url, require_clinical_writer, stale_response, visible_patient
 from registry import services
+from registry.form_support import add_service_errors
 from registry.models import (
     AdverseEvent,
     AlsfrsrAssessment,
@@ -52,7 +53,7 @@ def alsfrsr_create(request: HttpRequest, study_id: str) -> HttpResponse:
                 **form.item_values(),
             )
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "ALSFRS-R assessment saved.")
             return redirect(patient_url(patient))
@@ -82,7 +83,7 @@ def biomarker_create(request: HttpRequest, study_id: str) -> HttpResponse:
         try:
             services.biomarker_record(actor=request.user, patient=patient, **form.cleaned_data)
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Biomarker result saved.")
             return redirect(patient_url(patient))
@@ -102,7 +103,7 @@ def adverse_event_create(request: HttpRequest, study_id: str) -> HttpResponse:
         try:
             event = services.adverse_event_record(actor=request.user, patient=patient, **fields)
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             if event.serious:
                 messages.warning(request, "Serious adverse event saved and flagged to the data managers.")
@@ -126,7 +127,7 @@ def event_create(request: HttpRequest, study_id: str) -> HttpResponse:
         try:
             services.outcome_record(actor=request.user, patient=patient, **form.cleaned_data)
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{form.instance.get_event_type_display()} recorded.")
             return redirect(patient_url(patient))
@@ -157,7 +158,7 @@ def consent_withdraw(request: HttpRequest, study_id: str, pk: int) -> HttpRespon
         except StaleRecordError as error:
             return stale_response(request, "clinic/consent_withdraw.html", context, error)
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Consent withdrawal recorded.")
             return redirect(patient_url(patient))
@@ -246,7 +247,7 @@ def record_edit(request: HttpRequest, study_id: str, kind: str, pk: int) -> Http
         except StaleRecordError as error:
             return stale_response(request, template, context, error)
         except ValidationError as error:
-            forms.add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{record_kind.label.capitalize()} updated.")
             return redirect(patient_url(patient))

@@ -158,11 +158,13 @@ class BiomarkerResult(ClinicalRecord):
     def clean_fields(self, exclude: Any = None) -> None:
         """The canonical value and unit are derived from what the laboratory reported, on every path."""
         errors: dict[str, list[str]] = {}
+        exclude = set(exclude or ())
         if self.analyte and self.reported_value is not None and self.reported_unit:
             try:
                 self.value, self.unit = canonical_biomarker_value(self.analyte, self.reported_value, self.reported_unit)
             except ValidationError as error:
                 errors.update(error.message_dict)
+                exclude.add("value")  # not derived: the unit's message says why
         try:
             super().clean_fields(exclude=exclude)
         except ValidationError as error:
