@@ -167,6 +167,16 @@ class CsvExport:
             export_log_finish(log, rows=self.rows, completed=completed)
 
 
+def write_frame_csv(frame: pd.DataFrame, *, table: str, path: Path) -> int:
+    """A table already in memory, written exactly as the streamed CSV export writes it."""
+    counter = [0]
+    header = [c.name for c in dataset.TABLES[table]]
+    with path.open("w", encoding="utf-8", newline="") as out:
+        for text in csv_chunks(header, _frame_chunks(frame[header], CSV_CHUNK_ROWS), _text_indexes(table), counter):
+            out.write(text)
+    return counter[0]
+
+
 def write_table_csv(*, table: str, user: User | None, path: Path, channel: str) -> int:
     export = CsvExport(table=table, user=user, channel=channel, destination=str(path))
     with path.open("wb") as out:

@@ -27,6 +27,7 @@ from django.db.models.functions import Cast, Collate
 
 from access_programme.models import Dispensing, TreatmentCycle
 from analytics import dataset
+from analytics.models import ExportJob
 from registry.models import (
     AdverseEvent,
     AlsfrsrAssessment,
@@ -467,3 +468,13 @@ def dataset_frame_chunks(user: User | None, size: int | None = None) -> Iterator
 def patient_dataset(user: User | None) -> pd.DataFrame:
     """The analysis-ready patient table for what the user may see."""
     return dataset.build_patient_dataset(**dataset_frames(user))
+
+
+# ---- statistics-package export jobs ---------------------------------------------------------
+def export_jobs_of(user: User) -> models.QuerySet[ExportJob]:
+    """The user's own export jobs, newest first (nobody sees another person's exports)."""
+    return ExportJob.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def export_job_of(user: User, job_id: int) -> ExportJob | None:
+    return export_jobs_of(user).filter(pk=job_id).first()

@@ -1,4 +1,5 @@
-"""Dataset endpoints: the analysis-ready tables (CSV streamed, Parquet) and the data dictionary.
+"""Dataset endpoints: the analysis-ready tables (CSV streamed, Parquet), the data dictionary, and
+statistics-package exports (Stata, SPSS, SAS, R) built by a worker and downloaded when ready.
 
 The rows are what the requesting user may see (registry.selectors), pseudonymised, and every
 download is written to the export log by analytics.exports, the same code the web page and
@@ -10,21 +11,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import renderers, viewsets
+from rest_framework import renderers, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api_lockout import LockoutTokenAuthentication
-from analytics import dataset, exports
-from analytics.models import ExportLog
+from analytics import dataset, exports, selectors, services
+from analytics.bundles import BUNDLE_FORMATS
+from analytics.models import ExportJob, ExportLog
 from api import serializers
 from api.permissions import RegistryAccess
 from api.schema import RegistryAutoSchema
@@ -54,6 +60,11 @@ class ParquetRenderer(_FileRenderer):
 class MarkdownRenderer(_FileRenderer):
     media_type = "text/markdown"
     format = "md"
+
+
+class ZipRenderer(_FileRenderer):
+    media_type = "application/zip"
+    format = "zip"
 
 
 TABLE_PARAMETER = OpenApiParameter(
@@ -127,3 +138,101 @@ class DatasetDictionaryViewSet(_DatasetBase):
     @action(detail=False, methods=["get"], renderer_classes=[renderers.JSONRenderer, MarkdownRenderer])
     def markdown(self, request: Request) -> HttpResponse:
         return exports.dictionary_response(file_format="md", user=request.user, channel=ExportLog.Channel.API)
+
+
+# ---- statistics-package exports -------------------------------------------------------------------
+class ExportRequestSerializer(drf_serializers.Serializer):
+    table = drf_serializers.ChoiceField(choices=list(exports.TABLES))
+    format = drf_serializers.ChoiceField(choices=list(BUNDLE_FORMATS), help_text="dta, sav, xpt (SAS v5) or r.")
+
+
+class ExportJobSerializer(drf_serializers.Serializer):
+    id = drf_serializers.IntegerField()
+    table = drf_serializers.CharField()
+    format = drf_serializers.CharField(source="file_format")
+    status = drf_serializers.ChoiceField(choices=ExportJob.Status.choices)
+    progress_percent = drf_serializers.IntegerField()
+    progress_done = drf_serializers.IntegerField(help_text="Rows read so far.")
+    progress_total = drf_serializers.IntegerField(help_text="Rows to read.")
+    progress_step = drf_serializers.CharField()
+    created_at = drf_serializers.DateTimeField()
+    finished_at = drf_serializers.DateTimeField(allow_null=True)
+    expires_at = drf_serializers.DateTimeField(allow_null=True, help_text="When the file is deleted.")
+    row_count = drf_serializers.IntegerField(allow_null=True)
+    size_bytes = drf_serializers.IntegerField(allow_null=True)
+    sha256 = drf_serializers.CharField(help_text="SHA-256 of the data file inside the zip.")
+    error = drf_serializers.CharField()
+    url = drf_serializers.SerializerMethodField()
+    download_url = drf_serializers.SerializerMethodField()
+
+    def get_url(self, job: ExportJob) -> str:
+        return self.context["request"].build_absolute_uri(reverse("api:dataset-export-detail", args=[job.pk]))
+
+    def get_download_url(self, job: ExportJob) -> str | None:
+        if job.status != ExportJob.Status.SUCCEEDED:
+            return None
+        return self.context["request"].build_absolute_uri(reverse("api:dataset-export-download", args=[job.pk]))
+
+
+JOB_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Export job id.")
+
+
+class DatasetExportViewSet(viewsets.ViewSet):
+    """Statistics-package exports of a dataset table, zipped with the data dictionary.
+
+    POST starts one (202): a worker builds it while you poll its `url` for `status` and
+    `progress_percent`; when `status` is `succeeded`, `download_url` gives the zip until
+    `expires_at`. You see and download only your own exports. Every export is logged.
+    """
+
+    authentication_classes = [LockoutTokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]  # every role may export pseudonymised data
+    schema = RegistryAutoSchema()
+
+    def _job(self, request: Request, pk: str) -> ExportJob:
+        job = selectors.export_job_of(request.user, int(pk)) if str(pk).isdigit() else None
+        if job is None:
+            raise Http404("No such export.")
+        return job
+
+    @extend_schema(responses=ExportJobSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        jobs = selectors.export_jobs_of(request.user)[:50]
+        return Response(ExportJobSerializer(jobs, many=True, context={"request": request}).data)
+
+    @extend_schema(request=ExportRequestSerializer, responses={202: ExportJobSerializer})
+    def create(self, request: Request) -> Response:
+        wanted = ExportRequestSerializer(data=request.data)
+        wanted.is_valid(raise_exception=True)
+        try:
+            job = services.export_job_request(
+                actor=request.user,
+                table=wanted.validated_data["table"],
+                file_format=wanted.validated_data["format"],
+                channel=ExportLog.Channel.API,
+            )
+        except DjangoValidationError as refused:
+            raise ValidationError({"non_field_errors": refused.messages}) from refused
+        body = ExportJobSerializer(job, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+
+    @extend_schema(parameters=[JOB_ID], responses=ExportJobSerializer)
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(ExportJobSerializer(self._job(request, pk), context={"request": request}).data)
+
+    @extend_schema(
+        parameters=[JOB_ID],
+        responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The zip.")},
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, ZipRenderer])
+    def download(self, request: Request, pk: str) -> FileResponse:
+        """The export's zip: data file, data dictionary, value labels, README (404 until ready or after expiry)."""
+        job = self._job(request, pk)
+        if job.status != ExportJob.Status.SUCCEEDED or not job.file:
+            raise Http404("This export has no file to download (not ready, failed or expired).")
+        return FileResponse(
+            job.file.open("rb"),
+            as_attachment=True,
+            filename=job.file.name.rsplit("/", 1)[-1],
+            content_type="application/zip",
+        )

@@ -50,6 +50,7 @@ router.register("batches", views.BatchViewSet, basename="batch")
 router.register("dispensings", views.DispensingViewSet, basename="dispensing")
 router.register("datasets", datasets.DatasetViewSet, basename="dataset")
 router.register("dataset-dictionary", datasets.DatasetDictionaryViewSet, basename="dataset-dictionary")
+router.register("dataset-exports", datasets.DatasetExportViewSet, basename="dataset-export")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

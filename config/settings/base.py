@@ -195,7 +195,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.survival.tasks.survival_runs_recover_stale",
         "schedule": crontab(minute="*/5"),
     },
+    # https://crontab.guru/#15_*_*_*_*  (hourly, at quarter past)
+    "dataset-export-files-purge": {
+        "task": "analytics.tasks.export_files_purge_task",
+        "schedule": crontab(minute=15),
+    },
 }
+# Statistics-package exports (Stata, SPSS, SAS, R) are kept this long for download, then deleted.
+DATASET_EXPORT_RETENTION_HOURS = env.int("DATASET_EXPORT_RETENTION_HOURS", default=72)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
