@@ -1,4 +1,5 @@
-"""Analyst pages: datasets (and, from the survival work, the dashboard)."""
+"""Analyst pages: datasets, statistics-package exports and the overview (the survival dashboard
+has its own URLs under analytics/survival/)."""
 
 from django.urls import path
 
@@ -10,4 +11,10 @@ urlpatterns = [
     path("dictionary/", views.dictionary_page, name="dictionary"),
     path("dictionary.<str:file_format>", views.dictionary_download, name="dictionary-download"),
     path("datasets/<str:table>.<str:file_format>", views.table_download, name="table-download"),
+    path("overview/", views.overview, name="overview"),
+    path("overview/<str:name>.csv", views.overview_csv, name="overview-csv"),
+    path("exports/", views.export_request, name="export-request"),
+    path("exports/<int:job_id>/", views.export_job, name="export-job"),
+    path("exports/<int:job_id>/status/", views.export_job_status, name="export-job-status"),
+    path("exports/<int:job_id>/download/", views.export_job_download, name="export-job-download"),
 ]

@@ -1,4 +1,5 @@
-"""Analyst pages: download the pseudonymised dataset, its long tables and the data dictionary.
+"""Analyst pages: download the pseudonymised dataset, its long tables and the data dictionary;
+statistics-package exports built in the background; the overview dashboard.
 
 Thin: rows come from analytics.selectors (scoped by registry.selectors) and are written by
 analytics.exports, which also logs every export, exactly as the API and the command do.
@@ -6,14 +7,22 @@ analytics.exports, which also logs every export, exactly as the API and the comm
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
-from analytics import dataset, exports
-from analytics.models import ExportLog
+from analytics import dataset, exports, selectors, services
+from analytics.bundles import BUNDLE_FORMATS
+from analytics.models import ExportJob, ExportLog
+from analytics.overview import charts
+from analytics.overview import selectors as overview_selectors
+from registry.selectors import sees_all_sites
 
 
 @require_GET
@@ -24,7 +33,14 @@ def index(request: HttpRequest) -> HttpResponse:
         for name in exports.TABLES
     ]
     recent = ExportLog.objects.filter(user=request.user)[:10]
-    return render(request, "analytics/index.html", {"tables": tables, "recent_exports": recent})
+    context = {
+        "tables": tables,
+        "recent_exports": recent,
+        "bundle_formats": BUNDLE_FORMATS,
+        "jobs": selectors.export_jobs_of(request.user)[:10],  # type: ignore[arg-type]
+        "retention_hours": settings.DATASET_EXPORT_RETENTION_HOURS,
+    }
+    return render(request, "analytics/index.html", context)
 
 
 @require_GET
@@ -55,3 +71,91 @@ def dictionary_page(request: HttpRequest) -> HttpResponse:
         for name in exports.TABLES
     ]
     return render(request, "analytics/dictionary.html", {"tables": tables})
+
+
+# ---- statistics-package exports --------------------------------------------------------------------
+@require_POST
+@login_required
+def export_request(request: HttpRequest) -> HttpResponse:
+    try:
+        job = services.export_job_request(
+            actor=request.user,  # type: ignore[arg-type]
+            table=request.POST.get("table", ""),
+            file_format=request.POST.get("file_format", ""),
+            channel=ExportLog.Channel.WEB,
+        )
+    except ValidationError as refused:
+        for message in refused.messages:
+            messages.error(request, message)
+        return redirect("analytics:index")
+    return redirect("analytics:export-job", job_id=job.pk)
+
+
+def _own_job(request: HttpRequest, job_id: int) -> ExportJob:
+    job = selectors.export_job_of(request.user, job_id)  # type: ignore[arg-type]
+    if job is None:
+        raise Http404("No such export.")
+    return job
+
+
+@require_GET
+@login_required
+def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _own_job(request, job_id)
+    return render(request, "analytics/export_job.html", {"job": job, "format_label": BUNDLE_FORMATS[job.file_format]})
+
+
+@require_GET
+@login_required
+def export_job_status(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The status panel alone, polled by htmx while the job runs."""
+    job = _own_job(request, job_id)
+    return render(
+        request, "analytics/_export_job_status.html", {"job": job, "format_label": BUNDLE_FORMATS[job.file_format]}
+    )
+
+
+@require_GET
+@login_required
+def export_job_download(request: HttpRequest, job_id: int) -> FileResponse:
+    job = _own_job(request, job_id)
+    if job.status != ExportJob.Status.SUCCEEDED or not job.file:
+        raise Http404("This export has no file to download (not ready, failed or expired).")
+    return FileResponse(
+        job.file.open("rb"),
+        as_attachment=True,
+        filename=job.file.name.rsplit("/", 1)[-1],
+        content_type="application/zip",
+    )
+
+
+# ---- the overview dashboard -------------------------------------------------------------------------
+def _overview_for(request: HttpRequest) -> overview_selectors.Overview:
+    if not sees_all_sites(request.user):  # type: ignore[arg-type]
+        raise PermissionDenied("The overview is for analysts and data managers.")
+    return overview_selectors.overview(request.user, timezone.localdate())  # type: ignore[arg-type]
+
+
+@require_GET
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """Enrolment, status, follow-up completeness, pNFH and the last analysis run, without identifiers."""
+    data = _overview_for(request)
+    figures = [
+        {"chart": chart, "headers": cells[0], "rows": cells[1]}
+        for chart in charts.charts(data)
+        for cells in [charts.table_cells(chart.data)]
+    ]
+    return render(request, "analytics/overview.html", {"data": data, "figures": figures, "now": timezone.now()})
+
+
+@require_GET
+@login_required
+def overview_csv(request: HttpRequest, name: str) -> HttpResponse:
+    """The table behind one figure of the overview, as CSV."""
+    tables = charts.chart_data(_overview_for(request))
+    if name not in tables:
+        raise Http404("No such figure.")
+    response = HttpResponse(tables[name].to_csv(index=False), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="il2ld_overview_{name}_{timezone.localdate():%Y%m%d}.csv"'
+    return response

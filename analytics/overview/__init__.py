@@ -1,0 +1,1 @@
+"""The analysts' overview dashboard: reads (`selectors`) and figures (`charts`)."""
