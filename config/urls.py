@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views import defaults
+from rest_framework import exceptions as drf_exceptions
 
 from accounts.two_factor import two_factor_setup, two_factor_verify
 from api.views import not_found as api_not_found
@@ -40,4 +41,12 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
+def server_error(request: HttpRequest) -> HttpResponse:
+    """API clients get a JSON body (DRF's), web pages the friendly 500 page (templates/500.html)."""
+    if request.path_info.startswith("/" + API_PREFIX):
+        return drf_exceptions.server_error(request)
+    return defaults.server_error(request)
+
+
 handler404 = page_not_found
+handler500 = server_error

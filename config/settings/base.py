@@ -20,7 +20,10 @@ env = environ.Env()
 
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-demo-key-only-for-local-use-0123456789abcdef")
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Off unless asked for (DJANGO_DEBUG=true): the demo shows the registry's own error pages, never
+# Django's debug pages (which list the URLconf and settings). Static files are served by WhiteNoise
+# from STATIC_ROOT, so `make demo` runs collectstatic first.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
