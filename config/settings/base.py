@@ -241,6 +241,9 @@ SPECTACULAR_SETTINGS.update(
     {
         "SWAGGER_UI_DIST": "SIDECAR",
         "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        # No deep-link anchors inside the operation buttons (axe: nested-interactive, target-size).
+        "SWAGGER_UI_SETTINGS": {"deepLinking": False},
         # Separate request and response components: read-only fields (derived scores, version on
         # create) stay out of request bodies, which keeps the schema honest for clients and fuzzers.
         "COMPONENT_SPLIT_REQUEST": True,
