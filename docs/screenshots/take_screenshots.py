@@ -2,12 +2,14 @@
 
 Run from the repository root (needs Debian's Chromium at /usr/bin/chromium, no download):
 
-    .venv/bin/python docs/screenshots/take_screenshots.py
+    .venv/bin/python docs/screenshots/take_screenshots.py [NAME ...]
 
 It builds a throw-away SQLite database in a temporary folder (synthetic cohort, seed 2025),
-serves it on 127.0.0.1 with `manage.py runserver`, signs in as a demo clinician and a demo
-pharmacist in headless Chromium, saves one PNG per page here, and stops the server.
-Nothing outside the temporary folder and this folder is touched.
+runs the survival analysis once, collects the static files (the server runs with DEBUG off, as
+`make demo` does), serves it on 127.0.0.1 with `manage.py runserver`, signs in as a demo
+clinician, pharmacist and analyst in headless Chromium, saves one PNG per page here, and stops
+the server. With NAMEs (e.g. `analyst-overview api-docs`) only those pictures are taken.
+Nothing outside the temporary folder, staticfiles/ and this folder is touched.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ USERS = (
     """
 from registry.models import Site, User
 for name, first, role, sites in [("clinician.lon", "Alice", "clinician", ["GB-LON"]),
-                                 ("pharmacist.lon", "Chloe", "pharmacist", ["GB-LON"])]:
+                                 ("pharmacist.lon", "Chloe", "pharmacist", ["GB-LON"]),
+                                 ("analyst.demo", "Ada", "analyst", [])]:
     user, _ = User.objects.get_or_create(
         username=name, defaults={"first_name": first, "last_name": "Demo", "role": role})
     user.set_password("%s")
@@ -56,7 +59,16 @@ def sign_in(page: Page, username: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
+ONLY = set(sys.argv[1:])
+
+
+def wanted(name: str) -> bool:
+    return not ONLY or name in ONLY
+
+
 def shoot(page: Page, name: str, full_page: bool = True) -> None:
+    if not wanted(name):
+        return
     page.screenshot(path=str(OUT / f"{name}.png"), full_page=full_page)
     print(f"saved docs/screenshots/{name}.png")
 
@@ -73,6 +85,8 @@ def main() -> None:
         manage(env, "migrate", "--noinput", "-v0")
         manage(env, "seed_demo", "--patients", "160", "--seed", "2025", "--no-users", "-v0")
         manage(env, "shell", "-c", USERS)
+        manage(env, "run_survival", "--output", f"{tmp}/survival.json")
+        manage(env, "collectstatic", "--noinput", "-v0")
         server = subprocess.Popen(
             [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{PORT}"], cwd=ROOT, env=env
         )
@@ -139,6 +153,19 @@ def capture(env: dict[str, str]) -> None:
         shoot(pharmacist, "dispensing-worklist", full_page=False)
         pharmacist.goto(f"{BASE}/pharmacy/batches/")
         shoot(pharmacist, "batch-register", full_page=False)
+
+        analyst = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT}, locale="en-GB")
+        sign_in(analyst, "analyst.demo")
+        analyst.goto(f"{BASE}/analytics/overview/")
+        shoot(analyst, "analyst-overview")
+        analyst.goto(f"{BASE}/api/docs/")
+        analyst.locator(".opblock-summary-path").first.wait_for()
+        shoot(analyst, "api-docs", full_page=False)
+        analyst.goto(f"{BASE}/analytics/")
+        analyst.get_by_label("Stata (.dta)").check()
+        analyst.get_by_role("button", name="Prepare the export").click()
+        analyst.get_by_role("link", name="Download patients for Stata (.dta)").wait_for()
+        shoot(analyst, "dataset-export-ready", full_page=False)
         browser.close()
 
 
