@@ -5,11 +5,14 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from analytics import dataset, tasks
+from analytics import dataset
 from analytics.bundles import BUNDLE_FORMATS
 from analytics.models import ExportJob
 from registry.models import User
+from registry.tasking import enqueue_on_commit
 
+#: The Celery task that builds a job (analytics.tasks), named so that services import no task module.
+EXPORT_TASK = "analytics.tasks.export_job_run_task"
 #: Exports one user may have queued or running at once.
 MAX_ACTIVE_JOBS_PER_USER = 3
 
@@ -35,5 +38,5 @@ def export_job_request(*, actor: User, table: str, file_format: str, channel: st
             )
         job = ExportJob.objects.create(user=actor, table=table, file_format=file_format, channel=channel)
     # robust: with the broker down the request still succeeds and the job stays queued.
-    transaction.on_commit(lambda: tasks.export_job_run_task.delay(job.pk), robust=True)
+    enqueue_on_commit(EXPORT_TASK, job.pk, robust=True)
     return job

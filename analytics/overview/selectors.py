@@ -32,15 +32,16 @@ from django.db.models import OuterRef, Subquery
 from access_programme.models import TreatmentCycle
 from analytics import dataset
 from analytics.survival.models import AnalysisRun, RunStatus
+from registry import constants
 from registry.models import AlsfrsrAssessment, BiomarkerResult, ClinicalEvent, Consent, EventType, User
 from registry.selectors import patients_visible_to, records_visible_to
 
 #: ALSFRS-R is repeated about every three months (13 weeks) in MND clinics and in MIROCALS.
-VISIT_INTERVAL_DAYS = 91
+VISIT_INTERVAL_DAYS = constants.ALSFRSR_INTERVAL_DAYS
 #: An assessment counts for a visit within this many days of its target date (half the interval).
 VISIT_WINDOW_DAYS = 45
 #: On treatment: a cycle started (or the first dose given) within two 28-day cycles.
-ON_TREATMENT_WITHIN_DAYS = 2 * dataset.CYCLE_LENGTH_DAYS
+ON_TREATMENT_WITHIN_DAYS = 2 * constants.CYCLE_LENGTH_DAYS
 
 #: Status code -> label, in the order the dashboard lists them.
 STATUSES: dict[str, str] = {

@@ -136,12 +136,12 @@ def london_patient_with_pnfh(value: str | None) -> object:
     person = treated_patient(site=SiteFactory(code="GB-LON"))
     if value is not None:
         services.biomarker_record(
-            user=None,
+            actor=None,
             patient=person,
             sample_date=days_ago(95),
             analyte="csf_pnfh",
-            value=Decimal(value),
-            unit="pg/mL",
+            reported_value=Decimal(value),
+            reported_unit="pg/mL",
             assay="Ella",
         )
     return person

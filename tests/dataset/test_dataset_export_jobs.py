@@ -100,7 +100,7 @@ def test_an_expired_export_loses_its_file_and_keeps_its_record(world, full_patie
 def test_a_refused_export_says_why_on_the_job(world, full_patient):
     patient = full_patient(world.london)
     registry_services.adverse_event_record(
-        user=None, patient=patient, term="é" * 150, onset_date=days_ago(30), ctcae_grade=1, relatedness="possible"
+        actor=None, patient=patient, term="é" * 150, onset_date=days_ago(30), ctcae_grade=1, relatedness="possible"
     )
     job = services.export_job_request(actor=world.analyst, table="adverse_events", file_format="xpt", channel="web")
     export_jobs.export_job_execute(job.pk)

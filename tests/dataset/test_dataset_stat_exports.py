@@ -97,7 +97,7 @@ def test_sas_transport_is_version_5_with_short_names_and_the_full_name_as_label(
 def test_sas_transport_refuses_text_longer_than_version_5_holds(world, full_patient, tmp_path):
     patient = full_patient(world.london)
     services.adverse_event_record(
-        user=None, patient=patient, term="é" * 150, onset_date=days_ago(30), ctcae_grade=1, relatedness="possible"
+        actor=None, patient=patient, term="é" * 150, onset_date=days_ago(30), ctcae_grade=1, relatedness="possible"
     )
     with pytest.raises(stat_files.ExportError, match=r"adverse_events\.term holds text longer than the 200 bytes"):
         bundles.write_bundle(
