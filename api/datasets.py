@@ -185,6 +185,7 @@ class DatasetExportViewSet(viewsets.ViewSet):
     `expires_at`. You see and download only your own exports. Every export is logged.
     """
 
+    model = ExportJob  # of the detail routes (the schemathesis run names a real one)
     authentication_classes = [LockoutTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]  # every role may export pseudonymised data
     schema = RegistryAutoSchema()

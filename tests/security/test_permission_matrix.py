@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import resolve
 
 from access_programme.models import Dispensing, Enrolment, TreatmentCycle
+from analytics.models import ExportJob
 from registry.models import (
     AdverseEvent,
     AlsfrsrAssessment,
@@ -51,6 +52,7 @@ ANALYSTS = row(LOGIN, 403, 403, 403, 200, 200)
 ANALYSTS_ABSENT_RUN = row(LOGIN, 403, 403, 403, 404, 404)
 DATA_MANAGERS = row(LOGIN, 403, 403, 403, 403, 200)
 DM_ABSENT_RUN = row(LOGIN, 403, 403, 403, 403, 404)
+OWN_EXPORT = row(LOGIN, 404, 404, 404, 200, 404)  # the analyst's export job
 
 # name -> (keyword arguments to build the URL from, GET status per role)
 PAGES: dict[str, tuple[dict[str, str], dict[str, object]]] = {
@@ -96,6 +98,13 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, object]]] = {
     "analytics:dictionary": ({}, SIGNED_IN),
     "analytics:dictionary-download": ({"file_format": "=csv"}, SIGNED_IN),
     "analytics:table-download": ({"table": "=patients", "file_format": "=csv"}, SIGNED_IN),
+    # statistics-package exports: anyone may ask (POST); a job is seen by its requester only
+    "analytics:export-request": ({}, row(405, 405, 405, 405, 405, 405)),
+    "analytics:export-job": ({"job_id": "export_job"}, OWN_EXPORT),
+    "analytics:export-job-status": ({"job_id": "export_job"}, OWN_EXPORT),
+    "analytics:export-job-download": ({"job_id": "export_job"}, row(LOGIN, 404, 404, 404, 404, 404)),  # not built
+    "analytics:overview": ({}, ANALYSTS),
+    "analytics:overview-csv": ({"name": "=status"}, ANALYSTS),
     "interchange:upload": ({}, DATA_MANAGERS),
     "interchange:run_detail": ({"pk": "absent"}, DM_ABSENT_RUN),
     "interchange:run_report": ({"pk": "absent"}, DM_ABSENT_RUN),
@@ -103,6 +112,7 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, object]]] = {
     "api:api-root": ({}, row(401, 200, 200, 200, 200, 200)),
     "api:schema": ({}, row(401, 200, 200, 200, 200, 200)),
     "api:docs": ({}, row(401, 200, 200, 200, 200, 200)),
+    "api:redoc": ({}, row(401, 200, 200, 200, 200, 200)),
 }
 
 API_SIGNED_IN = row(401, 200, 200, 200, 200, 200)
@@ -149,6 +159,9 @@ API: dict[str, tuple[str | None, dict[str, object]]] = {
     "/api/v1/dataset-dictionary/": (None, API_SIGNED_IN),
     "/api/v1/dataset-dictionary/csv/": (None, API_SIGNED_IN),
     "/api/v1/dataset-dictionary/markdown/": (None, API_SIGNED_IN),
+    "/api/v1/dataset-exports/": (None, API_SIGNED_IN),
+    "/api/v1/dataset-exports/{id}/": ("export_job", row(401, 404, 404, 404, 200, 404)),
+    "/api/v1/dataset-exports/{id}/download/": ("export_job", row(401, 404, 404, 404, 404, 404)),  # not built yet
 }
 
 
@@ -177,6 +190,7 @@ def objects(world, full_patient):
         "table": "patients",
         "absent": ABSENT,
         "patient_obj": patient,
+        "export_job": ExportJob.objects.create(user=world.analyst, table="patients", file_format="dta").pk,
     }
 
 
@@ -270,7 +284,7 @@ def test_each_role_gets_the_expected_status_for_the_dataset_endpoint(path, objec
     assert _statuses(clients, _api_url(path, objects)) == API[path][1]
 
 
-API_PAGES = ("api:api-root", "api:schema", "api:docs")
+API_PAGES = ("api:api-root", "api:schema", "api:docs", "api:redoc")
 
 
 def test_every_api_url_refuses_an_anonymous_client_with_401_and_a_token_challenge(objects):
