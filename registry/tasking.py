@@ -8,7 +8,6 @@ https://docs.celeryq.dev/en/stable/userguide/tasks.html#database-transactions).
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from celery import current_app
@@ -31,7 +30,14 @@ def enqueue_on_commit(name: str, *args: Any, robust: bool = False) -> None:
     `robust`: a broker that is down does not fail the request; the caller keeps its own record
     of work not yet sent (a queued run) and sends it again later.
     """
-    transaction.on_commit(partial(_send, name, args), robust=robust)
+
+    # A function, not functools.partial: Django logs a robust callback's failure by the callback's
+    # __qualname__, which a partial lacks (BaseDatabaseWrapper.on_commit), so a broker that is down
+    # outside a transaction raised AttributeError instead of being logged.
+    def send() -> None:
+        _send(name, args)
+
+    transaction.on_commit(send, robust=robust)
 
 
 def enqueue(name: str, *args: Any) -> None:
