@@ -6,30 +6,15 @@ see bench/r_reference for the reference fixtures.
 """
 
 from analytics.stats.alsfrs import AlsfrsSlopeResult, alsfrs_slope
+from analytics.stats.benchmark_curve import BenchmarkCurve, BenchmarkRangeError
 from analytics.stats.caveats import CAVEATS, Caveat, get_caveats
+from analytics.stats.cox_diagnostics import PHTest, PHTestRow, concordance_index
+from analytics.stats.cox_model import CoxResult, CoxTerm, cox
 from analytics.stats.encals import EncalsPredictors, encals_smr
 from analytics.stats.guyot import GuyotResult, reconstruct_ipd
-from analytics.stats.survival import (
-    BenchmarkCurve,
-    BenchmarkRangeError,
-    CoxResult,
-    CoxTerm,
-    GroupSummary,
-    KMResult,
-    PHTest,
-    PHTestRow,
-    SMRResult,
-    SurvivalAtTime,
-    TestResult,
-    concordance_index,
-    cox,
-    exact_poisson_ci,
-    kaplan_meier,
-    logrank,
-    one_sample_logrank,
-    poisson_exact_p,
-    smr_from_counts,
-)
+from analytics.stats.km import KMResult, SurvivalAtTime, kaplan_meier
+from analytics.stats.log_rank import GroupSummary, TestResult, logrank
+from analytics.stats.smr import SMRResult, exact_poisson_ci, one_sample_logrank, poisson_exact_p, smr_from_counts
 
 __all__ = [
     "CAVEATS",

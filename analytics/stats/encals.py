@@ -25,7 +25,7 @@ from scipy import optimize
 
 from analytics.stats import caveats as cv
 from analytics.stats._validation import require_columns, survival_arrays
-from analytics.stats.survival import SMRResult, smr_from_counts
+from analytics.stats.smr import SMRResult, smr_from_counts
 
 DAYS_PER_MONTH = 365.25 / 12
 """Convert day counts to the model's months with this (Julian-year month)."""
