@@ -29,6 +29,18 @@ BENCHMARK_UNCONFIRMED = "benchmark_unconfirmed"
 BENCHMARK_RECONSTRUCTED = "benchmark_reconstructed"
 ENCALS_UNVERIFIED = "encals_coefficients_unverified"
 SMALL_SAMPLE = "small_sample"
+BENCHMARK_APPROXIMATE = "benchmark_approximate"
+BENCHMARK_TEST = "benchmark_test_only"
+EXTERNAL_COMPARATOR = "external_comparator"
+RMST_EXTRAPOLATED = "rmst_extrapolated"
+IPTW = "iptw_measured_confounders"
+MAIC_UNANCHORED = "maic_unanchored"
+MULTIPLE_IMPUTATION = "multiple_imputation_mar"
+COMPLETE_CASE = "complete_case"
+LOW_EVENTS_PER_VARIABLE = "low_events_per_variable"
+ENCALS_MISSING_PREDICTORS = "encals_missing_predictors"
+VENTILATION_DEFINITION = "ventilation_definition_differs"
+E_VALUE = "e_value_reading"
 
 CAVEATS: dict[str, Caveat] = {
     c.code: c
@@ -102,6 +114,89 @@ CAVEATS: dict[str, Caveat] = {
             SMALL_SAMPLE,
             "Small sample",
             "Few patients or events: estimates are imprecise and large-sample approximations may be poor.",
+        ),
+        Caveat(
+            BENCHMARK_APPROXIMATE,
+            "Approximate: curve shape assumed",
+            "Only a survival proportion at one time is known for this benchmark, so the shape of "
+            "its curve before that time is assumed. ALS hazard rises with time, and a constant-"
+            "hazard curve puts too many expected deaths early; read the result with its "
+            "sensitivity band over Weibull shapes.",
+        ),
+        Caveat(
+            BENCHMARK_TEST,
+            "Test benchmark: not a trial result",
+            "This benchmark is synthetic test data that exercises the reconstruction path. It is "
+            "not a published trial arm and says nothing about IL-2LD.",
+        ),
+        Caveat(
+            EXTERNAL_COMPARATOR,
+            "External comparator",
+            "The comparison arm comes from another study (a published trial arm), with its own "
+            "eligibility, era, care and outcome ascertainment. Only the recorded eligibility "
+            "criteria are aligned; other differences remain.",
+        ),
+        Caveat(
+            RMST_EXTRAPOLATED,
+            "Follow-up shorter than the RMST horizon",
+            "No patient was followed to the horizon, so the last survival value is carried "
+            "forward to it (as R does). The RMST then assumes no events after the last follow-up.",
+        ),
+        Caveat(
+            IPTW,
+            "Weighting removes measured confounding only",
+            "Inverse probability of treatment weights balance the covariates in the propensity "
+            "model only. Unmeasured prognostic factors, model misspecification and patients "
+            "with little chance of one route (positivity) can still bias the comparison.",
+        ),
+        Caveat(
+            MAIC_UNANCHORED,
+            "Unanchored MAIC",
+            "Without a common comparator arm, matching-adjusted indirect comparison assumes "
+            "that every prognostic factor and effect modifier is matched to the trial's "
+            "published baseline. That assumption cannot be checked and is rarely met.",
+        ),
+        Caveat(
+            MULTIPLE_IMPUTATION,
+            "Multiple imputation assumes missing at random",
+            "Missing covariates were imputed by chained equations (including the event "
+            "indicator and the Nelson-Aalen cumulative hazard) and pooled by Rubin's rules. "
+            "This is valid if values are missing at random given the imputation model.",
+        ),
+        Caveat(
+            COMPLETE_CASE,
+            "Complete-case analysis",
+            "Patients with a missing covariate were left out. Unless values are missing "
+            "completely at random, or missingness depends only on the covariates, the "
+            "estimate can be biased; it is a sensitivity analysis beside the imputed one.",
+        ),
+        Caveat(
+            LOW_EVENTS_PER_VARIABLE,
+            "Few events per variable",
+            "Fewer than 10 events per estimated coefficient (Peduzzi 1995): the model was "
+            "reduced to the covariates listed first in the plan, and the estimates may be "
+            "unstable or biased away from 1.",
+        ),
+        Caveat(
+            ENCALS_MISSING_PREDICTORS,
+            "ENCALS predictors missing",
+            "Some patients lacked a predictor of the ENCALS model. Unknown values are treated "
+            "as missing, never as negative; the report states how many lacked each predictor "
+            "and how they were handled.",
+        ),
+        Caveat(
+            VENTILATION_DEFINITION,
+            "Ventilation definition differs",
+            "The registry records permanent ventilation as NIV > 22 h/day (the trial-style "
+            "definition), while the ENCALS composite uses > 23 h/day. Counting 22-23 h/day "
+            "users as events can only raise the observed count, against the treatment.",
+        ),
+        Caveat(
+            E_VALUE,
+            "Reading an E-value",
+            "The E-value is the minimum risk ratio an unmeasured confounder would need with both "
+            "treatment and outcome to explain the estimate away (VanderWeele & Ding 2017). It "
+            "says nothing about selection, measurement or benchmark error.",
         ),
     )
 }

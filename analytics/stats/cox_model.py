@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -83,9 +83,6 @@ def cox(
     The PH test (``PHTest``) is skipped (None) for weighted or robust fits,
     where the Grambsch-Therneau approximation is not defined here.
     """
-    from lifelines import CoxPHFitter
-    from lifelines.exceptions import ConvergenceError, ConvergenceWarning
-
     covariates = list(covariates)
     if not covariates:
         raise ValueError("cox() needs at least one covariate")
@@ -101,23 +98,7 @@ def cox(
     data = complete.copy()
     data[covariates] = data[covariates].astype(float)
     data[event_col] = event
-    fitter = CoxPHFitter(penalizer=0.0, alpha=alpha)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", ConvergenceWarning)
-            fitter.fit(
-                data,
-                duration_col=duration_col,
-                event_col=event_col,
-                entry_col=entry_col,
-                strata=list(strata) or None,
-                weights_col=weights_col,
-                robust=robust,
-                fit_options={"precision": 1e-12, "r_precision": 1e-14, "max_steps": 200},
-            )
-    except (ConvergenceError, ConvergenceWarning) as exc:
-        raise ValueError(f"Cox model did not converge: {exc}") from exc
-
+    fitter = _fit(data, duration_col, event_col, entry_col, strata, weights_col, robust, alpha)
     z = _z(alpha)
     beta = fitter.params_.loc[covariates].to_numpy()
     se = fitter.standard_errors_.loc[covariates].to_numpy()
@@ -164,3 +145,58 @@ def cox(
     if entry is not None:
         result = result.with_caveats(cv.LEFT_TRUNCATION)
     return result
+
+
+def _fit(
+    data: pd.DataFrame,
+    duration_col: str,
+    event_col: str,
+    entry_col: str | None,
+    strata: Sequence[str],
+    weights_col: str | None,
+    robust: bool,
+    alpha: float,
+) -> Any:
+    """A converged lifelines CoxPHFitter on complete, numeric data (non-convergence is an error)."""
+    from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+
+    fitter = CoxPHFitter(penalizer=0.0, alpha=alpha)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            warnings.filterwarnings("ignore", message=".*weights are not integers.*")
+            fitter.fit(
+                data,
+                duration_col=duration_col,
+                event_col=event_col,
+                entry_col=entry_col,
+                strata=list(strata) or None,
+                weights_col=weights_col,
+                robust=robust,
+                fit_options={"precision": 1e-12, "r_precision": 1e-14, "max_steps": 200},
+            )
+    except (ConvergenceError, ConvergenceWarning) as exc:
+        raise ValueError(f"Cox model did not converge: {exc}") from exc
+    return fitter
+
+
+def cox_coefficients(
+    data: pd.DataFrame,
+    duration_col: str,
+    event_col: str,
+    covariates: Sequence[str],
+    entry_col: str | None = None,
+    weights_col: str | None = None,
+    robust: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients and their covariance only, for repeated fits (multiple imputation).
+
+    The data must be complete and numeric; no PH test or concordance is computed.
+    """
+    covariates = list(covariates)
+    cols = [duration_col, event_col, *covariates, *(c for c in (entry_col, weights_col) if c)]
+    frame = data[cols].astype(float)
+    fitter = _fit(frame, duration_col, event_col, entry_col, (), weights_col, robust, 0.05)
+    beta = fitter.params_.loc[covariates].to_numpy()
+    return beta, fitter.variance_matrix_.loc[covariates, covariates].to_numpy()

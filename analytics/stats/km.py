@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.stats import caveats as cv
+from analytics.stats._influence import aalen_johansen_ij
 from analytics.stats._risk import _at_risk, _risk_counts, _z
 from analytics.stats._validation import survival_arrays
 from analytics.stats.caveats import Caveat
@@ -63,6 +64,8 @@ class KMResult(ResultMixin):
     risk_table: tuple[tuple[float, int], ...]
     confidence_level: float
     left_truncated: bool
+    weighted: bool = False
+    variance: str = "greenwood"
     caveats: tuple[Caveat, ...] = ()
     _entry: np.ndarray | None = field(default=None, repr=False)
     _exit: np.ndarray | None = field(default=None, repr=False)
@@ -151,29 +154,41 @@ def kaplan_meier(
     times: Sequence[float] = (),
     risk_times: Sequence[float] = (),
     alpha: float = 0.05,
+    weights_col: str | None = None,
 ) -> KMResult:
-    """Kaplan-Meier survival with Greenwood-based log(-log) confidence intervals.
+    """Kaplan-Meier survival with log(-log) confidence intervals.
 
     Agrees with R ``survfit(Surv([entry,] exit, event) ~ 1, conf.type="log-log")``
     including the median and its CI (R's quantile rule). ``entry_col`` gives
     left truncation: patients join the risk set only after entry.
     ``times`` lists times at which survival is reported (e.g. 365, 640 days);
     ``risk_times`` lists times for the numbers-at-risk table.
+
+    Unweighted, the variance is Greenwood's. With ``weights_col`` (e.g. inverse probability of
+    treatment weights) the counts are weighted and the variance is the infinitesimal jackknife,
+    as R ``survfit(..., weights = w, robust = TRUE)``; Greenwood's formula would treat the
+    weights as frequencies. The timeline's n_at_risk and events are then weighted sums, while
+    ``n``, ``events`` and the risk table count patients.
     """
     exit_, event, entry = survival_arrays(df, duration_col, event_col, entry_col)
+    weights = _weights(df, weights_col)
     z = _z(alpha)
     t_unique = np.unique(exit_)
-    n_risk = _risk_counts(entry, exit_, t_unique).astype(float)
-    # events / censorings at each distinct time
     idx = np.searchsorted(t_unique, exit_)
-    d = np.bincount(idx, weights=event, minlength=t_unique.size)
     c = np.bincount(idx, weights=1 - event, minlength=t_unique.size)
-
+    if weights is None:
+        n_risk = _risk_counts(entry, exit_, t_unique).astype(float)
+        d = np.bincount(idx, weights=event, minlength=t_unique.size)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            surv = np.cumprod(1.0 - d / n_risk)
+            se = np.sqrt(np.cumsum(np.where(d > 0, d / (n_risk * (n_risk - d)), 0.0)))
+    else:
+        ev = event.astype(float)
+        _, n_risk, d, _, cum_inc, var = aalen_johansen_ij(exit_, ev, ev, entry, weights)
+        surv = 1.0 - cum_inc
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se = np.sqrt(var) / surv  # on the log scale, as the log(-log) interval needs
     with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(1.0 - d / n_risk)
-        gw_terms = np.where(d > 0, d / (n_risk * (n_risk - d)), 0.0)
-        greenwood = np.cumsum(gw_terms)
-        se = np.sqrt(greenwood)
         log_s = np.log(surv)
         core = np.log(-log_s)
         half = z * se / log_s  # negative, as in R's survfit_confint
@@ -190,8 +205,8 @@ def kaplan_meier(
     timeline = pd.DataFrame(
         {
             "time": t_unique,
-            "n_at_risk": n_risk.astype(int),
-            "events": d.astype(int),
+            "n_at_risk": n_risk if weights is not None else n_risk.astype(int),
+            "events": d if weights is not None else d.astype(int),
             "censored": c.astype(int),
             "survival": surv,
             "ci_lower": lower,
@@ -216,6 +231,8 @@ def kaplan_meier(
         risk_table=(),
         confidence_level=1 - alpha,
         left_truncated=entry is not None,
+        weighted=weights is not None,
+        variance="greenwood" if weights is None else "infinitesimal jackknife",
         _entry=entry,
         _exit=exit_,
     )
@@ -227,3 +244,15 @@ def kaplan_meier(
     if entry is not None:
         result = result.with_caveats(cv.LEFT_TRUNCATION)
     return result
+
+
+def _weights(df: pd.DataFrame, weights_col: str | None) -> np.ndarray | None:
+    """Case weights: present, finite and positive (a zero weight is a row to drop, not to keep)."""
+    if weights_col is None:
+        return None
+    if weights_col not in df.columns:
+        raise KeyError(f"column(s) not in data frame: {weights_col}")
+    w = df[weights_col].to_numpy(dtype=float)
+    if not np.isfinite(w).all() or (w <= 0).any():
+        raise ValueError(f"{weights_col} must be finite and > 0 for every row")
+    return w

@@ -11,7 +11,7 @@ from scipy import stats
 
 from analytics.stats import caveats as cv
 from analytics.stats._validation import survival_arrays
-from analytics.stats.benchmark_curve import BenchmarkCurve
+from analytics.stats.benchmark_curve import ReferenceCurve
 from analytics.stats.caveats import Caveat
 from analytics.stats.results import ResultMixin
 
@@ -134,7 +134,7 @@ def one_sample_logrank(
     duration_col: str,
     event_col: str,
     entry_col: str | None,
-    benchmark: BenchmarkCurve,
+    benchmark: ReferenceCurve,
     alpha: float = 0.05,
 ) -> SMRResult:
     """One-sample log-rank test of a cohort against a benchmark curve.

@@ -21,7 +21,7 @@ from analytics.stats import (
 )
 
 # A 640-day curve shaped like a trial arm (values illustrative, not MIROCALS data).
-CURVE = BenchmarkCurve(times=(100, 200, 400, 640), survival=(0.95, 0.85, 0.7, 0.55))
+CURVE = BenchmarkCurve(times=(100, 200, 400, 640), survival=(0.95, 0.85, 0.7, 0.55), interpolation="step")
 
 
 def _cohort(**cols: list[float]) -> pd.DataFrame:
@@ -31,6 +31,13 @@ def _cohort(**cols: list[float]) -> pd.DataFrame:
 def test_benchmark_curve_starts_at_one_at_time_zero():
     assert CURVE.times[0] == 0 and CURVE.survival[0] == 1.0
     assert CURVE.cumulative_hazard(0)[0] == 0.0
+
+
+def test_digitised_points_are_joined_by_a_linear_cumulative_hazard_by_default():
+    curve = BenchmarkCurve(times=(100, 200), survival=(0.9, 0.8))
+    assert curve.interpolation == "log-linear"
+    midway = (-np.log(0.9) - np.log(0.8)) / 2
+    assert curve.cumulative_hazard(150)[0] == pytest.approx(midway)
 
 
 def test_step_benchmark_is_right_continuous_between_points():
@@ -112,7 +119,7 @@ def test_one_sample_logrank_refuses_follow_up_beyond_the_benchmark_by_default():
 
 
 def test_censor_extrapolation_truncates_follow_up_and_events_at_the_horizon():
-    curve = BenchmarkCurve(CURVE.times[1:], CURVE.survival[1:], extrapolation="censor")
+    curve = BenchmarkCurve(CURVE.times[1:], CURVE.survival[1:], interpolation="step", extrapolation="censor")
     df = _cohort(entry=[0, 0, 700], exit=[700, 500, 800], event=[1, 1, 1])
     res = one_sample_logrank(df, "exit", "event", "entry", curve)
     assert res.observed == 1  # the death at 700 is after the horizon
