@@ -223,7 +223,9 @@ def compare_with_arm(
     codes = arm.caveat_codes()
     smr = one_sample_logrank(cohort, "time", "event", None, curve, alpha=alpha).with_caveats(*codes)
     common = is_common(float(1 - curve.survival_at(min(tau, curve.horizon))[0]))
-    registry_rmst = rmst(cohort, "time", "event", tau, label="registry", alpha=alpha)
+    registry_rmst = rmst(cohort, "time", "event", tau, label="registry", alpha=alpha).with_caveats(
+        cv.REAL_WORLD_NON_RANDOMISED
+    )
     hazard_ratio = bench_rmst = difference = None
     rebuilt_n = rebuilt_events = None
     if arm.can_reconstruct:
@@ -299,7 +301,9 @@ def compare_with_proportion(
         smr_e_value=_smr_e_value(reference, reference_curve),
         smr_band=(min(r.smr for r in rows), max(r.smr for r in rows)),
         smr_ci_band=(min(r.smr_ci_lower for r in rows), max(r.smr_ci_upper for r in rows)),
-        rmst_registry=rmst(cohort, duration_col, event_col, stop, label="registry", alpha=alpha),
+        rmst_registry=rmst(cohort, duration_col, event_col, stop, label="registry", alpha=alpha).with_caveats(
+            cv.REAL_WORLD_NON_RANDOMISED
+        ),
         rmst_benchmark_band=(min(r.rmst_benchmark for r in rows), max(r.rmst_benchmark for r in rows)),
         shapes=tuple(rows),
     )

@@ -16,6 +16,7 @@ from analytics.stats._risk import _z
 from analytics.stats._validation import require_columns, survival_arrays
 from analytics.stats.caveats import Caveat
 from analytics.stats.cox_diagnostics import PHTest, _ph_test, _schoenfeld_efron, _stratum_ids, concordance_index
+from analytics.stats.cox_robust import robust_variance
 from analytics.stats.results import ResultMixin
 
 PHTransform = Literal["rank", "km", "identity", "log"]
@@ -82,6 +83,8 @@ def cox(
     with a missing covariate are dropped and counted, as R's na.omit.
     The PH test (``PHTest``) is skipped (None) for weighted or robust fits,
     where the Grambsch-Therneau approximation is not defined here.
+    ``robust`` gives R's sandwich variance from Efron score residuals (``cox_robust``), with
+    ``weights_col`` the weighted dfbeta form R uses for ``coxph(weights = w, robust = TRUE)``.
     """
     covariates = list(covariates)
     if not covariates:
@@ -98,10 +101,18 @@ def cox(
     data = complete.copy()
     data[covariates] = data[covariates].astype(float)
     data[event_col] = event
-    fitter = _fit(data, duration_col, event_col, entry_col, strata, weights_col, robust, alpha)
+    fitter = _fit(data, duration_col, event_col, entry_col, strata, weights_col, False, alpha)
     z = _z(alpha)
     beta = fitter.params_.loc[covariates].to_numpy()
-    se = fitter.standard_errors_.loc[covariates].to_numpy()
+    x = data[covariates].to_numpy()
+    strata_ids = _stratum_ids(data, strata)
+    naive = fitter.variance_matrix_.loc[covariates, covariates].to_numpy()
+    if robust:
+        w = data[weights_col].to_numpy(dtype=float) if weights_col else np.ones(len(data))
+        variance = robust_variance(x, beta, naive, exit_, event, w, entry, strata_ids)
+    else:
+        variance = naive
+    se = np.sqrt(np.diag(variance))
     zstat = beta / se
     terms = tuple(
         CoxTerm(
@@ -116,14 +127,11 @@ def cox(
         )
         for c, b, s, zs in zip(covariates, beta, se, zstat, strict=True)
     )
-    x = data[covariates].to_numpy()
     lp = x @ beta
-    strata_ids = _stratum_ids(data, strata)
     ph = None
     if weights_col is None and not robust:
-        var = fitter.variance_matrix_.loc[covariates, covariates].to_numpy()
         resid, dtimes = _schoenfeld_efron(x, lp, exit_, event, entry, strata_ids)
-        ph = _ph_test(resid, dtimes, beta, var, covariates, ph_transform, exit_, event, entry)
+        ph = _ph_test(resid, dtimes, beta, naive, covariates, ph_transform, exit_, event, entry)
     lr = fitter.log_likelihood_ratio_test()
     result = CoxResult(
         terms=terms,
@@ -187,16 +195,14 @@ def cox_coefficients(
     event_col: str,
     covariates: Sequence[str],
     entry_col: str | None = None,
-    weights_col: str | None = None,
-    robust: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients and their covariance only, for repeated fits (multiple imputation).
+    """Coefficients and their model-based covariance only, for repeated fits (multiple imputation).
 
     The data must be complete and numeric; no PH test or concordance is computed.
     """
     covariates = list(covariates)
-    cols = [duration_col, event_col, *covariates, *(c for c in (entry_col, weights_col) if c)]
+    cols = [duration_col, event_col, *covariates, *([entry_col] if entry_col else [])]
     frame = data[cols].astype(float)
-    fitter = _fit(frame, duration_col, event_col, entry_col, (), weights_col, robust, 0.05)
+    fitter = _fit(frame, duration_col, event_col, entry_col, (), None, False, 0.05)
     beta = fitter.params_.loc[covariates].to_numpy()
     return beta, fitter.variance_matrix_.loc[covariates, covariates].to_numpy()

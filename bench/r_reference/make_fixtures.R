@@ -242,6 +242,117 @@ guyot <- list(
 )
 write_fixture(guyot, "guyot.json")
 
+# ------------------------------------------ issue 13: registry-like data --
+
+# A registry-like cohort: two treatment routes with confounded assignment,
+# times in whole days (ties), some delayed entry, and three outcomes
+# (0 = censored, 1 = tracheostomy or permanent ventilation, 2 = death).
+set.seed(20251113)
+nr <- 400
+age <- round(rnorm(nr, 60, 9))
+male <- rbinom(nr, 1, 0.62)
+bulbar <- rbinom(nr, 1, 0.3)
+dfs <- round(rlnorm(nr, log(0.6), 0.45), 3)
+svc <- round(pmin(rnorm(nr, 85, 12), 120))
+log_pnfh <- round(rnorm(nr, log(2000), 0.6), 3)
+route <- rbinom(nr, 1, plogis(-0.3 + 0.04 * (age - 60) + 0.6 * bulbar - 0.5 * (dfs - 0.6)))
+lp <- 0.03 * (age - 60) + 0.5 * bulbar + 0.8 * (dfs - 0.6) - 0.02 * (svc - 85) +
+  0.4 * (log_pnfh - log(2000)) - 0.2 * route
+t_death <- rweibull(nr, shape = 1.5, scale = 900 * exp(-lp / 1.5))
+t_vent <- rweibull(nr, shape = 1.3, scale = 2500 * exp(-lp / 1.3))
+t_cens <- runif(nr, 150, 900)
+time <- ceiling(pmin(t_death, t_vent, t_cens))
+status <- ifelse(t_cens <= pmin(t_death, t_vent), 0L, ifelse(t_vent < t_death, 1L, 2L))
+entry <- ifelse(runif(nr) < 0.25, round(runif(nr, 1, 60)), 0)
+keep <- time > entry
+reg <- data.frame(id = seq_len(nr), route, age, male, bulbar, dfs, svc, log_pnfh,
+                  entry, time, status, death = as.integer(status == 2),
+                  composite = as.integer(status > 0))[keep, ]
+reg$id <- seq_len(nrow(reg))
+
+# Stabilised IPTW for route, truncated at the 1st and 99th percentiles.
+ps_fit <- glm(route ~ age + male + bulbar + dfs + svc + log_pnfh, family = binomial,
+              data = reg, control = glm.control(epsilon = 1e-14, maxit = 100))
+ps <- fitted(ps_fit)
+p1 <- mean(reg$route)
+w_raw <- ifelse(reg$route == 1, p1 / ps, (1 - p1) / (1 - ps))
+bounds <- quantile(w_raw, c(0.01, 0.99), type = 7)
+reg$w <- pmin(pmax(w_raw, bounds[1]), bounds[2])
+write_csv(reg, "registry.csv")
+
+smd <- function(x, a, w) {
+  binary <- all(x %in% c(0, 1))
+  m1 <- mean(x[a == 1]); m0 <- mean(x[a == 0])
+  pooled <- if (binary) sqrt((m1 * (1 - m1) + m0 * (1 - m0)) / 2) else
+    sqrt((var(x[a == 1]) + var(x[a == 0])) / 2)
+  wm1 <- weighted.mean(x[a == 1], w[a == 1]); wm0 <- weighted.mean(x[a == 0], w[a == 0])
+  c(before = (m1 - m0) / pooled, after = (wm1 - wm0) / pooled)
+}
+covs <- c("age", "male", "bulbar", "dfs", "svc", "log_pnfh")
+smds <- sapply(covs, function(v) smd(reg[[v]], reg$route, reg$w))
+propensity <- list(
+  coef = unname(coef(ps_fit)), se = unname(sqrt(diag(vcov(ps_fit)))),
+  terms = names(coef(ps_fit)), weights = reg$w, bounds = unname(bounds),
+  covariates = covs, smd_before = unname(smds["before", ]), smd_after = unname(smds["after", ])
+)
+
+wkm_fixture <- function(fit) {
+  list(time = fit$time, n_risk = fit$n.risk, n_event = fit$n.event,
+       surv = fit$surv, std_err = fit$std.err, lower = fit$lower, upper = fit$upper,
+       logse = fit$logse)
+}
+robust_cox <- function(fit) {
+  list(variables = names(fit$coefficients), coef = unname(fit$coefficients),
+       robust_se = unname(sqrt(diag(fit$var))), naive_se = unname(sqrt(diag(fit$naive.var))))
+}
+weighted <- list(
+  propensity = propensity,
+  km_route1 = wkm_fixture(survfit(Surv(time, death) ~ 1, data = subset(reg, route == 1),
+                                  weights = w, robust = TRUE, conf.type = "log-log")),
+  km_route0 = wkm_fixture(survfit(Surv(time, death) ~ 1, data = subset(reg, route == 0),
+                                  weights = w, robust = TRUE, conf.type = "log-log")),
+  km_entry = wkm_fixture(survfit(Surv(entry, time, death) ~ 1, data = reg, id = id,
+                                 weights = w, robust = TRUE, conf.type = "log-log")),
+  cox_route = robust_cox(coxph(Surv(time, death) ~ route, data = reg, weights = w,
+                               robust = TRUE, ties = "efron", control = ctl)),
+  cox_adjusted = robust_cox(coxph(Surv(time, death) ~ route + age + bulbar + dfs, data = reg,
+                                  weights = w, robust = TRUE, ties = "efron", control = ctl)),
+  cox_entry = robust_cox(coxph(Surv(entry, time, death) ~ route, data = reg, weights = w, id = id,
+                               robust = TRUE, ties = "efron", control = ctl))
+)
+write_fixture(weighted, "weighted.json")
+
+# RMST: print(survfit(...), rmean = tau) reports these two numbers.
+rmst_case <- function(fit, tau) {
+  tab <- survival:::survmean(fit, rmean = tau)$matrix
+  list(tau = tau, rmean = unname(tab["rmean"]), se = unname(tab["se(rmean)"]),
+       n = unname(tab["records"]), events = unname(tab["events"]))
+}
+rmst_fx <- list(
+  registry_640 = rmst_case(survfit(Surv(time, death) ~ 1, data = reg), 640),
+  registry_route1_640 = rmst_case(survfit(Surv(time, death) ~ 1, data = subset(reg, route == 1)), 640),
+  registry_entry_640 = rmst_case(survfit(Surv(entry, time, death) ~ 1, data = reg), 640),
+  lung_365 = rmst_case(survfit(Surv(time, event) ~ 1, data = lung_df), 365),
+  lung_tau_beyond_follow_up = rmst_case(survfit(Surv(time, event) ~ 1,
+                                                data = subset(lung_df, time <= 500)), 800),
+  veteran_100 = rmst_case(survfit(Surv(time, event) ~ 1, data = vet_df), 100)
+)
+write_fixture(rmst_fx, "rmst.json")
+
+# Aalen-Johansen: death competes with tracheostomy / permanent ventilation.
+aj_fixture <- function(fit) {
+  list(states = fit$states, time = fit$time, n_risk = fit$n.risk[, 1],
+       pstate = fit$pstate, std_err = fit$std.err, lower = fit$lower, upper = fit$upper,
+       conf_type = fit$conf.type)
+}
+reg$state <- factor(reg$status, 0:2, c("censored", "ventilation", "death"))
+aj <- list(
+  registry = aj_fixture(survfit(Surv(time, state) ~ 1, data = reg)),
+  registry_entry = aj_fixture(survfit(Surv(entry, time, state) ~ 1, data = reg, id = id)),
+  registry_weighted = aj_fixture(survfit(Surv(time, state) ~ 1, data = reg, weights = w))
+)
+write_fixture(aj, "aalen_johansen.json")
+
 write_fixture(list(R = R.version.string,
                    survival = as.character(packageVersion("survival")),
                    jsonlite = as.character(packageVersion("jsonlite"))),

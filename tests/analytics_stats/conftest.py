@@ -60,3 +60,11 @@ def _media_root() -> None:
 
     These tests touch no files or settings, and must run with ``-p no:django``.
     """
+
+
+@pytest.fixture(scope="session")
+def registry() -> pd.DataFrame:
+    """Registry-like cohort written by make_fixtures.R: two routes, confounded assignment,
+    day-resolution ties, delayed entry, status 0 censored / 1 ventilation / 2 death, and the
+    stabilised, truncated IPTW weight w computed by R."""
+    return pd.read_csv(R_DIR / "registry.csv")
