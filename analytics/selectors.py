@@ -213,6 +213,7 @@ _PATIENT_FIELDS = {
     "diagnosis_date": "diagnosis__diagnosis_date",
     "onset_region": "diagnosis__onset_region",
     "el_escorial": "diagnosis__el_escorial",
+    "riluzole_start_date": "diagnosis__riluzole_start_date",
     "svc_percent": "diagnosis__svc_percent",
     "fvc_percent": "diagnosis__fvc_percent",
     "c9orf72": "diagnosis__c9orf72",
@@ -408,8 +409,8 @@ def dataset_frames(user: User | None, *, after: str | None = None, limit: int | 
     pnfh = _frame(
         _records(user, BiomarkerResult, pks, "patient_id", "sample_date")
         .filter(analyte="csf_pnfh")
-        .values_list("patient_id", "sample_date", "value"),
-        ["pk", "date", "value"],
+        .values_list("patient_id", "sample_date", "value", "assay"),
+        ["pk", "date", "value", "assay"],
     )
     pnfh["value"] = pd.to_numeric(pnfh["value"], errors="coerce").astype("float64")
     events = _frame(

@@ -27,10 +27,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analytics import emulation
+from analytics.benchmark_spec import BenchmarkSpec
+from analytics.emulation_suite import run_emulation
 from analytics.stats import (
     BenchmarkCurve,
     alsfrs_slope,
     cox,
+    encals_inputs,
     encals_smr,
     get_caveats,
     kaplan_meier,
@@ -38,7 +42,6 @@ from analytics.stats import (
     one_sample_logrank,
 )
 from analytics.stats import caveats as cv
-from analytics.stats.encals import linear_predictor_vector
 from analytics.stats.results import jsonable
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -55,38 +58,24 @@ ProgressCallback = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
-class BenchmarkSpec:
-    """One benchmark figure from a trial, with its provenance.
-
-    kind: "hazard_ratio" (value with CI, `comparison` names it), "survival_at" (S at
-    `time_days` for `arm`), "km_points" (digitised (day, S) points for `arm`), "deaths"
-    (value = deaths of `n` in `arm`), "slope" (ALSFRS-R points/month).
-    """
-
-    code: str
-    label: str
-    kind: str
-    provenance: str
-    source: str
-    value: float | None = None
-    ci_lower: float | None = None
-    ci_upper: float | None = None
-    time_days: float | None = None
-    arm: str = ""
-    stratum: str = "all"
-    comparison: str = ""
-    n: int | None = None
-    points: tuple[tuple[float, float], ...] = ()
-
-
-@dataclass(frozen=True)
 class SuiteParameters:
+    """What a run computes. ``data_cutoff`` (ISO date) censors follow-up administratively; the
+    services set it to the run's date when none is given. ``imputations``: MI data sets (the SAP
+    allows fewer in the nightly run than in a report)."""
+
     times: tuple[int, ...] = (365, 640)
     alpha: float = 0.05
     min_group_size: int = 10
+    data_cutoff: str | None = None
+    horizon_days: int = emulation.TRIAL_FOLLOW_UP_DAYS
+    imputations: int = 10
+    seed: int = 20250101
+    sap_version: str = emulation.SAP_VERSION
+    trial_ventilation_definition: str = "NIV > 22 h/day for > 7 days (registry event permanent_ventilation)"
+    encals_ventilation_definition: str = "NIV > 23 h/day (ENCALS composite)"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"times": list(self.times), "alpha": self.alpha, "min_group_size": self.min_group_size}
+        return {**dataclasses.asdict(self), "times": list(self.times)}
 
 
 @dataclass
@@ -99,8 +88,11 @@ def prepare_patients(patients: pd.DataFrame) -> pd.DataFrame:
     """Add the model columns the suite needs (indicator and transformed covariates)."""
     df = patients.copy()
     df["treated"] = df["route"].isin(TREATED_ROUTES).astype(int)
-    df["male"] = (df["sex"] == "male").astype(int)
-    df["bulbar"] = df["bulbar_onset"].astype("boolean").fillna(False).astype(int)
+    # Unknown sex or onset site stays missing (the Cox models then leave the patient out and
+    # count them); it never becomes 0.
+    sex = df["sex"].astype("string")
+    df["male"] = (sex == "male").astype(float).where(sex.isin(["male", "female"]))
+    df["bulbar"] = df["bulbar_onset"].astype("boolean").astype(float)
     pnfh = pd.to_numeric(df["csf_pnfh_baseline"], errors="coerce")
     df["log_pnfh"] = np.log(pnfh.where(pnfh > 0))
     for time_col, event_col in ENDPOINTS.values():
@@ -160,7 +152,9 @@ class _CoxFits:
         self.fits: dict[tuple[str, bool], dict[str, Any] | None] = {}
 
     def get(self, stratum: str, adjusted: bool) -> dict[str, Any] | None:
-        key = (stratum if stratum in self.subsets else "all", adjusted)
+        if stratum not in self.subsets:  # never fall back to all patients for another stratum's benchmark
+            return {"error": f"no registry estimate for the {stratum!r} stratum", "n": 0}
+        key = (stratum, adjusted)
         if key not in self.fits:
             covariates = ADJUSTMENT_COVARIATES if adjusted else ()
             self.fits[key] = _cox_treated(self.subsets[key[0]], covariates, self.params)
@@ -172,9 +166,9 @@ def _hazard_ratio_rows(fits: _CoxFits, benchmarks: Sequence[BenchmarkSpec]) -> l
     rows = []
     for spec in (b for b in benchmarks if b.kind == "hazard_ratio"):
         adjusted = spec.comparison == "adjusted"
-        subset = fits.subsets.get(spec.stratum, fits.subsets["all"])
+        subset = fits.subsets.get(spec.stratum)
         fit = fits.get(spec.stratum, adjusted)
-        registry: dict[str, Any] = {"n": len(subset)}
+        registry: dict[str, Any] = {"n": 0 if subset is None else len(subset)}
         if fit and "terms" in fit:
             term = next(t for t in fit["terms"] if t["variable"] == "treated")
             registry = {
@@ -210,13 +204,14 @@ def _provenance_code(provenance: str) -> str:
 
 
 def benchmark_curve(spec: BenchmarkSpec) -> BenchmarkCurve | None:
-    """A survival curve from a benchmark: digitised points, or one S(t) as a constant hazard."""
+    """A survival curve from a benchmark: digitised points (cumulative hazard joined linearly), or one
+    S(t) as a constant hazard (approximate: the emulation shows it with a Weibull shape band)."""
     if spec.kind == "km_points" and spec.points:
         times, survival = zip(*sorted(spec.points), strict=True)
         return BenchmarkCurve(
             times,
             survival,
-            interpolation="step",
+            interpolation="log-linear",
             extrapolation="censor",
             label=spec.label,
             provenance=spec.provenance,
@@ -254,22 +249,11 @@ def _one_sample_comparisons(df: pd.DataFrame, benchmarks: Sequence[BenchmarkSpec
 
 
 def encals_predictors_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """ENCALS linear predictor per patient with complete predictors; others dropped (and counted)."""
-    needed = ["age_at_onset", "diagnostic_delay_months", "dfs_baseline", "fvc_baseline"]
-    data = df.dropna(subset=needed)
-    data = data[(data["diagnostic_delay_months"] > 0) & (data["age_at_onset"] > 0)]
-    data = data[(data["dfs_baseline"] > -0.1) & (data["fvc_baseline"] > 0)]
-    lps = linear_predictor_vector(
-        data["age_at_onset"],
-        data["diagnostic_delay_months"],
-        data["dfs_baseline"],
-        data["fvc_baseline"],
-        data["bulbar"],
-        data["el_escorial"] == "definite",
-        data["ftd"] == "yes",
-        data["c9orf72"] == "positive",
-    )
-    data = data.assign(encals_lp=lps)
+    """ENCALS linear predictor per patient with all eight predictors; unknown FTD or C9orf72 is
+    missing (never negative), so those patients are left out here and counted by the caller."""
+    inputs = encals_inputs(df)
+    data = df.assign(encals_lp=inputs.frame["lp"])
+    data = data[data["encals_lp"].notna()]
     # Entry is months from onset to the time origin; the dataset's symptom duration (onset to
     # enrolment) stands in when the loader did not supply the exact onset-to-origin interval.
     entry = data["onset_to_origin_months"] if "onset_to_origin_months" in data else data["symptom_duration_months"]
@@ -297,7 +281,7 @@ def _encals(df: pd.DataFrame, params: SuiteParameters) -> dict[str, Any]:
         if group.empty:
             continue
         result = encals_smr(group, "entry_months", "exit_months", "composite_event", "encals_lp", alpha=params.alpha)
-        out["groups"][name] = jsonable(result.with_caveats(cv.REAL_WORLD_NON_RANDOMISED))
+        out["groups"][name] = jsonable(result.with_caveats(cv.REAL_WORLD_NON_RANDOMISED, cv.VENTILATION_DEFINITION))
     return out
 
 
@@ -330,9 +314,12 @@ def run_survival_suite(
     params: SuiteParameters | None = None,
     progress: ProgressCallback | None = None,
     render_figures: bool = True,
+    withheld_consent: int = 0,
 ) -> SuiteOutput:
+    """Every comparison; ``withheld_consent`` counts patients left out because their consent
+    refuses the use of their data (shown in the flow)."""
     params = params or SuiteParameters()
-    steps = ["prepare", "kaplan_meier", "logrank", "cox", "one_sample", "encals", "slopes", "figures"]
+    steps = ["prepare", "kaplan_meier", "logrank", "cox", "one_sample", "encals", "slopes", "emulation", "figures"]
 
     def step(index: int) -> None:
         if progress:
@@ -380,9 +367,11 @@ def run_survival_suite(
     )
     out.results["benchmarks"] = [jsonable(b) for b in benchmarks]
     step(7)
+    out.results["emulation"] = run_emulation(patients, benchmarks, params, withheld_consent)
+    step(8)
     if render_figures:
         out.figures = render_km_figures(out.results, benchmarks)
-    step(8)
+    step(9)
     return out
 
 

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from analytics.benchmark_spec import forum_or_aggregator
+
 
 class Provenance(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed (in the primary source)"
@@ -46,6 +48,18 @@ class Benchmark(models.Model):
     time_days = models.FloatField(null=True, blank=True)
     n = models.PositiveIntegerField(null=True, blank=True)
     points = models.JSONField(default=list, blank=True, help_text="[[day, survival], ...] for digitised curves")
+    risk_table = models.JSONField(
+        default=list, blank=True, help_text="[[day, number at risk], ...] as printed under the figure (first day 0)"
+    )
+    total_events = models.PositiveIntegerField(null=True, blank=True, help_text="Events in the arm, if reported")
+    doi = models.CharField(max_length=100, blank=True, help_text="DOI of the primary publication")
+    figure = models.CharField(max_length=100, blank=True, help_text="Figure, table or page the numbers come from")
+    digitised_by = models.CharField(max_length=100, blank=True)
+    digitised_on = models.DateField(null=True, blank=True)
+    secondary_sources = models.JSONField(
+        default=list, blank=True, help_text="Secondary sources quoting the publication, each labelled secondary"
+    )
+    is_test = models.BooleanField(default=False, help_text="Synthetic test data: never a trial result")
     text = models.TextField(blank=True, help_text="For eligibility criteria and notes")
     provenance = models.CharField(max_length=16, choices=Provenance.choices)
     source = models.TextField(help_text="Citation: paper, DOI/PMID, figure or page; who digitised it and how")
@@ -88,6 +102,23 @@ class Benchmark(models.Model):
             self._check_points()
         if self.stratum not in ("all", "low", "high", "below_750"):
             raise ValidationError({"stratum": "Use all, below_750, low or high."})
+        for text in (self.source, *map(str, self.secondary_sources or [])):
+            if forum_or_aggregator(text):
+                raise ValidationError({"source": f"A forum or a news aggregator is never a source: {text!r}."})
+        if self.risk_table:
+            self._check_risk_table()
+
+    def _check_risk_table(self) -> None:
+        try:
+            rows = [(float(t), int(n)) for t, n in self.risk_table]
+        except (TypeError, ValueError) as error:
+            raise ValidationError({"risk_table": "Give the risk table as [[day, number at risk], ...]."}) from error
+        days = [t for t, _ in rows]
+        counts = [n for _, n in rows]
+        if days[0] != 0 or days != sorted(set(days)):
+            raise ValidationError({"risk_table": "The risk table starts at day 0 and its days increase."})
+        if any(b > a for a, b in itertools.pairwise(counts)) or counts[-1] < 0:
+            raise ValidationError({"risk_table": "Numbers at risk never increase."})
 
     def _check_points(self) -> None:
         try:

@@ -10,6 +10,7 @@ Results are written in the same transaction that marks the run succeeded.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -27,8 +28,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from analytics import dataset
-from analytics.selectors import dataset_frames
+from analytics import dataset, emulation
+from analytics.selectors import dataset_frames, patients_refusing_sharing
 from analytics.suite import BenchmarkSpec, SuiteParameters, run_survival_suite
 from analytics.survival.models import ANALYSIS, AnalysisRun, Benchmark, BenchmarkKind, RunStatus
 from registry.models import ClinicalRecord, Role, User
@@ -108,6 +109,9 @@ def benchmark_spec(benchmark: Benchmark) -> BenchmarkSpec:
         comparison=benchmark.comparison,
         n=benchmark.n,
         points=tuple(tuple(p) for p in benchmark.points),
+        risk_table=tuple((float(t), int(n)) for t, n in benchmark.risk_table),
+        total_events=benchmark.total_events,
+        is_test=benchmark.is_test,
     )
 
 
@@ -135,6 +139,8 @@ def survival_run_request(
     if not may_run_analyses(user):
         raise PermissionDenied("Only analysts and data managers run analyses.")
     params = params or SuiteParameters()
+    if params.data_cutoff is None:  # the cut-off is always explicit in the stored parameters
+        params = dataclasses.replace(params, data_cutoff=timezone.localdate().isoformat())
     context, fingerprint = run_fingerprint(params)
     reusable = AnalysisRun.objects.filter(
         analysis=ANALYSIS, fingerprint=fingerprint, status=RunStatus.SUCCEEDED
@@ -204,13 +210,21 @@ def _report_progress(run_id: int, done: int, total: int, step: str) -> None:
 
 
 def load_analysis_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The whole registry's analysis dataset and ALSFRS-R visits (system read, not user-scoped)."""
+    """The whole registry's analysis dataset and ALSFRS-R visits (system read, not user-scoped),
+    with the columns the trial emulation adds: first dose, enrolment, onset and riluzole dates,
+    year of birth, onset to time origin in months, and the pre-dose CSF pNFH with its assay."""
     frames = dataset_frames(None)
     patients = dataset.build_patient_dataset(**frames)
     source = frames["patients"].set_index("patient_id")
-    onset = pd.to_datetime(patients["patient_id"].map(source["symptom_onset_date"]))
+    for column in ("first_dose_date", "enrolment_date", "year_of_birth", "symptom_onset_date", "riluzole_start_date"):
+        patients[column] = patients["patient_id"].map(source[column])
+    onset = pd.to_datetime(patients["symptom_onset_date"])
     origin = pd.to_datetime(patients["time_origin_date"])
     patients["onset_to_origin_months"] = (origin - onset).dt.days / (365.25 / 12)
+    pnfh = emulation.pre_dose_samples(source.reset_index().set_index("pk")["first_dose_date"], frames["pnfh"])
+    pks = patients["patient_id"].map(source["pk"])
+    patients["pnfh_pre_dose"] = pks.map(pnfh["value"]).astype(float)
+    patients["pnfh_pre_dose_assay"] = pks.map(pnfh["assay"])
     study_ids = frames["patients"].set_index("pk")["patient_id"]
     alsfrs = frames["alsfrs"]
     visits = pd.DataFrame(
@@ -237,6 +251,7 @@ def survival_run_execute(run_id: int) -> AnalysisRun | None:
             benchmarks,
             params,
             progress=lambda done, total, step: _report_progress(run.pk, done, total, step),
+            withheld_consent=patients_refusing_sharing().count(),
         )
     except Exception as error:
         log.exception("Survival run %s failed", run_id)
@@ -287,7 +302,7 @@ def survival_runs_recover_stale() -> list[int]:
     return requeued
 
 
-def benchmark_revise(*, user: User, code: str, **fields: Any) -> Benchmark:
+def benchmark_revise(*, user: User | None, code: str, **fields: Any) -> Benchmark:
     """Add a benchmark or a new version of one; the previous version stays for the runs that used it."""
     if not may_run_analyses(user):
         raise PermissionDenied("Only analysts and data managers maintain benchmarks.")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
-import pandas as pd
 import pytest
 
 from analytics.stats import kaplan_meier
 from analytics.suite import BenchmarkSpec, SuiteParameters, benchmark_curve, run_survival_suite
+from tests.analytics.synthetic import synthetic_dataset
 
 MIROCALS = [
     BenchmarkSpec(
@@ -46,53 +44,6 @@ MIROCALS = [
         arm="il2ld",
     ),
 ]
-
-
-def synthetic_dataset(n: int = 400, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
-    rng = np.random.default_rng(seed)
-    route = rng.choice(["managed_access", "nhs_specials", "none"], size=n, p=[0.35, 0.45, 0.2])
-    pnfh = rng.lognormal(np.log(2000), 0.6, size=n)
-    hazard = 1 / 900 * np.where(route == "none", 1.0, 0.7) * (pnfh / 2000) ** 0.5
-    death = rng.exponential(1 / hazard)
-    censor = rng.uniform(100, 800, size=n)
-    os_time = np.minimum(death, censor).round()
-    patients = pd.DataFrame(
-        {
-            "patient_id": [f"GB-TST-{i:04d}" for i in range(n)],
-            "route": route,
-            "sex": rng.choice(["male", "female"], size=n),
-            "bulbar_onset": rng.random(n) < 0.3,
-            "age_at_enrolment": rng.normal(60, 9, n).round(),
-            "age_at_onset": rng.normal(59, 9, n).round(),
-            "dfs_baseline": rng.lognormal(np.log(0.6), 0.4, n),
-            "svc_baseline": rng.normal(88, 12, n),
-            "fvc_baseline": rng.normal(90, 12, n),
-            "csf_pnfh_baseline": pnfh,
-            "pnfh_stratum": pd.cut(pnfh, [0, 750, 3700, np.inf], labels=["below_750", "low", "high"]).astype(str),
-            "diagnostic_delay_months": rng.uniform(3, 15, n),
-            "symptom_duration_months": rng.uniform(8, 24, n),
-            "el_escorial": rng.choice(["possible", "probable", "definite"], size=n),
-            "ftd": "no",
-            "c9orf72": "negative",
-            "time_origin_date": dt.date(2025, 7, 1),
-            "os_time_days": os_time,
-            "os_event": death <= censor,
-            "composite_time_days": os_time,
-            "composite_event": death <= censor,
-        }
-    )
-    visits = pd.DataFrame(
-        [
-            {
-                "patient_id": pid,
-                "assessment_date": dt.date(2025, 7, 1) + dt.timedelta(days=int(d)),
-                "total": 40 - d / 30,
-            }
-            for pid in patients["patient_id"]
-            for d in (0, 90, 180)
-        ]
-    )
-    return patients, visits
 
 
 @pytest.fixture(scope="module")
@@ -196,3 +147,103 @@ def test_stored_results_hold_summaries_not_patient_level_arrays(output):
     assert "_exit" not in km
     assert "_entry" not in km
     assert len(json.dumps(output.results)) < 2_000_000
+
+
+TEST_ARM = BenchmarkSpec(
+    "test_arm",
+    "TEST (synthetic arm, not a trial result): placebo-like",
+    "km_points",
+    "unconfirmed",
+    "synthetic",
+    arm="placebo",
+    points=tuple((float(t), float(np.exp(np.log(0.55) * (t / 640) ** 1.5))) for t in range(20, 641, 20)),
+    risk_table=((0.0, 110), (160.0, 98), (320.0, 84), (480.0, 72), (640.0, 60)),
+    total_events=45,
+    is_test=True,
+)
+
+
+@pytest.fixture(scope="module")
+def emulated():
+    patients, visits = synthetic_dataset(n=500, seed=2)
+    params = SuiteParameters(data_cutoff="2026-06-30", imputations=3)
+    return run_survival_suite(patients, visits, [*MIROCALS, TEST_ARM], params, render_figures=False).results
+
+
+def test_emulation_gives_the_flow_and_table_one_and_records_the_sap_version(emulated):
+    emulation = emulated["emulation"]
+    assert emulation["sap_version"] == "1.0" and emulation["data_cutoff"] == "2026-06-30"
+    assert emulation["time_zero"] == "first dose"
+    assert emulation["flow"][-1]["step"].endswith("(primary set)")
+    assert set(emulation["table_one"]) == {"primary", "all_treated"}
+
+
+def test_the_digitised_arm_gives_smr_hr_and_rmst_difference_with_e_values(emulated):
+    row = next(
+        r
+        for r in emulated["emulation"]["benchmarks"]
+        if r["benchmark"] == "test_arm" and r["analysis_set"] == "primary"
+    )
+    result = row["result"]
+    assert row["kind"] == "curve" and result["test_only"]
+    hr = result["hazard_ratio"]
+    assert hr["ci_lower"] < hr["hr"] < hr["ci_upper"] and hr["e_value"]["e_value"] >= 1
+    assert (
+        result["rmst_difference"]["ci_lower"]
+        < result["rmst_difference"]["difference"]
+        < result["rmst_difference"]["ci_upper"]
+    )
+    assert "benchmark_test_only" in [c["code"] for c in result["caveats"]]
+
+
+def test_a_single_proportion_benchmark_is_labelled_approximate_with_its_shape_band(emulated):
+    row = next(
+        r
+        for r in emulated["emulation"]["benchmarks"]
+        if r["benchmark"] == "alive_il2" and r["analysis_set"] == "primary"
+    )
+    result = row["result"]
+    assert row["kind"] == "approximate" and result["label"] == "approximate: curve shape assumed"
+    assert result["smr_band"][0] <= result["one_sample"]["smr"] <= result["smr_band"][1]
+
+
+def test_routes_are_compared_with_balance_weighted_cox_and_an_imputed_adjusted_model(emulated):
+    routes = emulated["emulation"]["routes"]
+    assert routes["iptw"]["max_abs_smd_after"] < routes["iptw"]["max_abs_smd_before"]
+    for name in ("to_640_days", "all_follow_up"):
+        cox_row = routes["weighted"]["cox"][name]
+        assert cox_row["hr_ci_lower"] < cox_row["hr"] < cox_row["hr_ci_upper"] and cox_row["e_value"]
+    assert routes["adjusted_imputed"]["m"] == 3
+    assert routes["adjusted_complete_case"]["n"] > 0
+    assert routes["events_per_variable"]["kept"][0] == "index_route"
+
+
+def test_ventilation_incidence_treats_death_as_competing(emulated):
+    curves = emulated["emulation"]["competing_risks"]["all"]["curves"]
+    assert [c["cause"] for c in curves] == ["ventilation", "death"]
+
+
+def test_encals_observed_vs_expected_reports_missing_predictors(emulated):
+    encals = emulated["emulation"]["encals"]["primary"]
+    assert encals["complete_case"]["expected"] > 0
+    assert {row["predictor"] for row in encals["predictors"]["missingness"]} >= {"ftd", "c9orf72"}
+
+
+def test_a_run_without_a_data_cut_off_says_why_there_is_no_emulation(output):
+    assert output.results["emulation"] == {"error": "no data cut-off date was given for the run"}
+
+
+def test_a_stratum_benchmark_never_borrows_the_all_patients_estimate():
+    patients, visits = synthetic_dataset(n=200, seed=4)
+    below = BenchmarkSpec("hr_below", "HR below 750", "hazard_ratio", "secondary", "x", value=0.9, stratum="below_750")
+    results = run_survival_suite(patients, visits, [below], render_figures=False).results
+    registry = results["cox"]["trial_comparison"][0]["registry"]
+    assert "hr" not in registry and "below_750" in registry["error"]
+
+
+def test_unknown_c9orf72_is_left_out_of_the_encals_expectation_not_counted_negative():
+    patients, visits = synthetic_dataset(n=200, seed=4)
+    patients.loc[:49, "c9orf72"] = "unknown"
+    followed = int((patients.loc[:49, "composite_time_days"] > 0).sum())
+    results = run_survival_suite(patients, visits, MIROCALS, render_figures=False).results
+    assert results["encals"]["n_excluded_missing_predictors"] == followed
