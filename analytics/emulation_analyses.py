@@ -197,7 +197,7 @@ def _weighted(data: pd.DataFrame, weights: np.ndarray, alpha: float, params: Emu
         "to_640_days": ("os_days_h", "os_event_h"),
         "all_follow_up": ("os_days", "os_event"),
     }.items():
-        fit = cox(frame, days, event, ["index_route"], weights_col="iptw", robust=True, alpha=alpha)
+        fit = cox(frame, days, event, ["index_route"], weights_col="iptw", robust=True, alpha=alpha, concordance=False)
         out["cox"][name] = _hr_with_e_value(fit.with_caveats(cv.IPTW), "index_route", common)
     return out
 

@@ -184,7 +184,7 @@ def _two_sample(registry: pd.DataFrame, ipd: pd.DataFrame, alpha: float, common:
         ],
         ignore_index=True,
     )
-    fit = cox(both, "time", "event", ["registry"], alpha=alpha)
+    fit = cox(both, "time", "event", ["registry"], alpha=alpha, concordance=False)
     term = fit.term("registry")
     n_reg = len(registry)
     ev_reg = int(registry["event"].sum())

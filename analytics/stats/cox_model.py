@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -75,6 +76,7 @@ def cox(
     robust: bool = False,
     alpha: float = 0.05,
     ph_transform: PHTransform = "rank",
+    concordance: bool = True,
 ) -> CoxResult:
     """Fit a Cox model (lifelines, Efron ties) and test proportional hazards.
 
@@ -85,6 +87,8 @@ def cox(
     where the Grambsch-Therneau approximation is not defined here.
     ``robust`` gives R's sandwich variance from Efron score residuals (``cox_robust``), with
     ``weights_col`` the weighted dfbeta form R uses for ``coxph(weights = w, robust = TRUE)``.
+    ``concordance=False`` skips Harrell's C (NaN), whose cost grows with deaths × patients; a
+    C-index says little about a model of one group indicator.
     """
     covariates = list(covariates)
     if not covariates:
@@ -138,7 +142,7 @@ def cox(
         n=len(data),
         events=int(event.sum()),
         n_excluded_missing=int(n_missing),
-        concordance=concordance_index(lp, exit_, event, entry, strata_ids),
+        concordance=concordance_index(lp, exit_, event, entry, strata_ids) if concordance else math.nan,
         log_likelihood=float(fitter.log_likelihood_),
         lr_chi2=float(lr.test_statistic),
         lr_df=int(lr.degrees_freedom),
