@@ -27,13 +27,7 @@ def benchmark_inputs(benchmarks: Sequence[BenchmarkSpec]) -> list[emulation_anal
     """Survival benchmarks for the emulation: digitised arms (with their risk table) and proportions."""
     inputs = []
     for spec in benchmarks:
-        common = {
-            "code": spec.code,
-            "label": spec.label,
-            "stratum": spec.stratum,
-            "provenance": spec.provenance,
-            "source": spec.source,
-        }
+        arm: DigitisedArm | None = None
         if spec.kind == "km_points" and spec.points:
             times, survival = zip(*sorted(spec.points), strict=True)
             risk_times, at_risk = zip(*spec.risk_table, strict=True) if spec.risk_table else ((), ())
@@ -48,9 +42,20 @@ def benchmark_inputs(benchmarks: Sequence[BenchmarkSpec]) -> list[emulation_anal
                 spec.source,
                 spec.is_test,
             )
-            inputs.append(emulation_analyses.BenchmarkInput(**common, arm=arm))
-        elif spec.kind == "survival_at" and spec.value and spec.time_days and 0 < spec.value < 1:
-            inputs.append(emulation_analyses.BenchmarkInput(**common, survival_at=spec.value, time_days=spec.time_days))
+        elif not (spec.kind == "survival_at" and spec.value and spec.time_days and 0 < spec.value < 1):
+            continue
+        inputs.append(
+            emulation_analyses.BenchmarkInput(
+                code=spec.code,
+                label=spec.label,
+                stratum=spec.stratum,
+                provenance=spec.provenance,
+                source=spec.source,
+                arm=arm,
+                survival_at=None if arm else spec.value,
+                time_days=None if arm else spec.time_days,
+            )
+        )
     return inputs
 
 

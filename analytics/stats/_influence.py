@@ -30,8 +30,8 @@ def _tail_sums(keys: np.ndarray, values: np.ndarray, times: np.ndarray, strictly
     """Σ values over subjects whose key is > t (strictly_after) or >= t, for each t in ``times``."""
     order = np.argsort(keys, kind="stable")
     tail = np.concatenate([np.cumsum(values[order][::-1], axis=0)[::-1], np.zeros((1, *values.shape[1:]))])
-    side = "right" if strictly_after else "left"
-    return tail[np.searchsorted(keys[order], times, side=side)]
+    index = np.searchsorted(keys[order], times, side="right") if strictly_after else np.searchsorted(keys[order], times)
+    return tail[index]
 
 
 def aalen_johansen_ij(

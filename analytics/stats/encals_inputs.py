@@ -131,10 +131,12 @@ def encals_inputs(
     out["lp_high"] = np.nan
     if cont_ok.any():
         base = out.loc[cont_ok]
-        args = [base[c].to_numpy() for c in CONTINUOUS]
+        age, delay, dfs, fvc = (base[c].to_numpy() for c in CONTINUOUS)
         for name, fill in (("lp_low", 0.0), ("lp_high", 1.0)):
-            flags = [base[f].fillna(fill).to_numpy() for f in FLAGS]
-            out.loc[cont_ok, name] = linear_predictor_vector(*args, *flags, model=model)
+            bulbar, definite, ftd, c9 = (base[f].fillna(fill).to_numpy() for f in FLAGS)
+            out.loc[cont_ok, name] = linear_predictor_vector(
+                age, delay, dfs, fvc, bulbar, definite, ftd, c9, model=model
+            )
         out.loc[cont_ok & flags_ok, "lp"] = out.loc[cont_ok & flags_ok, "lp_low"]
     result = EncalsInputs(
         n=len(df),
