@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics import emulation
+from analytics import dataset, emulation
 from analytics.benchmark_spec import BenchmarkSpec
 from analytics.emulation_suite import run_emulation
 from analytics.stats import (
@@ -290,10 +290,11 @@ def _slopes(patients: pd.DataFrame, visits: pd.DataFrame, benchmarks: Sequence[B
         return {}
     origin = patients.set_index("patient_id")["time_origin_date"]
     data = visits[visits["patient_id"].isin(origin.index)].copy()
-    data["months"] = (
-        pd.to_datetime(data["assessment_date"]) - pd.to_datetime(data["patient_id"].map(origin))
-    ).dt.days / DAYS_PER_MONTH
-    data = data[data["months"] >= 0]
+    data["months"] = (pd.to_datetime(data["assessment_date"]) - pd.to_datetime(data["patient_id"].map(origin))).dt.days
+    # The dataset's one slope definition (alsfrs_r_slope_per_month): visits from 90 days before the
+    # time origin on, months counted from the origin.
+    data = data[data["months"] >= -dataset.ALSFRS_WINDOW_BEFORE_DAYS]
+    data["months"] = data["months"] / DAYS_PER_MONTH
     route = patients.set_index("patient_id")["route"]
     out: dict[str, Any] = {"reference": [jsonable(b) for b in benchmarks if b.kind == "slope"], "groups": {}}
     for name, subset in {"all": data, **{r: data[data["patient_id"].map(route) == r] for r in ROUTE_LABELS}}.items():

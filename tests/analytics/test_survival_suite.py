@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analytics.stats import kaplan_meier
@@ -247,3 +248,17 @@ def test_unknown_c9orf72_is_left_out_of_the_encals_expectation_not_counted_negat
     followed = int((patients.loc[:49, "composite_time_days"] > 0).sum())
     results = run_survival_suite(patients, visits, MIROCALS, render_figures=False).results
     assert results["encals"]["n_excluded_missing_predictors"] == followed
+
+
+def test_the_cohort_slope_uses_the_dataset_definition_with_visits_from_90_days_before_time_zero():
+    patients, _ = synthetic_dataset(n=40, seed=6)
+    origin = pd.to_datetime(patients["time_origin_date"])
+    rows = []
+    for pid, start in zip(patients["patient_id"], origin, strict=True):
+        for days, total in ((-60, 44), (0, 40), (90, 38)):  # the pre-dose visit steepens the slope
+            rows.append({"patient_id": pid, "assessment_date": start + pd.Timedelta(days=days), "total": total})
+    visits = pd.DataFrame(rows)
+    results = run_survival_suite(patients, visits, MIROCALS, render_figures=False).results
+    months = np.array([-60, 0, 90]) / 30.4375
+    expected = np.polyfit(months, [44, 40, 38], 1)[0]
+    assert results["slopes"]["groups"]["all"]["mean_slope"] == pytest.approx(expected)
