@@ -25,7 +25,7 @@ class SiteAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class RegistryUserAdmin(UserAdmin):
-    fieldsets = (*UserAdmin.fieldsets, ("Registry role", {"fields": ("role", "sites")}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Registry role", {"fields": ("role", "sites")}))
     list_display = ("username", "get_full_name", "role", "is_active")
     list_filter = ("role", "is_active", "sites")
     filter_horizontal = ("sites", "groups", "user_permissions")

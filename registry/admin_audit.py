@@ -20,12 +20,10 @@ from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from registry.models import ChangeReasonRequired, User
-from registry.services import RecordServices
+from registry.services import RecordServices, UpdateService
 
-#: (actor, cleaned field values) -> the created record.
-CreateService = Callable[..., models.Model]
-#: (record= with the changes applied, actor=, reason=, expected_version=) -> the saved record.
-UpdateService = Callable[..., models.Model]
+#: (actor, cleaned field values) -> the created record (the record's create service, adapted).
+AdminCreate = Callable[[User | None, dict[str, Any]], models.Model]
 
 
 class ServiceForm(forms.ModelForm):
@@ -38,11 +36,11 @@ class ServiceForm(forms.ModelForm):
         help_text="Required when editing an existing record; kept in the audit trail.",
     )
     actor: User | None = None
-    create_service: CreateService | None = None
+    create_service: AdminCreate | None = None
     update_service: UpdateService | None = None
 
     def _post_clean(self) -> None:
-        if self._errors:
+        if self.errors:  # set by full_clean before _post_clean runs, so this does not validate again
             return
         opts = self._meta
         adding = self.instance._state.adding
@@ -66,7 +64,7 @@ class ServiceForm(forms.ModelForm):
         except ChangeReasonRequired as error:
             self.add_error("change_reason", error.messages)
         except ValidationError as error:
-            self._update_errors(error)
+            self._update_errors(error)  # type: ignore[attr-defined]  # private BaseForm API, not in the stubs
         except PermissionDenied as error:
             self.add_error(None, str(error))
 
@@ -75,7 +73,7 @@ class AuditedAdmin(SimpleHistoryAdmin):
     """Data-manager admin for clinical models: saves through services, no deletion, history view."""
 
     form = ServiceForm
-    create_service: CreateService | None = None
+    create_service: AdminCreate | None = None
     update_service: UpdateService | None = None
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:

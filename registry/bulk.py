@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -80,6 +81,10 @@ def _preparer(field: models.Field) -> Callable[[Any], Any]:
     return lambda value: value
 
 
+def _constant(value: Any) -> Callable[[list[Any]], Any]:
+    return lambda row: value
+
+
 def _copy_chunk(objs: Sequence[models.Model], model: type[models.Model], reason: str, user_id: int | None) -> None:
     meta = model._meta
     table = meta.db_table
@@ -111,11 +116,9 @@ def _copy_chunk(objs: Sequence[models.Model], model: type[models.Model], reason:
         pickers: list[Callable[[list[Any]], Any]] = []
         for field in history_fields:
             if field.attname in position:
-                index = position[field.attname]
-                pickers.append(lambda row, index=index: row[index])
+                pickers.append(itemgetter(position[field.attname]))
             else:
-                value = extra[field.attname]
-                pickers.append(lambda row, value=value: value)
+                pickers.append(_constant(extra[field.attname]))
         columns = ", ".join(quote(field.column) for field in history_fields)
         with cursor.cursor.copy(f"COPY {quote(history._meta.db_table)} ({columns}) FROM STDIN") as copy:
             for row in rows:

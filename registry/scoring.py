@@ -292,7 +292,7 @@ def _validated(items: Mapping[str, int | None]) -> dict[str, int]:
     errors = item_errors(items)
     if errors:
         raise ValueError(" ".join(errors.values()))
-    return {field: items[field] for field in ITEM_FIELDS if items.get(field) is not None}
+    return {field: value for field in ITEM_FIELDS if (value := items.get(field)) is not None}
 
 
 def _domain_score(scored: Mapping[str, int], domain: str) -> int:

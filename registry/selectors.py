@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from django.db import models
 
+from registry.meta import concrete_field
 from registry.models import (
     AlsfrsrAssessment,
     EventType,
@@ -110,7 +111,7 @@ def record_history(instance: models.Model, limit: int | None = None) -> list[His
         if older is not None:
             delta = newer.diff_against(older, excluded_fields=hidden)
             for change in delta.changes:
-                field = instance._meta.get_field(change.field)
+                field = concrete_field(instance, change.field)
                 choices = dict(field.flatchoices) if getattr(field, "flatchoices", None) else {}
                 changes.append(
                     FieldChange(

@@ -99,7 +99,8 @@ def latest_record_dates(patient_ids: list[int], exclude: models.Model | None = N
     if not patient_ids:
         return latest
     for model in timeline_models():
-        records = model._default_manager.filter(patient_id__any_of=patient_ids).only(
+        # Every timeline model has a patient (see timeline_models); the abstract base does not.
+        records = model._default_manager.filter(**{"patient_id__any_of": patient_ids}).only(
             "patient_id", *model.timeline_fields()
         )
         if exclude is not None and isinstance(exclude, model) and exclude.pk:

@@ -5,6 +5,7 @@ emits its consequences on commit. Web pages, the API, the importer and the admin
 these; none restates a rule.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -51,9 +52,8 @@ from registry.services.safety import (
     sae_alerts_raise,
 )
 
-
-class CreateService(Protocol):
-    def __call__(self, *, actor: Any, **fields: Any) -> Any: ...
+#: A create service: `actor=` and the record's own fields by keyword (each service declares its own).
+CreateService = Callable[..., models.Model]
 
 
 class UpdateService(Protocol):

@@ -6,6 +6,7 @@ from django.db import connection, transaction
 
 from registry.audit_guard import allow_audit_rewrite
 from registry.crypto import reencrypt
+from registry.meta import concrete_column
 from registry.models import PatientIdentity
 
 ENCRYPTED_IDENTITY_FIELDS = ("given_name", "family_name", "date_of_birth", "nhs_number")
@@ -25,7 +26,7 @@ def identity_keys_rotate(*, batch_size: int = 1000) -> dict[str, int]:
         for model, key in ((PatientIdentity, "identities"), (PatientIdentity.history.model, "history")):
             table = connection.ops.quote_name(model._meta.db_table)
             pk = connection.ops.quote_name(model._meta.pk.column)
-            columns = [connection.ops.quote_name(model._meta.get_field(f).column) for f in ENCRYPTED_IDENTITY_FIELDS]
+            columns = [connection.ops.quote_name(concrete_column(model, f)) for f in ENCRYPTED_IDENTITY_FIELDS]
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT {pk}, {', '.join(columns)} FROM {table}")  # noqa: S608 - quoted names
                 rows = cursor.fetchall()

@@ -18,6 +18,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from registry.meta import concrete_field
 from registry.models import AdverseEvent, Patient, Role, SeriousAdverseEventAlert, User
 from registry.roles import Area
 from registry.services.audit import audited_save, authorise_write, record_update
@@ -99,7 +100,7 @@ def sae_alerts_mail(alert_ids: Sequence[int]) -> None:
 
 def _sae_mail(alert: SeriousAdverseEventAlert, event: AdverseEvent) -> tuple[str, str]:
     criteria = ", ".join(
-        str(AdverseEvent._meta.get_field(f"criterion_{name}").verbose_name) for name in event.seriousness_criteria
+        str(concrete_field(AdverseEvent, f"criterion_{name}").verbose_name) for name in event.seriousness_criteria
     )
     reporter = (alert.raised_by.get_full_name() or alert.raised_by.username) if alert.raised_by else "system (import)"
     body = (
