@@ -38,7 +38,8 @@ class LockoutTokenAuthentication(TokenAuthentication):
             return super().authenticate(request)
         except exceptions.AuthenticationFailed:
             if not getattr(django_request, "axes_ip_address", None):
-                django_request.axes_ip_address = get_client_ip_address(django_request)
+                # what django-axes' own middleware sets on the request (the stubs do not know it)
+                django_request.axes_ip_address = get_client_ip_address(django_request)  # type: ignore[attr-defined]
             user_login_failed.send(sender=LockoutTokenAuthentication, credentials=credentials, request=django_request)
             raise
 

@@ -20,6 +20,7 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from registry.http import AuthenticatedHttpRequest
 from registry.models import Role, User
 
 EXEMPT_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/accounts/login/", "/static/", "/healthz", "/api/")
@@ -30,6 +31,12 @@ def two_factor_required(user: User) -> bool:
     return bool(user.is_superuser or user.role == Role.DATA_MANAGER)
 
 
+def _otp_verified(user: User) -> bool:
+    """Whether this session passed a second factor (django_otp's OTPMiddleware, which runs first,
+    puts `is_verified` on the request's user)."""
+    return bool(user.is_verified())  # type: ignore[attr-defined]  # set at run time by OTPMiddleware
+
+
 class TwoFactorMiddleware:
     """Send authenticated but unverified sessions to the verification (or set-up) step."""
 
@@ -38,7 +45,7 @@ class TwoFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and not user.is_verified() and not request.path.startswith(EXEMPT_PREFIXES):
+        if user.is_authenticated and not _otp_verified(user) and not request.path.startswith(EXEMPT_PREFIXES):
             if user_has_device(user):
                 return redirect(f"{reverse('two_factor_verify')}?next={request.get_full_path()}")
             if two_factor_required(user):
@@ -61,7 +68,7 @@ def _next_url(request: HttpRequest) -> str:
 
 
 @login_required
-def two_factor_setup(request: HttpRequest) -> HttpResponse:
+def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Register a TOTP authenticator: show its secret as a QR code, confirm with a first code."""
     device, _ = TOTPDevice.objects.get_or_create(user=request.user, name="authenticator", confirmed=False)
     form = TokenForm(request.POST or None)
@@ -82,7 +89,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def two_factor_verify(request: HttpRequest) -> HttpResponse:
+def two_factor_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         for device in TOTPDevice.objects.devices_for_user(request.user, confirmed=True):

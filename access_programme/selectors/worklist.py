@@ -64,7 +64,7 @@ class _CountedPaginator(Paginator):
 
     def __init__(self, count: int, per_page: int) -> None:
         super().__init__([], per_page)
-        self.count = count  # type: ignore[misc]  # overrides the cached property
+        self.count = count  # overrides the cached property
 
 
 def _page_counted_in_one_pass(patients: models.QuerySet[Patient], number: str | int | None, per_page: int) -> Page:
