@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from operator import itemgetter
 from pathlib import Path
@@ -107,7 +107,7 @@ def csv_chunks(
         yield buffer.getvalue()
 
 
-def _frame_chunks(frame: pd.DataFrame, size: int) -> Iterator[list[tuple[Any, ...]]]:
+def _frame_chunks(frame: pd.DataFrame, size: int) -> selectors.RowChunks:
     """Frame rows in lists of `size`, as plain Python values with missing as None (written as
     empty cells). Converted a slice at a time: an object copy of the whole table (100,000
     patients × 36 columns of boxed values) would double the export's memory for nothing."""
@@ -116,7 +116,7 @@ def _frame_chunks(frame: pd.DataFrame, size: int) -> Iterator[list[tuple[Any, ..
         yield list(part.astype(object).where(part.notna(), None).itertuples(index=False, name=None))
 
 
-def patient_table_chunks(user: User | None, size: int) -> Iterator[list[tuple[Any, ...]]]:
+def patient_table_chunks(user: User | None, size: int) -> selectors.RowChunks:
     """The patient table's rows in lists of at most `size`, read and derived a chunk of patients
     at a time (`selectors.dataset_frame_chunks`, in patient_id order): memory holds one chunk's
     input frames and derived rows, whatever the cohort's size. Every derivation is per patient,
@@ -127,7 +127,7 @@ def patient_table_chunks(user: User | None, size: int) -> Iterator[list[tuple[An
 
 def table_chunks(
     table: str, user: User | None, *, as_csv_text: bool = False, size: int | None = None
-) -> Iterator[list[tuple[Any, ...]]]:
+) -> selectors.RowChunks:
     """The table's rows in lists of at most `size`: long tables streamed from the database,
     the patient table derived chunk by chunk of patients."""
     size = size or CSV_CHUNK_ROWS
@@ -203,7 +203,7 @@ def _regroup(chunks: Iterable[list[Any]], size: int) -> Iterator[list[Any]]:
 
 
 def _arrow_batch(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.RecordBatch:
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
     arrays = []
     for values, field in zip(columns, schema, strict=True):
         if pa.types.is_floating(field.type):

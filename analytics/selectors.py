@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 from django.db import connection, models
@@ -41,6 +41,8 @@ from registry.selectors import patients_visible_to, records_visible_to
 
 #: Rows per chunk read from the database: bounds the memory an export holds at once.
 CHUNK_SIZE = 2_000
+#: Rows in lists; a generator, so a consumer that stops early can close() it and end the query.
+RowChunks = Generator[list[tuple[Any, ...]], None, None]
 
 
 def _visible_patients(user: User | None) -> models.QuerySet[Patient]:
@@ -51,7 +53,11 @@ def _visible_records(user: User | None, model: type[models.Model]) -> models.Que
     return model._default_manager.all() if user is None else records_visible_to(user, model)
 
 
-def patients_refusing_sharing() -> models.QuerySet[Consent]:
+class PatientIdRow(TypedDict):
+    patient_id: int
+
+
+def patients_refusing_sharing() -> models.QuerySet[Consent, PatientIdRow]:
     """Ids of patients whose most recent consent refuses sharing pseudonymised data.
 
     Written as "a refusing consent with no later consent" rather than "the latest consent of
@@ -188,7 +194,7 @@ def long_table_queryset(table: str, user: User | None, *, as_csv_text: bool = Fa
 
 def long_table_chunks(
     table: str, user: User | None, *, as_csv_text: bool = False, chunk_size: int = CHUNK_SIZE
-) -> Iterator[list[tuple[Any, ...]]]:
+) -> RowChunks:
     """The long table's rows in lists of at most `chunk_size` tuples (see `_fetch`)."""
     return _fetch(long_table_queryset(table, user, as_csv_text=as_csv_text), chunk_size)
 
@@ -221,7 +227,7 @@ _PATIENT_FIELDS = {
 }
 
 
-def _fetch(queryset: models.QuerySet[Any], chunk_size: int = CHUNK_SIZE) -> Iterator[list[tuple[Any, ...]]]:
+def _fetch(queryset: models.QuerySet[Any], chunk_size: int = CHUNK_SIZE) -> RowChunks:
     """A values_list queryset's rows in lists of at most `chunk_size`, with constant memory.
 
     On PostgreSQL the query is *streamed* (psycopg `Cursor.stream`, libpq's chunked-rows mode):

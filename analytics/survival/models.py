@@ -94,9 +94,8 @@ class Benchmark(models.Model):
                 raise ValidationError({"value": "A survival proportion lies between 0 and 1."})
         if self.kind == BenchmarkKind.HAZARD_RATIO and (self.value or 0) <= 0:
             raise ValidationError({"value": "A hazard ratio is positive."})
-        if None not in (self.ci_lower, self.ci_upper, self.value) and not (
-            self.ci_lower <= self.value <= self.ci_upper
-        ):
+        low, high, value = self.ci_lower, self.ci_upper, self.value
+        if low is not None and high is not None and value is not None and not low <= value <= high:
             raise ValidationError({"ci_lower": "The confidence interval must contain the estimate."})
         if self.kind == BenchmarkKind.KM_POINTS:
             self._check_points()

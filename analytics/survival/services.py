@@ -84,8 +84,9 @@ def data_snapshot() -> dict[str, list[int]]:
     for model in sorted(apps.get_models(), key=lambda m: m._meta.label):
         if not issubclass(model, ClinicalRecord):
             continue
-        latest = model.history.order_by("-history_id").values_list("history_id", flat=True).first()
-        snapshot[model._meta.label] = [model.objects.count(), latest or 0]
+        history = model.history  # type: ignore[attr-defined]  # simple-history's manager, added per model
+        latest = history.order_by("-history_id").values_list("history_id", flat=True).first()
+        snapshot[model._meta.label] = [model._default_manager.count(), latest or 0]
     return snapshot
 
 
@@ -162,10 +163,10 @@ def survival_run_request(
             )
     except IntegrityError:
         active = AnalysisRun.objects.filter(analysis=ANALYSIS, status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
-        run = active.first()
-        if run is None:
+        existing = active.first()
+        if existing is None:
             raise
-        return run
+        return existing
     if enqueue:
         # robust: with the broker down the request still succeeds and the run stays queued;
         # `survival_runs_recover_stale` sends it again once the broker is back.

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from analytics.survival import services
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
-def survival_analysis_run_task(self, run_id: int) -> str | None:  # type: ignore[no-untyped-def]
+def survival_analysis_run_task(self: Task, run_id: int) -> str | None:
     """Run the suite. acks_late + reject_on_worker_lost redeliver the message if the worker dies."""
     try:
         run = services.survival_run_execute(run_id)

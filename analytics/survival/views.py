@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from analytics.suite import benchmark_specs_from_results, render_km_figures
 from analytics.survival import selectors, services
 from analytics.survival.models import AnalysisRun, Benchmark, RunStatus
+from registry.http import AuthenticatedHttpRequest
 
 FIGURE_TITLES = {
     "km_treated_vs_benchmark": "Treated patients against the MIROCALS benchmarks",
@@ -30,7 +31,7 @@ FIGURE_TITLES = {
 def analysts_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @login_required
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not services.may_run_analyses(request.user):
             raise PermissionDenied("The survival dashboard is for analysts and data managers.")
         return view(request, *args, **kwargs)
@@ -45,10 +46,17 @@ def _succeeded(run_id: int) -> AnalysisRun:
     return run
 
 
+def _results(run: AnalysisRun) -> dict[str, Any]:
+    """A succeeded run's results (every succeeded run has them)."""
+    if run.results is None:
+        raise Http404("This run has no results.")
+    return run.results
+
+
 def _results_context(run: AnalysisRun | None) -> dict[str, Any]:
     if run is None:
         return {"run": None}
-    results = run.results
+    results = _results(run)
     return {
         "run": run,
         "results": results,
@@ -62,7 +70,7 @@ def _results_context(run: AnalysisRun | None) -> dict[str, Any]:
 
 @require_GET
 @analysts_only
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = _results_context(selectors.latest_succeeded_run())
     context.update({"active": selectors.active_run(), "recent": selectors.runs()[:10], "trend": selectors.trend()})
     return render(request, "survival/dashboard.html", context)
@@ -70,7 +78,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @analysts_only
-def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     context = _results_context(_succeeded(run_id))
     context.update({"active": None, "recent": [], "trend": []})
     return render(request, "survival/dashboard.html", context)
@@ -78,7 +86,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @require_POST
 @analysts_only
-def run_start(request: HttpRequest) -> HttpResponse:
+def run_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     run = services.survival_run_request(user=request.user, trigger="manual")
     if run.status == RunStatus.SUCCEEDED:
         messages.info(request, f"Nothing has changed since run {run.pk}: its results are shown.")
@@ -89,7 +97,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @analysts_only
-def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_progress(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(AnalysisRun.objects.defer("results", "figures"), pk=run_id)
     response = render(request, "survival/_progress.html", {"active": run})
     if not run.is_active and request.htmx:
@@ -99,7 +107,7 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @require_GET
 @analysts_only
-def download_json(request: HttpRequest, run_id: int) -> HttpResponse:
+def download_json(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = _succeeded(run_id)
     response = HttpResponse(services.as_json(run), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="survival-run-{run.pk}.json"'
@@ -108,26 +116,28 @@ def download_json(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @require_GET
 @analysts_only
-def download_table(request: HttpRequest, run_id: int, table: str) -> HttpResponse:
+def download_table(request: AuthenticatedHttpRequest, run_id: int, table: str) -> HttpResponse:
     run = _succeeded(run_id)
     if table not in selectors.TABLES:
         raise Http404("No such table.")
-    response = HttpResponse(selectors.table_csv(run.results, table), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(selectors.table_csv(_results(run), table), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="survival-run-{run.pk}-{table}.csv"'
     return response
 
 
 @require_GET
 @analysts_only
-def download_figure(request: HttpRequest, run_id: int, name: str, fmt: str) -> HttpResponse:
+def download_figure(request: AuthenticatedHttpRequest, run_id: int, name: str, fmt: str) -> HttpResponse:
     run = _succeeded(run_id)
-    if name not in (run.figures or {}):
+    figures = run.figures or {}
+    if name not in figures:
         raise Http404("No such figure.")
     if fmt == "svg":
-        body: str | bytes = run.figures[name]
+        body: str | bytes = figures[name]
         content_type = "image/svg+xml"
     else:
-        body = render_km_figures(run.results, benchmark_specs_from_results(run.results), fmt="png")[name]
+        results = _results(run)
+        body = render_km_figures(results, benchmark_specs_from_results(results), fmt="png")[name]
         content_type = "image/png"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="survival-run-{run.pk}-{name}.{fmt}"'
@@ -136,11 +146,11 @@ def download_figure(request: HttpRequest, run_id: int, name: str, fmt: str) -> H
 
 @require_GET
 @analysts_only
-def download_report(request: HttpRequest, run_id: int) -> HttpResponse:
+def download_report(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     """A self-contained HTML report (figures inline) to send to a regulator or print to PDF."""
     run = _succeeded(run_id)
     context = _results_context(run)
-    context["results_json"] = json.dumps(run.results["caveats"], indent=2)
+    context["results_json"] = json.dumps(_results(run)["caveats"], indent=2)
     html = render_to_string("survival/report.html", context, request=request)
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="survival-report-run-{run.pk}.html"'
@@ -175,7 +185,7 @@ class BenchmarkForm(forms.ModelForm):
 
 
 @analysts_only
-def benchmark_list(request: HttpRequest) -> HttpResponse:
+def benchmark_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BenchmarkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "code"}

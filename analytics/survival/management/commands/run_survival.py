@@ -27,7 +27,7 @@ class Command(BaseCommand):
         if run.status != RunStatus.SUCCEEDED:
             raise CommandError(f"Run {run.pk} {run.status}: {run.error}")
         options["output"].write_text(services.as_json(run))
-        cohort = run.results["cohort"]
+        cohort = (run.results or {})["cohort"]  # a succeeded run has results
         self.stdout.write(
             self.style.SUCCESS(
                 f"Run {run.pk}: {cohort['n']} patients, {cohort['os_events']} deaths -> {options['output']}"
