@@ -126,7 +126,7 @@ class RouteSerializer(serializers.ModelSerializer):
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    route = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    route: serializers.SlugRelatedField[Route] = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = Product
@@ -359,7 +359,7 @@ class BatchSerializer(AuditedSerializer):
 
 
 class DispensingSerializer(AuditedSerializer):
-    patient = serializers.SlugRelatedField(slug_field="study_id", read_only=True)
+    patient: serializers.SlugRelatedField[Patient] = serializers.SlugRelatedField(slug_field="study_id", read_only=True)
     cycle = VisibleCycleField(help_text="Treatment cycle id (the patient is the cycle's).")
     batch = serializers.PrimaryKeyRelatedField(queryset=Batch.objects.all())
     create_only = ("cycle", "batch")
@@ -399,7 +399,8 @@ class DatasetColumnSerializer(serializers.Serializer):
     type = serializers.CharField()
     unit = serializers.CharField(allow_blank=True)
     definition = serializers.CharField()
-    source = serializers.CharField()
+    # A declared field: DRF's metaclass takes it off the class, so it never shadows Field.source.
+    source = serializers.CharField()  # type: ignore[assignment]
 
 
 class DatasetTableSerializer(serializers.Serializer):

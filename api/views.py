@@ -32,6 +32,7 @@ from api.pagination import IdCursorPagination
 from api.permissions import RegistryAccess, SeesIdentity
 from api.schema import RegistryAutoSchema
 from registry import services as registry_services
+from registry.http import signed_in_user
 from registry.models import (
     AdverseEvent,
     AlsfrsrAssessment,
@@ -97,12 +98,17 @@ class RegistryViewSet(viewsets.GenericViewSet):
 
     # Token first, so an anonymous request gets 401 with a WWW-Authenticate challenge.
     authentication_classes = [LockoutTokenAuthentication, SessionAuthentication]
-    permission_classes: ClassVar[list[Any]] = [RegistryAccess]
+    permission_classes = [RegistryAccess]
     pagination_class = IdCursorPagination
     schema = RegistryAutoSchema()
     model: ClassVar[type[models.Model]]
     related: ClassVar[tuple[str, ...]] = ("patient",)
     write_area: ClassVar[Area | None] = None
+
+    @property
+    def actor(self) -> User:
+        """The signed-in user (RegistryAccess lets no anonymous request through)."""
+        return signed_in_user(self.request)
 
     def scoped_queryset(self, user: User) -> models.QuerySet[Any]:
         return records_visible_to(user, self.model)
@@ -110,7 +116,7 @@ class RegistryViewSet(viewsets.GenericViewSet):
     def get_queryset(self) -> models.QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
             return self.model._default_manager.none()
-        return self.scoped_queryset(self.request.user).select_related(*self.related)
+        return self.scoped_queryset(self.actor).select_related(*self.related)
 
 
 class ReadOnlyRegistryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RegistryViewSet):
@@ -130,13 +136,13 @@ class AuditedViewSet(
         create = RECORD_SERVICES[self.model].create
         if create is None:
             raise exceptions.MethodNotAllowed("POST", detail="These records are created when a patient is registered.")
-        return create(actor=self.request.user, **data)
+        return create(actor=self.actor, **data)
 
     def update_record(
         self, instance: ClinicalRecord, data: dict[str, Any], *, reason: str, expected_version: int
     ) -> ClinicalRecord:
         return RECORD_SERVICES[self.model].update(
-            record=instance, actor=self.request.user, reason=reason, expected_version=expected_version, **data
+            record=instance, actor=self.actor, reason=reason, expected_version=expected_version, **data
         )
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -158,6 +164,7 @@ class AuditedViewSet(
         version = data.pop("version", None)
         reason = self._reason(data)
         instance = serializer.instance
+        assert instance is not None  # UpdateModelMixin built the serializer on get_object()
         errors: dict[str, str] = {}
         if version is None:
             errors["version"] = "Send the version you loaded, so a change made meanwhile is not overwritten."
@@ -183,6 +190,11 @@ class SiteViewSet(ReadOnlyRegistryViewSet):
     serializer_class = serializers.SiteSerializer
     filterset_class = filters.SiteFilter
 
+    @property
+    def actor(self) -> User:
+        """The signed-in user (RegistryAccess lets no anonymous request through)."""
+        return signed_in_user(self.request)
+
     def scoped_queryset(self, user: User) -> models.QuerySet[Any]:
         return sites_visible_to(user)
 
@@ -195,6 +207,11 @@ class RouteViewSet(ReadOnlyRegistryViewSet):
     serializer_class = serializers.RouteSerializer
     filterset_fields = ("code",)
 
+    @property
+    def actor(self) -> User:
+        """The signed-in user (RegistryAccess lets no anonymous request through)."""
+        return signed_in_user(self.request)
+
     def scoped_queryset(self, user: User) -> models.QuerySet[Any]:
         return Route.objects.all()
 
@@ -206,6 +223,11 @@ class ProductViewSet(ReadOnlyRegistryViewSet):
     related = ("route",)
     serializer_class = serializers.ProductSerializer
     filterset_fields = ("code",)
+
+    @property
+    def actor(self) -> User:
+        """The signed-in user (RegistryAccess lets no anonymous request through)."""
+        return signed_in_user(self.request)
 
     def scoped_queryset(self, user: User) -> models.QuerySet[Any]:
         return Product.objects.all()
@@ -221,6 +243,11 @@ class PatientViewSet(AuditedViewSet):
     serializer_class = serializers.PatientSerializer
     filterset_class = filters.PatientFilter
 
+    @property
+    def actor(self) -> User:
+        """The signed-in user (RegistryAccess lets no anonymous request through)."""
+        return signed_in_user(self.request)
+
     def scoped_queryset(self, user: User) -> models.QuerySet[Any]:
         return patients_visible_to(user)
 
@@ -229,7 +256,7 @@ class PatientViewSet(AuditedViewSet):
         if missing:
             raise exceptions.ValidationError(missing)
         return registry_services.patient_register(
-            actor=self.request.user,
+            actor=self.actor,
             site=data["site"],
             sex=data["sex"],
             year_of_birth=data["year_of_birth"],
@@ -252,7 +279,7 @@ class IdentityViewSet(AuditedViewSet):
     model = PatientIdentity
     serializer_class = serializers.IdentitySerializer
     filterset_class = filters.IdentityFilter
-    permission_classes: ClassVar[list[Any]] = [RegistryAccess, SeesIdentity]
+    permission_classes = [RegistryAccess, SeesIdentity]
 
 
 @audited_schema
@@ -339,6 +366,11 @@ class BatchViewSet(AuditedViewSet):
     filterset_class = filters.BatchFilter
     write_area = Area.PHARMACY
 
+    @property
+    def actor(self) -> User:
+        """The signed-in user (RegistryAccess lets no anonymous request through)."""
+        return signed_in_user(self.request)
+
     def scoped_queryset(self, user: User) -> models.QuerySet[Any]:
         # Batches are pharmacy stock, not patient data: every registry user may trace them.
         return Batch.objects.all()
@@ -360,7 +392,7 @@ class DispensingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         data.pop("version", None)
         data.pop("reason", None)
         with service_errors():
-            serializer.instance = programme_services.dispensing_record(actor=self.request.user, **data)
+            serializer.instance = programme_services.dispensing_record(actor=self.actor, **data)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
 
 from registry.meta import concrete_field
@@ -29,7 +30,7 @@ def sees_all_sites(user: User) -> bool:
     return bool(user.is_superuser or user.role in ALL_SITE_ROLES)
 
 
-def can_see_identity(user: User) -> bool:
+def can_see_identity(user: User | AnonymousUser) -> bool:
     """Analysts work on pseudonymised data only; everyone else with access may see identity."""
     return bool(user.is_authenticated and user.is_active and (user.is_superuser or user.role != Role.ANALYST))
 

@@ -16,6 +16,7 @@ from registry.models import (
     AlsfrsrAssessment,
     BiomarkerResult,
     ClinicalEvent,
+    ClinicalRecord,
     Consent,
     Diagnosis,
     Patient,
@@ -53,13 +54,13 @@ from registry.services.safety import (
 )
 
 #: A create service: `actor=` and the record's own fields by keyword (each service declares its own).
-CreateService = Callable[..., models.Model]
+CreateService = Callable[..., ClinicalRecord]
 
 
 class UpdateService(Protocol):
     def __call__(
         self, *, actor: Any, record: Any, reason: str, expected_version: int | None, **changes: Any
-    ) -> Any: ...
+    ) -> ClinicalRecord: ...
 
 
 @dataclass(frozen=True)
