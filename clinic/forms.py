@@ -20,7 +20,7 @@ from access_programme.eligibility import EligibilityInput, UnmetCriterion, age_i
 from access_programme.models import Route
 from access_programme.selectors import SORTS, DueFilter, PatientStatus
 from registry import scoring
-from registry.form_support import DATE, EditFieldsMixin
+from registry.form_support import DATE, EditFieldsMixin, choice_field, model_choice_field
 from registry.models import (
     SERIOUSNESS_CRITERION_FIELDS,
     AdverseEvent,
@@ -54,8 +54,8 @@ class PatientFilterForm(forms.Form):
 
     def __init__(self, *args: Any, sites: list[Site], routes: list[Route], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].choices = [("", "All my sites"), *[(s.code, f"{s.code} {s.name}") for s in sites]]
-        self.fields["route"].choices = [("", "Any"), *[(r.code, r.name) for r in routes]]
+        choice_field(self, "site").choices = [("", "All my sites"), *[(s.code, f"{s.code} {s.name}") for s in sites]]
+        choice_field(self, "route").choices = [("", "Any"), *[(r.code, r.name) for r in routes]]
 
     def filters(self) -> dict[str, str]:
         if not self.is_valid():
@@ -131,13 +131,14 @@ class EnrolmentForm(forms.Form):
 
     def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = sites
+        model_choice_field(self, "site").queryset = sites
         today = timezone.localdate()
         for name in ("consent_date", "enrolment_date"):
             self.fields[name].initial = today
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         born = data.get("date_of_birth")
         if born and not data.get("year_of_birth"):
             data["year_of_birth"] = born.year
@@ -246,7 +247,8 @@ class AlsfrsrForm(forms.ModelForm):
         self.fields["gastrostomy"].initial = "yes" if gastrostomy else "no"
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         used, unused = (scoring.Q5B, scoring.Q5A) if data.get("gastrostomy") == "yes" else (scoring.Q5A, scoring.Q5B)
         data[unused] = None
         if data.get(used) is None and used not in self.errors:
@@ -372,10 +374,12 @@ class AdverseEventForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["ctcae_grade"].choices = [
+        choice_field(self, "ctcae_grade").choices = [
             (grade.value, f"{grade.label}: {CTCAE_HELP[grade.value]}") for grade in CtcaeGrade
         ]
-        self.fields["relatedness"].choices = [c for c in self.fields["relatedness"].choices if c[0]]
+        relatedness = choice_field(self, "relatedness")
+        # The getter gives the normalised (value, label) pairs; the stubs type it as the setter's input.
+        relatedness.choices = [c for c in relatedness.choices if c[0]]  # type: ignore[union-attr,index,misc]
         self.fields["serious"].label = "Serious adverse event"
         if not self.instance.pk:
             self.initial["onset_date"] = timezone.localdate()

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from access_programme.models import Batch, BatchStatus, Product
 from registry.constants import PROTOCOL_DAILY_DOSE_MIU
-from registry.form_support import DATE
+from registry.form_support import DATE, choice_field, model_choice_field
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -67,7 +67,7 @@ class DispenseForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.special = special
-        self.fields["batch"].queryset = Batch.objects.filter(pk__in=[b.pk for b in batches]).order_by(
+        model_choice_field(self, "batch").queryset = Batch.objects.filter(pk__in=[b.pk for b in batches]).order_by(
             "expiry_date", "received_on", "batch_number"
         )
         today = timezone.localdate()
@@ -123,14 +123,14 @@ class BatchReceiveForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product"].queryset = Product.objects.order_by("code")
-        self.fields["product"].empty_label = None
+        model_choice_field(self, "product").queryset = Product.objects.order_by("code")
+        model_choice_field(self, "product").empty_label = None
         self.initial["received_on"] = self.initial.get("received_on") or timezone.localdate()
 
     def _post_clean(self) -> None:
         # Stock starts full; the model checks it never exceeds what was received.
         self.instance.quantity_remaining = self.cleaned_data.get("quantity_received") or 0
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # BaseModelForm._post_clean: private, not in the stubs
 
 
 STATUS_ACTIONS = [
@@ -149,4 +149,4 @@ class BatchStatusForm(forms.Form):
 
     def __init__(self, *args: Any, current: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [c for c in STATUS_ACTIONS if c[0] != current]
+        choice_field(self, "status").choices = [c for c in STATUS_ACTIONS if c[0] != current]

@@ -15,7 +15,7 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,7 @@ from access_programme import selectors, services
 from access_programme.models import Batch, BatchStatus, RouteCode
 from pharmacy.forms import BatchReceiveForm, BatchStatusForm, DispenseForm
 from registry.form_support import add_service_errors
+from registry.http import AuthenticatedHttpRequest
 from registry.models import User
 from registry.roles import Area, may_write
 from registry.selectors import record_history
@@ -38,7 +39,7 @@ def _require_pharmacy(user: User) -> None:
 
 @login_required
 @require_GET
-def worklist(request: HttpRequest) -> HttpResponse:
+def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_pharmacy(request.user)
     today = timezone.localdate()
     due = selectors.dispensing_worklist(request.user, today=today, page=request.GET.get("page"))
@@ -51,7 +52,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def dispense(request: HttpRequest, study_id: str) -> HttpResponse:
+def dispense(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     today = timezone.localdate()
     target = selectors.dispensing_target(request.user, study_id, today)
     if target is None:
@@ -118,7 +119,7 @@ def _add_dispense_errors(form: DispenseForm, error: ValidationError) -> None:
 
 @login_required
 @require_GET
-def batch_list(request: HttpRequest) -> HttpResponse:
+def batch_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_pharmacy(request.user)
     status = request.GET.get("status", "")
     if status not in BatchStatus.values:
@@ -137,7 +138,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def batch_receive(request: HttpRequest) -> HttpResponse:
+def batch_receive(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_pharmacy(request.user)
     form = BatchReceiveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -154,7 +155,7 @@ def batch_receive(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A batch, its status actions (quarantine, recall, release) and every patient who received it."""
     _require_pharmacy(request.user)
     batch = get_object_or_404(Batch.objects.select_related("product"), pk=pk)
@@ -200,7 +201,7 @@ class _Echo:
 
 @login_required
 @require_GET
-def batch_recipients_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+def batch_recipients_csv(request: AuthenticatedHttpRequest, pk: int) -> StreamingHttpResponse:
     """Every patient at the user's sites who received the batch, for a recall: streamed CSV."""
     _require_pharmacy(request.user)
     batch = get_object_or_404(Batch, pk=pk)

@@ -7,6 +7,8 @@ Edit forms carry the `version` the editor loaded and ask for a reason for change
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
@@ -35,3 +37,19 @@ class EditFieldsMixin(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Kept in the audit trail with your name and the time, e.g. “Transcription error in clinic letter”.",
     )
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """The form's choice field `name`, typed as one (so its choices can be set)."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} is not a choice field.")
+    return field
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    """The form's model choice field `name`, typed as one (so its queryset can be set)."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} is not a model choice field.")
+    return field

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from registry import services
+from registry.http import AuthenticatedHttpRequest
 from registry.models import (
     Role,
     SeriousAdverseEventAlert,
@@ -29,7 +30,7 @@ def _require_data_manager(user: User) -> None:
 
 @login_required
 @require_GET
-def sae_alerts(request: HttpRequest) -> HttpResponse:
+def sae_alerts(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_data_manager(request.user)
     alerts = list(sae_alerts_visible_to(request.user)[:200])
     return render(
@@ -41,7 +42,7 @@ def sae_alerts(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def sae_alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+def sae_alert_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_data_manager(request.user)
     alert = get_object_or_404(
         SeriousAdverseEventAlert.objects.filter(pk__in=sae_alerts_visible_to(request.user).values("pk")), pk=pk

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from registry.http import AuthenticatedHttpRequest
 from registry.models import (
     Patient,
     User,
@@ -25,7 +26,7 @@ STALE_STATUS = 409
 # --- helpers -----------------------------------------------------------------------------
 
 
-def visible_patient(request: HttpRequest, study_id: str) -> Patient:
+def visible_patient(request: AuthenticatedHttpRequest, study_id: str) -> Patient:
     """A patient the user may see, else 404: other sites' patients do not exist for them."""
     return get_object_or_404(patients_visible_to(request.user).select_related("site"), study_id=study_id)
 
@@ -40,7 +41,7 @@ def patient_url(patient: Patient) -> str:
 
 
 def stale_response(
-    request: HttpRequest, template: str, context: dict[str, Any], error: StaleRecordError
+    request: AuthenticatedHttpRequest, template: str, context: dict[str, Any], error: StaleRecordError
 ) -> HttpResponse:
     context["form"].add_error(None, error.messages[0])
     context["stale"] = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,6 +16,7 @@ from clinic import forms
 from clinic.charts import alsfrsr_chart
 from clinic.views.common import patient_url, require_clinical_writer
 from registry.form_support import add_service_errors
+from registry.http import AuthenticatedHttpRequest
 from registry.models import (
     Role,
 )
@@ -26,7 +27,7 @@ from registry.selectors import (
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Each role lands on its daily work."""
     if request.user.role == Role.PHARMACIST:
         return redirect("pharmacy:worklist")
@@ -38,7 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def patient_list(request: HttpRequest) -> HttpResponse:
+def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     sites = list(sites_visible_to(request.user).order_by("code"))
     filter_form = forms.PatientFilterForm(request.GET or None, sites=sites, routes=list(programme.routes()))
     today = timezone.localdate()
@@ -70,7 +71,7 @@ def _list_filters(form: forms.PatientFilterForm) -> dict[str, str]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def enrol(request: HttpRequest) -> HttpResponse:
+def enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_clinical_writer(request.user)
     sites = sites_visible_to(request.user).order_by("code")
     form = forms.EnrolmentForm(request.POST or None, sites=sites)
@@ -88,7 +89,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def enrol_eligibility(request: HttpRequest) -> HttpResponse:
+def enrol_eligibility(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The MIROCALS check as the clinician types (htmx partial); nothing is saved."""
     require_clinical_writer(request.user)
     form = forms.EnrolmentForm(request.POST, sites=sites_visible_to(request.user))
@@ -100,7 +101,7 @@ def enrol_eligibility(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def patient_detail(request: HttpRequest, study_id: str) -> HttpResponse:
+def patient_detail(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     patient = get_object_or_404(programme.patient_page_queryset(request.user), study_id=study_id)
     overview = programme.patient_overview(patient, request.user, timezone.localdate())
     return render(

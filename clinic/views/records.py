@@ -9,7 +9,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse
+from django.forms import BaseForm
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,6 +18,7 @@ from clinic import forms
 from clinic.views.common import patient_url, require_clinical_writer, stale_response, visible_patient
 from registry import services
 from registry.form_support import add_service_errors
+from registry.http import AuthenticatedHttpRequest
 from registry.models import (
     AdverseEvent,
     AlsfrsrAssessment,
@@ -39,7 +41,7 @@ from registry.services import RECORD_SERVICES, StaleRecordError, UpdateService
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def alsfrsr_create(request: HttpRequest, study_id: str) -> HttpResponse:
+def alsfrsr_create(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     patient = visible_patient(request, study_id)
     require_clinical_writer(request.user)
     gastrostomy = has_gastrostomy(patient)
@@ -67,7 +69,7 @@ def _alsfrsr_context(patient: Patient, form: forms.AlsfrsrForm, title: str, **ex
 
 @login_required
 @require_POST
-def alsfrsr_score(request: HttpRequest, study_id: str) -> HttpResponse:
+def alsfrsr_score(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     """Total and subscores as the items are scored (htmx partial); nothing is saved."""
     visible_patient(request, study_id)
     return render(request, "clinic/_alsfrsr_score.html", {"score": forms.live_score(request.POST)})
@@ -75,7 +77,7 @@ def alsfrsr_score(request: HttpRequest, study_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def biomarker_create(request: HttpRequest, study_id: str) -> HttpResponse:
+def biomarker_create(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     patient = visible_patient(request, study_id)
     require_clinical_writer(request.user)
     form = forms.BiomarkerForm(request.POST or None)
@@ -94,7 +96,7 @@ def biomarker_create(request: HttpRequest, study_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def adverse_event_create(request: HttpRequest, study_id: str) -> HttpResponse:
+def adverse_event_create(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     patient = visible_patient(request, study_id)
     require_clinical_writer(request.user)
     form = forms.AdverseEventForm(request.POST or None, instance=AdverseEvent(patient=patient))
@@ -119,7 +121,7 @@ def adverse_event_create(request: HttpRequest, study_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def event_create(request: HttpRequest, study_id: str) -> HttpResponse:
+def event_create(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     patient = visible_patient(request, study_id)
     require_clinical_writer(request.user)
     form = forms.ClinicalEventForm(request.POST or None, instance=ClinicalEvent(patient=patient))
@@ -138,7 +140,7 @@ def event_create(request: HttpRequest, study_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def consent_withdraw(request: HttpRequest, study_id: str, pk: int) -> HttpResponse:
+def consent_withdraw(request: AuthenticatedHttpRequest, study_id: str, pk: int) -> HttpResponse:
     patient = visible_patient(request, study_id)
     consent = get_object_or_404(records_visible_to(request.user, Consent), patient=patient, pk=pk)
     require_clinical_writer(request.user)
@@ -209,7 +211,7 @@ RECORD_KINDS: dict[str, RecordKind] = {
 }
 
 
-def _record(request: HttpRequest, study_id: str, kind: str, pk: int) -> tuple[Patient, RecordKind, Any]:
+def _record(request: AuthenticatedHttpRequest, study_id: str, kind: str, pk: int) -> tuple[Patient, RecordKind, Any]:
     patient = visible_patient(request, study_id)
     if kind not in RECORD_KINDS:
         raise Http404("No such kind of record.")
@@ -220,13 +222,14 @@ def _record(request: HttpRequest, study_id: str, kind: str, pk: int) -> tuple[Pa
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def record_edit(request: HttpRequest, study_id: str, kind: str, pk: int) -> HttpResponse:
+def record_edit(request: AuthenticatedHttpRequest, study_id: str, kind: str, pk: int) -> HttpResponse:
     """Correct a record: the form carries the version loaded and asks for the reason."""
     patient, record_kind, record = _record(request, study_id, kind, pk)
     require_clinical_writer(request.user)
     if record_kind.edit_form is None:
         raise PermissionDenied("This record is not edited here.")
     title = f"Edit {record_kind.label}"
+    form: BaseForm
     if kind == "biomarker":
         form = forms.BiomarkerEditForm(request.POST or None, initial=_biomarker_initial(record))
     elif kind == "alsfrsr":
@@ -238,7 +241,7 @@ def record_edit(request: HttpRequest, study_id: str, kind: str, pk: int) -> Http
         template = "clinic/adverse_event_form.html"
     context = (
         _alsfrsr_context(patient, form, title, record=record, editing=True)
-        if kind == "alsfrsr"
+        if isinstance(form, forms.AlsfrsrForm)  # kind == "alsfrsr"
         else {"patient": patient, "form": form, "title": title, "record": record, "editing": True}
     )
     if request.method == "POST" and form.is_valid():
@@ -285,7 +288,7 @@ def _save_edit(user: User, record_kind: RecordKind, record: Any, form: Any) -> N
 
 @login_required
 @require_GET
-def record_history_view(request: HttpRequest, study_id: str, kind: str, pk: int) -> HttpResponse:
+def record_history_view(request: AuthenticatedHttpRequest, study_id: str, kind: str, pk: int) -> HttpResponse:
     patient, record_kind, record = _record(request, study_id, kind, pk)
     return render(
         request,
