@@ -78,7 +78,7 @@ def child(mode: str, table: str, site: str | None) -> dict[str, object]:
     else:
         sql, params = selectors.long_table_queryset(table, user, as_csv_text=True).query.sql_with_params()
         with transaction.atomic(), connection.cursor() as cursor:
-            statement = connection.ops.compose_sql(sql, params)
+            statement = connection.ops.compose_sql(sql, params)  # type: ignore[attr-defined]  # PostgreSQL ops only
             copy_sql = f"COPY ({statement}) TO STDOUT WITH (FORMAT csv, HEADER)"
             with cursor.cursor.copy(copy_sql) as copy:
                 for block in copy:

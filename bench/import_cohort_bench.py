@@ -30,6 +30,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +121,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="import_cohort --workers")
     args = parser.parse_args()
 
-    report: dict[str, object] = {"patients": args.patients}
+    report: dict[str, Any] = {"patients": args.patients}
     if args.cohort:
         cohort = Path(args.cohort)
     else:

@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import Manager, Model, QuerySet
 
 from access_programme.models import Dispensing, TreatmentCycle
 from interchange import rif
@@ -62,8 +62,11 @@ def exportable_patients() -> QuerySet[Patient]:
     return Patient.objects.filter(diagnosis__isnull=False, enrolment__isnull=False)
 
 
-def _of_exportable(queryset: QuerySet) -> QuerySet:
-    return queryset.filter(patient__diagnosis__isnull=False, patient__enrolment__isnull=False)
+M = TypeVar("M", bound=Model)
+
+
+def _of_exportable(records: Manager[M] | QuerySet[M]) -> QuerySet[M]:
+    return records.filter(patient__diagnosis__isnull=False, patient__enrolment__isnull=False)
 
 
 def _patients() -> Iterator[list[str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django import forms
@@ -10,6 +9,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from interchange import rif
+from interchange.services import upload_name
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -31,7 +31,8 @@ class MultipleFileField(forms.FileField):
 
 
 class CohortUploadForm(forms.Form):
-    files = MultipleFileField(
+    # A declared field: the form's metaclass takes it off the class, so it never shadows BaseForm.files.
+    files = MultipleFileField(  # type: ignore[assignment]
         label="Cohort files",
         help_text=(
             "A .zip of the cohort folder, or its CSV files selected together (patients.csv and any of "
@@ -48,7 +49,7 @@ class CohortUploadForm(forms.Form):
                 f"The upload is larger than {limit // (1024 * 1024)} MB. Import a cohort this large from the "
                 "command line instead: python manage.py import_cohort PATH."
             )
-        names = [Path(f.name).name for f in files]
+        names = [upload_name(f) for f in files]
         if len(files) == 1 and names[0].lower().endswith(".zip"):
             return files
         not_csv = [name for name in names if not name.lower().endswith(".csv")]

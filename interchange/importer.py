@@ -14,7 +14,7 @@ import csv
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from interchange import rif
 from interchange.loaders import (
@@ -44,6 +44,14 @@ class ImportOutcome:
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds else 0.0
+
+
+class Tracking(Protocol):
+    """What a reader reports progress to: the in-process Tracker or a worker's message sender."""
+
+    file: str
+
+    def advance(self, rows: int) -> None: ...
 
 
 class Tracker:
@@ -98,7 +106,7 @@ class _Header:
         present = [column for column in spec.columns if column.name in self.index]
         self.text_columns = [(c.name, self.index[c.name]) for c in present if c.parse is rif.parse_text]
         self.text_checks = [(c.name, self.index[c.name], c.needs_value) for c in present if c.parse is rif.parse_text]
-        self.typed_columns = [
+        self.typed_columns: list[tuple[str, int, rif.Parser, bool, dict[str, Any]]] = [
             (c.name, self.index[c.name], c.parse, c.needs_value, {}) for c in present if c.parse is not rif.parse_text
         ]
         self.key_positions = [self.index.get(name) for name in spec.key]
@@ -118,7 +126,7 @@ class _FileReader:
         spec: rif.FileSpec,
         header: _Header,
         ctx: ImportContext,
-        tracker: Tracker,
+        tracker: Tracking,
         chunk_size: int,
         lines: int,
         part: Part | None = None,
@@ -282,7 +290,7 @@ def import_files(
     source: CohortSource,
     scans: dict[str, FileScan],
     ctx: ImportContext,
-    tracker: Tracker,
+    tracker: Tracking,
     chunk_size: int,
     part: Part | None = None,
 ) -> None:
@@ -318,7 +326,7 @@ def import_files(
         if spec is rif.EVENTS:
             is_death = _death_filter(header.index["event_type"])
             reader.run(DeathLoader(ctx), accept=is_death)
-            reader.run(EventLoader(ctx), accept=lambda cells, is_death=is_death: not is_death(cells))
+            reader.run(EventLoader(ctx), accept=_negated(is_death))
         else:
             loader = LOADERS[spec.name](ctx)
             reader.run(loader)
@@ -341,6 +349,10 @@ def _header_names(source: CohortSource, name: str) -> list[str]:
             return next(rows)[1]
         except (StopIteration, csv.Error):
             return []
+
+
+def _negated(accept: Callable[[list[str]], bool]) -> Callable[[list[str]], bool]:
+    return lambda cells: not accept(cells)
 
 
 def _death_filter(position: int) -> Callable[[list[str]], bool]:

@@ -161,7 +161,7 @@ def _worker(
                     scans,
                     ctx,
                     _ProgressSender(messages, index),
-                    chunk_size,  # type: ignore[arg-type]
+                    chunk_size,
                     Part(index, count),
                 )
         counts = {file: counts.as_dict() for file, counts in report.files.items()}

@@ -11,7 +11,7 @@ import codecs
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
@@ -120,7 +120,7 @@ class CohortSource:
             lines += 1
         return FileScan(lines=lines, encoding_error=error_message)
 
-    def rows(self, name: str) -> Iterator[tuple[int, list[str]]]:
+    def rows(self, name: str) -> Generator[tuple[int, list[str]], None, None]:
         """(first line number, cells) for every record, the header included (line 1)."""
         with self.open_binary(name) as handle:
             text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")

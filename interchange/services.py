@@ -104,15 +104,20 @@ def _finish(run: ImportRun, *, status: str, error: str = "") -> None:
     run.save()
 
 
+def upload_name(upload: UploadedFile) -> str:
+    """An uploaded file's base name (Django keeps only the base name; the stubs allow None)."""
+    return Path(upload.name or "").name
+
+
 def import_run_start(*, user: User, files: Sequence[UploadedFile]) -> ImportRun:
     """Store an upload (a .zip, or the cohort's CSV files) and queue its import."""
     check_may_import(user)
-    if len(files) == 1 and files[0].name.lower().endswith(".zip"):
+    if len(files) == 1 and upload_name(files[0]).lower().endswith(".zip"):
         upload = files[0]
-        run = ImportRun(created_by=user, source_name=upload.name)
-        run.source_file.save(Path(upload.name).name, upload, save=False)
+        run = ImportRun(created_by=user, source_name=upload_name(upload))
+        run.source_file.save(upload_name(upload), upload, save=False)
     else:
-        names = ", ".join(sorted(Path(f.name).name for f in files))
+        names = ", ".join(sorted(upload_name(f) for f in files))
         run = ImportRun(created_by=user, source_name=names if len(names) <= 255 else names[:254] + "…")
         run.source_file.save("cohort.zip", ContentFile(_zip_of(files)), save=False)
     run.save()
@@ -124,7 +129,7 @@ def _zip_of(files: Sequence[UploadedFile]) -> bytes:
     with tempfile.SpooledTemporaryFile(max_size=64 << 20) as buffer:
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for upload in files:
-                with archive.open(Path(upload.name).name, "w") as member:
+                with archive.open(upload_name(upload), "w") as member:
                     for chunk in upload.chunks():
                         member.write(chunk)
         buffer.seek(0)

@@ -33,7 +33,8 @@ from django.db import models
 from django.db.models import signals
 from django.db.models.base import ModelState
 
-from registry.models import NON_FIELD, ClinicalEvent, Patient
+from registry.meta import concrete_field
+from registry.models import NON_FIELD, Patient
 
 _MEMO_LIMIT = 50_000  # entries; high-cardinality values (lab results) would otherwise fill it
 _memo: dict[tuple[int, Any], tuple[str, ...]] = {}
@@ -42,11 +43,11 @@ _NOTHING: tuple[str, ...] = ()
 
 def field_errors(field: models.Field, value: Any, instance: models.Model) -> tuple[str, ...]:
     """Messages from the model field's own validation of `value` (memoised: validators are pure)."""
+    key = (id(field), value)
     try:
-        key = (id(field), value)
-        cached = _memo.get(key)
+        cached, hashable = _memo.get(key), True
     except TypeError:  # unhashable (a list for a JSON field): validate directly
-        key, cached = None, None  # type: ignore[assignment]
+        cached, hashable = None, False
     if cached is not None:
         return cached
     if field.blank and value in field.empty_values:
@@ -57,7 +58,7 @@ def field_errors(field: models.Field, value: Any, instance: models.Model) -> tup
             result = _NOTHING
         except ValidationError as error:
             result = tuple(error.messages)
-    if key is not None:
+    if hashable:
         if len(_memo) > _MEMO_LIMIT:
             _memo.clear()
         _memo[key] = result
@@ -69,8 +70,8 @@ FieldSpec = tuple[models.Field, str, int]
 
 def model_fields(model: type[models.Model], names: Iterable[str]) -> tuple[FieldSpec, ...]:
     """(field, attname, id) for the fields named, looked up once per loader rather than per row."""
-    fields = [model._meta.get_field(name) for name in names]
-    return tuple((field, field.attname, id(field)) for field in fields)  # type: ignore[misc]
+    fields = [concrete_field(model, name) for name in names]
+    return tuple((field, field.attname, id(field)) for field in fields)
 
 
 def validate(instance: models.Model, fields: Iterable[str] | Sequence[FieldSpec], *, clean: bool = True) -> None:
@@ -99,8 +100,8 @@ def validate(instance: models.Model, fields: Iterable[str] | Sequence[FieldSpec]
         try:
             instance.clean()
         except ValidationError as error:
-            for name, messages in _as_dict(error).items():
-                errors.setdefault(name, []).extend(m for m in messages if m not in errors.get(name, []))
+            for name, found in _as_dict(error).items():
+                errors.setdefault(name, []).extend(m for m in found if m not in errors.get(name, []))
     if errors:
         raise ValidationError(errors)
 
@@ -134,7 +135,7 @@ def bind_known_death(patient: Patient, death: tuple[dt.date, int | None] | None)
     that very event) does not count.
     """
 
-    def death_date(exclude: ClinicalEvent | None = None) -> dt.date | None:
+    def death_date(exclude: models.Model | None = None) -> dt.date | None:
         if death is None:
             return None
         date, pk = death
@@ -142,7 +143,7 @@ def bind_known_death(patient: Patient, death: tuple[dt.date, int | None] | None)
             return None
         return date
 
-    patient.death_date = death_date  # type: ignore[method-assign]
+    patient.death_date = death_date  # type: ignore[method-assign]  # this patient's answer, bound per import
 
 
 def new_instance(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -15,13 +15,14 @@ from interchange.services import (
     import_run_start,
     import_runs_visible_to,
 )
+from registry.http import AuthenticatedHttpRequest
 
 POLL_SECONDS = 2
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     check_may_import(request.user)
     form = CohortUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -33,18 +34,18 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     check_may_import(request.user)
     run = get_object_or_404(ImportRun.objects.select_related("created_by"), pk=pk)
     context = {"run": run, "poll_seconds": POLL_SECONDS, "issues": import_run_issues(run)}
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return render(request, "interchange/_run_status.html", context)
     return render(request, "interchange/run_detail.html", context)
 
 
 @login_required
 @require_GET
-def run_report(request: HttpRequest, pk: int) -> FileResponse:
+def run_report(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     check_may_import(request.user)
     run = get_object_or_404(ImportRun, pk=pk)
     if not run.report:

@@ -52,7 +52,7 @@ def main() -> None:
             with CaptureQueriesContext(connection) as queries:
                 start = time.perf_counter()
                 response = client.get(url)
-                body = b"".join(response.streaming_content) if response.streaming else response.content
+                body = response.getvalue()  # streamed or not
                 times.append((time.perf_counter() - start) * 1000)
         print(
             f"| `{url}` | {statistics.median(times):,.0f} | {min(times):,.0f} | {response.status_code} | "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
@@ -34,12 +34,17 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar (for logs and cron).")
 
+    def _stderr_stream(self) -> TextIO:
+        """The stream under the command's stderr wrapper (which would append a newline to every
+        write, breaking the bar's carriage returns). The stubs type forwarded attributes as methods."""
+        return cast(TextIO, self.stderr._out)
+
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["path"])
         bar = (
             None
             if options["no_progress"] or options["verbosity"] < 1
-            else tqdm(total=0, unit=" rows", unit_scale=True, dynamic_ncols=True, file=self.stderr._out)
+            else tqdm(total=0, unit=" rows", unit_scale=True, dynamic_ncols=True, file=self._stderr_stream())
         )
 
         def progress(done: int, total: int, file: str) -> None:
