@@ -55,7 +55,7 @@ def _media_root(tmp_path: object, settings: object) -> None:
     settings.MEDIA_ROOT = str(tmp_path)  # type: ignore[attr-defined]
 
 
-def login_with_second_factor(client, user) -> None:  # type: ignore[no-untyped-def]
+def login_with_second_factor(client, user) -> None:
     """Log in as after a successful TOTP check (data managers cannot work without one)."""
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice

@@ -108,7 +108,7 @@ class EnrolmentFactory(AuditedFactory):
 
 def treated_patient(site: Site | None = None, route: str = "nhs_specials", **patient_fields: object) -> Patient:
     """A diagnosed patient enrolled on a treatment route with a first dose 84 days ago."""
-    patient = PatientFactory(**({"site": site} if site else {}), **patient_fields)
+    patient: Patient = PatientFactory.create(**({"site": site} if site else {}), **patient_fields)
     DiagnosisFactory(patient=patient)
     EnrolmentFactory(patient=patient, route=Route.objects.get(code=route))
     return patient

@@ -17,7 +17,7 @@ def cohort() -> None:
     call_command("seed_demo", "--patients", "120", "--seed", "7", "--as-of", "2026-11-01", "--no-users", stdout=None)
 
 
-def frames_read_by(reader, monkeypatch) -> dict[str, pd.DataFrame]:  # type: ignore[no-untyped-def]
+def frames_read_by(reader, monkeypatch) -> dict[str, pd.DataFrame]:
     monkeypatch.setattr(selectors, "_frame", reader)
     return selectors.dataset_frames(None)
 

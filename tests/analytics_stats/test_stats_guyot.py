@@ -29,7 +29,7 @@ def _digitise(df: pd.DataFrame, duration: str, step: float):
     km = kaplan_meier(df, duration, "event")
     ev = km.timeline[km.timeline["events"] > 0]
     risk_times = np.arange(0, km.timeline["time"].max(), step)
-    n_risk = [n for _, n in km.n_at_risk_at(risk_times)]
+    n_risk = [n for _, n in km.n_at_risk_at(risk_times.tolist())]
     return km, ev["time"].to_numpy(), ev["survival"].to_numpy(), risk_times, n_risk
 
 

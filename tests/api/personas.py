@@ -27,7 +27,7 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
-    london, sheffield = SiteFactory(code="GB-LON"), SiteFactory(code="GB-SHF")
+    london, sheffield = SiteFactory.create(code="GB-LON"), SiteFactory.create(code="GB-SHF")
     london_patient, sheffield_patient = treated_patient(site=london), treated_patient(site=sheffield)
     IdentityFactory(patient=london_patient, nhs_number="9434765919")
     IdentityFactory(patient=sheffield_patient, nhs_number="9434765870", given_name="Bartholomew")
@@ -36,11 +36,11 @@ def world(db) -> World:
         sheffield=sheffield,
         london_patient=london_patient,
         sheffield_patient=sheffield_patient,
-        clinician_london=UserFactory(username="clin_lon", role=Role.CLINICIAN, sites=[london]),
-        clinician_sheffield=UserFactory(username="clin_shf", role=Role.CLINICIAN, sites=[sheffield]),
-        pharmacist_london=UserFactory(username="pharm_lon", role=Role.PHARMACIST, sites=[london]),
-        analyst=UserFactory(username="analyst", role=Role.ANALYST),
-        data_manager=UserFactory(username="dm", role=Role.DATA_MANAGER),
+        clinician_london=UserFactory.create(username="clin_lon", role=Role.CLINICIAN, sites=[london]),
+        clinician_sheffield=UserFactory.create(username="clin_shf", role=Role.CLINICIAN, sites=[sheffield]),
+        pharmacist_london=UserFactory.create(username="pharm_lon", role=Role.PHARMACIST, sites=[london]),
+        analyst=UserFactory.create(username="analyst", role=Role.ANALYST),
+        data_manager=UserFactory.create(username="dm", role=Role.DATA_MANAGER),
     )
 
 
@@ -114,7 +114,7 @@ def full_patient(db):
         programme.dispensing_record(
             actor=None,
             cycle=cycle,
-            batch=BatchFactory(),
+            batch=BatchFactory.create(),
             dispensed_on=days_ago(85),
             quantity=5,
             quantity_unit="syringe",

@@ -98,7 +98,7 @@ def _strategy(operation: Any) -> SearchStrategy[schemathesis.Case]:
     generated = operation.as_strategy()
     if "{id}" not in operation.path:
         return generated
-    view = resolve(operation.path.replace("{id}", "1")).func.cls
+    view = resolve(operation.path.replace("{id}", "1")).func.cls  # type: ignore[attr-defined]  # set by as_view()
     first = view.model._default_manager.order_by("pk").values_list("pk", flat=True).first()
     return st.one_of(operation.as_strategy(path_parameters={"id": first}), generated)
 

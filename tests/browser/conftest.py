@@ -28,10 +28,10 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 
 @pytest.fixture
-def sign_in(live_server):  # type: ignore[no-untyped-def]
+def sign_in(live_server):
     """Sign in through the login form by its labels, as a keyboard or screen-reader user would."""
 
-    def _sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+    def _sign_in(page, username: str) -> None:
         page.goto(f"{live_server.url}/accounts/login/")
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(PASSWORD)

@@ -21,7 +21,7 @@ UNLABELLED_CONTROLS = """() => [...document.querySelectorAll('main input, main s
 
 
 @pytest.fixture
-def clinician_and_patient(sign_in, page):  # type: ignore[no-untyped-def]
+def clinician_and_patient(sign_in, page):
     london = SiteFactory(code="GB-LON")
     account("alice", Role.CLINICIAN, london)
     patient = treated_patient(site=london)

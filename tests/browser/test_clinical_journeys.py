@@ -26,7 +26,7 @@ def iso(days_ago: int) -> str:
     return (TODAY - dt.timedelta(days=days_ago)).isoformat()
 
 
-def save(page) -> None:  # type: ignore[no-untyped-def]
+def save(page) -> None:
     with page.expect_navigation():
         page.locator("main form button.primary, main form button.danger").first.click()
 

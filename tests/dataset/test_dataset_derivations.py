@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 import pytest
@@ -41,11 +42,11 @@ def _patient(**overrides: object) -> dict[str, object]:
 def build(
     patient: dict[str, object] | None = None,
     *,
-    alsfrs: list[tuple[dt.date, int]] = (),
-    pnfh: list[tuple[dt.date, float]] = (),
-    events: list[tuple[str, dt.date]] = (),
-    cycles: list[tuple[dt.date, int, float]] = (),
-    alive: list[dt.date] = (),
+    alsfrs: Sequence[tuple[dt.date, int]] = (),
+    pnfh: Sequence[tuple[dt.date, float]] = (),
+    events: Sequence[tuple[str, dt.date]] = (),
+    cycles: Sequence[tuple[dt.date, int, float]] = (),
+    alive: Sequence[dt.date] = (),
 ) -> dict[str, object]:
     """The dataset row of one patient (pk 1) built from the given records."""
     frame = dataset.build_patient_dataset(

@@ -145,11 +145,12 @@ class RedisServer:
 def _publish_to(url: str) -> None:
     """Point this process's task publishing at `url`, dropping pooled broker connections
     (Celery caches them on the app; its own after-fork hook resets the same two pools)."""
-    app.conf.broker_url = url
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
+    # Celery's private connection pools (what its after-fork hook resets); not in celery-types.
+    app.conf.broker_url = url  # type: ignore[misc]  # a settable Settings property at run time
+    if app._pool is not None:  # type: ignore[attr-defined]
+        app._pool.force_close_all()  # type: ignore[attr-defined]
+    app._pool = None  # type: ignore[attr-defined]
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -153,7 +153,7 @@ def test_every_imported_row_has_one_creation_history_row_with_the_file_as_reason
         Batch: "import dispensing.csv",
     }
     for model, reason in reasons.items():
-        history = model.history.all()  # type: ignore[attr-defined]
+        history = model.history.all()
         assert history.filter(history_type="+").count() == model.objects.count(), model.__name__
         assert set(history.values_list("history_change_reason", flat=True)) == {reason}, model.__name__
 
@@ -161,7 +161,7 @@ def test_every_imported_row_has_one_creation_history_row_with_the_file_as_reason
 def test_no_clinical_model_is_written_without_history(imported):
     for model in apps.get_models():
         if issubclass(model, ClinicalRecord):
-            assert model.history.count() >= model.objects.count(), model.__name__  # type: ignore[attr-defined]
+            assert model.history.count() >= model.objects.count(), model.__name__
 
 
 def test_imported_study_ids_are_never_allocated_again(imported):

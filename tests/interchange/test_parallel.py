@@ -84,7 +84,7 @@ def _snapshot(tmp_path: Path, name: str, result: Imported) -> dict[str, object]:
 
 
 def _empty_the_registry() -> None:
-    tables = [Patient._meta.db_table, Batch._meta.db_table, Batch.history.model._meta.db_table]  # type: ignore[attr-defined]
+    tables = [Patient._meta.db_table, Batch._meta.db_table, Batch.history.model._meta.db_table]
     tables += [
         model.history.model._meta.db_table  # type: ignore[attr-defined]
         for model in apps.get_models()

@@ -24,10 +24,10 @@ def empty_the_registry() -> None:
     """Everything but the reference data (sites, routes, products), as in a new installation."""
     alert = apps.all_models["registry"].get("seriousadverseeventalert")
     if alert is not None:
-        alert.objects.all().delete()
+        alert._default_manager.all().delete()
     Dispensing.objects.all().delete()
     for model in reversed([m for m in apps.get_models() if issubclass(m, ClinicalRecord)]):
-        model.objects.all().delete()
+        model._default_manager.all().delete()
 
 
 def files_of(folder: Path) -> dict[str, bytes]:

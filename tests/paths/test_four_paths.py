@@ -27,6 +27,7 @@ from registry.models import (
     AlsfrsrAssessment,
     BiomarkerResult,
     ClinicalEvent,
+    ClinicalRecord,
     DataQuery,
     Patient,
     Role,
@@ -64,7 +65,7 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path, sites: Any) -> World:
-    manager = UserFactory(username="dm", role=Role.DATA_MANAGER, email="dm@example.org", is_staff=True)
+    manager = UserFactory.create(username="dm", role=Role.DATA_MANAGER, email="dm@example.org", is_staff=True)
     manager.user_permissions.set(
         Permission.objects.filter(content_type__app_label__in=["registry", "access_programme"])
     )
@@ -72,8 +73,8 @@ def world(tmp_path: Path, sites: Any) -> World:
     assert not result.errors
     return World(
         tmp=tmp_path,
-        clinician=UserFactory(username="clin", role=Role.CLINICIAN, sites=[sites[0]]),
-        pharmacist=UserFactory(username="pharm", role=Role.PHARMACIST, sites=[sites[0]]),
+        clinician=UserFactory.create(username="clin", role=Role.CLINICIAN, sites=[sites[0]]),
+        pharmacist=UserFactory.create(username="pharm", role=Role.PHARMACIST, sites=[sites[0]]),
         manager=manager,
     )
 
@@ -102,7 +103,7 @@ WEB_URLS = {
 }
 
 
-def web(world: World, model: type, study_id: str, values: dict[str, Any]) -> Outcome:
+def web(world: World, model: type[ClinicalRecord], study_id: str, values: dict[str, Any]) -> Outcome:
     client = Client()
     client.force_login(world.clinician)
     response = client.post(f"/patients/{study_id}/{WEB_URLS[model]}", _form(values))
@@ -120,7 +121,7 @@ API_URLS = {
 }
 
 
-def api(world: World, model: type, study_id: str, values: dict[str, Any]) -> Outcome:
+def api(world: World, model: type[ClinicalRecord], study_id: str, values: dict[str, Any]) -> Outcome:
     client = APIClient()
     client.force_authenticate(world.pharmacist if model is TreatmentCycle else world.clinician)
     payload = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
@@ -131,7 +132,7 @@ def api(world: World, model: type, study_id: str, values: dict[str, Any]) -> Out
     return Outcome(False, " ".join(str(m) for messages in response.json().values() for m in messages))
 
 
-def admin(world: World, model: type, study_id: str, values: dict[str, Any]) -> Outcome:
+def admin(world: World, model: type[ClinicalRecord], study_id: str, values: dict[str, Any]) -> Outcome:
     client = Client()
     login_with_second_factor(client, world.manager)
     meta = model._meta
@@ -146,7 +147,7 @@ def admin(world: World, model: type, study_id: str, values: dict[str, Any]) -> O
 def importing(rows: Callable[[str, dict[str, Any]], tuple[str, dict[str, str]]]) -> Callable[..., Outcome]:
     """The import path for one kind of record: `rows` writes the action as a row of its file."""
 
-    def path(world: World, model: type, study_id: str, values: dict[str, Any]) -> Outcome:
+    def path(world: World, model: type[ClinicalRecord], study_id: str, values: dict[str, Any]) -> Outcome:
         files = read_cohort()
         name, row = rows(study_id, values)
         files[name].append(row)

@@ -21,6 +21,7 @@ def data_manager_client(client):
 
 
 def diagnosis_form(diagnosis: Diagnosis, **changes: str) -> dict[str, str]:
+    assert diagnosis.riluzole_start_date is not None  # DiagnosisFactory sets it
     data = {
         "patient": str(diagnosis.patient_id),
         "symptom_onset_date": diagnosis.symptom_onset_date.isoformat(),

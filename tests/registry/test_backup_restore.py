@@ -20,9 +20,10 @@ def registry_contents() -> dict[str, list[tuple]]:
     for model in sorted(apps.get_models(), key=lambda m: m._meta.label):
         if issubclass(model, ClinicalRecord):
             fields = [f.attname for f in model._meta.concrete_fields if f.attname not in ("created_at", "updated_at")]
-            contents[model._meta.label] = list(model.objects.order_by("pk").values_list(*fields))
+            contents[model._meta.label] = list(model._default_manager.order_by("pk").values_list(*fields))
+            history = model.history  # type: ignore[attr-defined]  # simple-history's manager
             contents[f"{model._meta.label} history"] = list(
-                model.history.order_by("history_id").values_list("history_id", "history_type", "history_change_reason")
+                history.order_by("history_id").values_list("history_id", "history_type", "history_change_reason")
             )
     return contents
 

@@ -22,7 +22,7 @@ def clinician():
     return user
 
 
-def change(client: Client, new: str, confirm: str | None = None):  # type: ignore[no-untyped-def]
+def change(client: Client, new: str, confirm: str | None = None):
     return client.post(
         "/accounts/password/", {"old_password": OLD, "new_password1": new, "new_password2": confirm or new}
     )

@@ -21,7 +21,7 @@ def clinician():
     return UserFactory(role=Role.CLINICIAN, sites=[SiteFactory()])
 
 
-def _signed_in(response) -> bool:  # type: ignore[no-untyped-def]
+def _signed_in(response) -> bool:
     return response.status_code == 200
 
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver
 
 #: Left out of the matrix, and why: the Django admin has its own staff/superuser gate and is tested
@@ -47,7 +48,7 @@ def schema_paths() -> dict[str, set[str]]:
     return {path: {m.upper() for m in ops if m != "parameters"} for path, ops in schema["paths"].items()}
 
 
-def clinical_models() -> list[type]:
+def clinical_models() -> list[type[models.Model]]:
     """Every model whose rows are registry data, and their history tables."""
     labels = ("registry", "access_programme", "interchange", "survival")
     return [m for m in apps.get_models() if m._meta.app_label in labels]

@@ -64,7 +64,7 @@ def identifiers() -> list[str]:
 
 @pytest.fixture
 def scanner() -> User:
-    return UserFactory(username="scanner", role=Role.ANALYST)
+    return UserFactory.create(username="scanner", role=Role.ANALYST)
 
 
 @pytest.fixture
@@ -90,6 +90,7 @@ def _leaks(text: str, identifiers: list[str]) -> list[str]:
 
 def _analyst_urls(scanner: User) -> list[str]:
     patient = Patient.objects.filter(adverse_events__isnull=False, diagnosis__isnull=False).first()
+    assert patient is not None  # the demo cohort has patients with adverse events
     values = {
         "patient": patient.study_id,
         "diagnosis": patient.diagnosis.pk,

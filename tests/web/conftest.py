@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -15,32 +16,36 @@ from tests.factories import NORMAL_ALSFRSR_ITEMS, CycleFactory, SiteFactory, Use
 
 @pytest.fixture
 def london(db) -> Site:
-    return SiteFactory(code="GB-LON", name="London MND Care Centre")
+    return SiteFactory.create(code="GB-LON", name="London MND Care Centre")
 
 
 @pytest.fixture
 def sheffield(db) -> Site:
-    return SiteFactory(code="GB-SHF", name="Sheffield MND Care Centre")
+    return SiteFactory.create(code="GB-SHF", name="Sheffield MND Care Centre")
 
 
 @pytest.fixture
 def clinician(london) -> User:
-    return UserFactory(username="alice", first_name="Alice", last_name="Hughes", role=Role.CLINICIAN, sites=[london])
+    return UserFactory.create(
+        username="alice", first_name="Alice", last_name="Hughes", role=Role.CLINICIAN, sites=[london]
+    )
 
 
 @pytest.fixture
 def pharmacist(london) -> User:
-    return UserFactory(username="chloe", first_name="Chloe", last_name="Patel", role=Role.PHARMACIST, sites=[london])
+    return UserFactory.create(
+        username="chloe", first_name="Chloe", last_name="Patel", role=Role.PHARMACIST, sites=[london]
+    )
 
 
 @pytest.fixture
 def data_manager(db) -> User:
-    return UserFactory(username="erin", role=Role.DATA_MANAGER, email="erin@example.org")
+    return UserFactory.create(username="erin", role=Role.DATA_MANAGER, email="erin@example.org")
 
 
 @pytest.fixture
 def analyst(db) -> User:
-    return UserFactory(username="dev", role=Role.ANALYST)
+    return UserFactory.create(username="dev", role=Role.ANALYST)
 
 
 def logged_in(user: User) -> Client:
@@ -72,7 +77,7 @@ def on_schedule(patient, cycles: int, first_start_days_ago: int = 84) -> None:
         CycleFactory(patient=patient, cycle_number=number, start_date=start, total_dose_miu=Decimal(10))
 
 
-def followed_patient(site: Site, **fields: object):
+def followed_patient(site: Site, **fields: Any):
     """A treated patient with three cycles (next due today) and a recent ALSFRS-R."""
     patient = treated_patient(site=site, **fields)
     on_schedule(patient, 3)

@@ -25,7 +25,7 @@ from tests.web.conftest import assess, logged_in
 pytestmark = pytest.mark.django_db
 
 
-def url(name: str, patient, *args) -> str:  # type: ignore[no-untyped-def]
+def url(name: str, patient, *args) -> str:
     return reverse(f"clinic:{name}", args=[patient.study_id, *args])
 
 
@@ -175,7 +175,7 @@ def test_consent_withdrawal_is_recorded_with_its_reason(clinician_client, patien
     assert consent.withdrawn_on == days_ago(1) and consent.history.first().history_change_reason.endswith("abroad")
 
 
-def edit_diagnosis(client, patient, version: int, reason: str = "Letter from neurologist", region: str = "bulbar"):  # type: ignore[no-untyped-def]
+def edit_diagnosis(client, patient, version: int, reason: str = "Letter from neurologist", region: str = "bulbar"):
     d = patient.diagnosis
     data = {
         "symptom_onset_date": d.symptom_onset_date.isoformat(),

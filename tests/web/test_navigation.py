@@ -16,10 +16,12 @@ NAV = re.compile(r"<nav\b.*?</nav>", re.S)
 LINK = re.compile(r'href="([^"#]+)"')
 
 
-def nav_links(client) -> list[str]:  # type: ignore[no-untyped-def]
+def nav_links(client) -> list[str]:
     page = client.get("/", follow=True)
     assert page.status_code == 200
-    return LINK.findall(NAV.search(page.content.decode()).group(0))
+    nav = NAV.search(page.content.decode())
+    assert nav is not None
+    return LINK.findall(nav.group(0))
 
 
 @pytest.mark.parametrize("role", [Role.CLINICIAN, Role.PHARMACIST, Role.ANALYST, Role.DATA_MANAGER])

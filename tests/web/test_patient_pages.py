@@ -95,7 +95,7 @@ def test_a_patient_followed_on_schedule_has_nothing_overdue(clinician_client, lo
     assert "overdue" not in content.lower().replace("cycle overdue</option>", "")
 
 
-def serious_ae(patient, **fields: object) -> None:  # type: ignore[no-untyped-def]
+def serious_ae(patient, **fields: object) -> None:
     services.adverse_event_record(
         actor=None,
         patient=patient,

@@ -30,7 +30,7 @@ WORKLIST = reverse("pharmacy:worklist")
 WORKLIST_QUERIES = 11
 
 
-def due_in(site, days: int):  # type: ignore[no-untyped-def]
+def due_in(site, days: int):
     """A treated patient whose next cycle is due in `days` days (negative: overdue)."""
     patient = treated_patient(site=site)
     CycleFactory(patient=patient, cycle_number=1, start_date=days_ago(84))
@@ -38,7 +38,7 @@ def due_in(site, days: int):  # type: ignore[no-untyped-def]
     return patient
 
 
-def rows(client) -> list[str]:  # type: ignore[no-untyped-def]
+def rows(client) -> list[str]:
     return [row.patient.study_id for row in client.get(WORKLIST).context["rows"]]
 
 
@@ -114,7 +114,7 @@ def test_clinicians_cannot_open_the_worklist(clinician_client):
     assert clinician_client.get(WORKLIST).status_code == 403
 
 
-def batch_choices(client, patient) -> list[str]:  # type: ignore[no-untyped-def]
+def batch_choices(client, patient) -> list[str]:
     form = client.get(reverse("pharmacy:dispense", args=[patient.study_id])).context["form"]
     return [batch.batch_number for batch in form.fields["batch"].queryset]
 
@@ -129,7 +129,7 @@ def test_the_batch_picker_offers_usable_batches_first_expiry_first(pharmacist_cl
     assert batch_choices(pharmacist_client, patient) == [sooner.batch_number, later.batch_number]
 
 
-def dispense_data(patient, batch, **overrides) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def dispense_data(patient, batch, **overrides) -> dict[str, object]:
     start = patient.enrolment.first_dose_date
     data = {
         "cycle_start_date": start.isoformat(),
@@ -193,7 +193,7 @@ def test_a_batch_is_received_into_stock(pharmacist_client):
     assert Batch.objects.get(batch_number="SPX-NEW").quantity_remaining == 60
 
 
-def supplied(patient, batch, cycle_number: int = 1) -> Dispensing:  # type: ignore[no-untyped-def]
+def supplied(patient, batch, cycle_number: int = 1) -> Dispensing:
     """The patient's cycle `cycle_number` (28-day schedule from the first dose), from `batch`."""
     start = patient.enrolment.first_dose_date + dt.timedelta(days=28 * (cycle_number - 1))
     cycle = TreatmentCycle.objects.create(
