@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import optimize
 
 from analytics.stats import caveats as cv
@@ -149,14 +150,14 @@ def cumulative_hazard_vector(t_months: np.ndarray, lp: np.ndarray) -> np.ndarray
 
 
 def linear_predictor_vector(
-    age_at_onset: np.ndarray,
-    diagnostic_delay_months: np.ndarray,
-    delta_fs: np.ndarray,
-    fvc_percent: np.ndarray,
-    bulbar_onset: np.ndarray,
-    definite_als: np.ndarray,
-    ftd: np.ndarray,
-    c9orf72: np.ndarray,
+    age_at_onset: ArrayLike,
+    diagnostic_delay_months: ArrayLike,
+    delta_fs: ArrayLike,
+    fvc_percent: ArrayLike,
+    bulbar_onset: ArrayLike,
+    definite_als: ArrayLike,
+    ftd: ArrayLike,
+    c9orf72: ArrayLike,
     model: EncalsCoefficients = ENCALS,
 ) -> np.ndarray:
     """`linear_predictor` for arrays of patients (same transforms, same validation)."""
@@ -186,7 +187,8 @@ def conditional_survival(
     t = np.atleast_1d(np.asarray(t_months, dtype=float))
     if np.any(t < t_entry_months):
         raise ValueError("t must be >= t_entry")
-    return np.exp(-(cumulative_hazard(t, lp) - cumulative_hazard(t_entry_months, lp)))
+    survival: np.ndarray = np.exp(-(cumulative_hazard(t, lp) - cumulative_hazard(t_entry_months, lp)))
+    return survival
 
 
 def expected_cumulative_hazard(entry_months: float, exit_months: float, lp: float) -> float:
