@@ -33,11 +33,12 @@ test: lint
 	mkdir -p var
 	$(BIN)/pytest
 
-## Static checks: lint, format, import layers (docs/architecture.md), migrations
+## Static checks: lint, format, import layers (docs/architecture.md), types, migrations
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check --quiet .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:

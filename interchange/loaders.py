@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, cast
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
@@ -79,6 +79,8 @@ from registry.services import data_queries_raise, sae_alerts_raise
 
 CONSENT_FORM_VERSION = "not recorded"
 DISPENSING_LOCK = 0x52494644  # "RIFD": the advisory lock of dispensing chunks in a parallel import
+
+R = TypeVar("R", bound=ClinicalRecord)
 
 
 def import_reason(file_name: str) -> str:
@@ -247,7 +249,7 @@ class Loader:
                         route=routes[route_id],
                     )
                 set_cached_relation(patient, "enrolment", enrolment)
-            patients[patient.study_id] = patient  # type: ignore[attr-defined]
+            patients[patient.study_id] = patient
         deaths = {
             patient_id: (date, pk)
             for patient_id, date, pk in ClinicalEvent.objects.filter(
@@ -298,7 +300,8 @@ class RecordLoader(Loader):
         raise NotImplementedError
 
     def existing_filter(self, patients: Iterable[Patient]) -> models.QuerySet:
-        return self.model._default_manager.filter(patient_id__any_of=[p.pk for p in patients])
+        # Every loader's model has a patient; the ClinicalRecord base does not.
+        return self.model._default_manager.filter(**{"patient_id__any_of": [p.pk for p in patients]})
 
     def desired(self, row: Row, patient: Patient) -> dict[str, Any]:
         """The record's field values the row asks for (only the columns the file has)."""
@@ -557,14 +560,14 @@ class PatientLoader(Loader):
             self._provisional -= 1
             # A provisional id lets the models' patient-dependent rules run before the patient
             # exists (Django skips them for an unsaved parent); it is never written.
-            patient = new_instance(  # type: ignore[assignment]
+            patient = new_instance(
                 Patient, {"id": self._provisional, "study_id": values["patient_id"], **patient_values}, {"site": site}
             )
             assert patient is not None
             bind_known_death(patient, None)
             plan = _PatientPlan(row=row, patient=patient, is_new=True)
-            plan.diagnosis = self._new(Diagnosis, patient, diagnosis_values)  # type: ignore[assignment]
-            plan.enrolment = self._new(Enrolment, patient, enrolment_values, route=route)  # type: ignore[assignment]
+            plan.diagnosis = self._new(Diagnosis, patient, diagnosis_values)
+            plan.enrolment = self._new(Enrolment, patient, enrolment_values, route=route)
             plan.consent = self._new_consent(patient, values["enrolment_date"])
             plan.new_parts = {"patient", "diagnosis", "enrolment", "consent"}
             set_cached_relation(patient, "diagnosis", plan.diagnosis)
@@ -578,13 +581,13 @@ class PatientLoader(Loader):
             plan.diagnosis = patient.diagnosis
             self._diff(plan, "diagnosis", plan.diagnosis, diagnosis_values)
         except Diagnosis.DoesNotExist:
-            plan.diagnosis = self._new(Diagnosis, patient, diagnosis_values)  # type: ignore[assignment]
+            plan.diagnosis = self._new(Diagnosis, patient, diagnosis_values)
             plan.new_parts.add("diagnosis")
             set_cached_relation(patient, "diagnosis", plan.diagnosis)
         enrolment = cached_enrolment(patient)
         old_enrolment_date = enrolment.enrolment_date if enrolment else None
         if enrolment is None:
-            plan.enrolment = self._new(Enrolment, patient, enrolment_values, route=route)  # type: ignore[assignment]
+            plan.enrolment = self._new(Enrolment, patient, enrolment_values, route=route)
             plan.new_parts.add("enrolment")
         else:
             plan.enrolment = enrolment
@@ -604,13 +607,13 @@ class PatientLoader(Loader):
         return plan
 
     @staticmethod
-    def _new(model: type[ClinicalRecord], patient: Patient, values: dict[str, Any], **related: Any) -> ClinicalRecord:
+    def _new(model: type[R], patient: Patient, values: dict[str, Any], **related: Any) -> R:
         return new_instance(model, {"patient_id": patient.pk, **values}, {"patient": patient, **related})
 
     def _new_consent(self, patient: Patient, enrolment_date: dt.date) -> Consent:
         """RIF's enrolment date is "the date of consent and inclusion"; the form version is not in RIF."""
         values = {"form_version": CONSENT_FORM_VERSION, "consent_date": enrolment_date}
-        return self._new(Consent, patient, values)  # type: ignore[return-value]
+        return self._new(Consent, patient, values)
 
     @staticmethod
     def _diff(plan: _PatientPlan, part: str, obj: ClinicalRecord, values: dict[str, Any]) -> None:
@@ -1032,8 +1035,9 @@ class CycleLoader(RecordLoader):
         """Write, then raise the queries `cycle_start` raises: doses missed with no interruption."""
         super().write(new, changed)
         today = rules_today()
-        findings = [(cycle, cycle_findings(cycle, today=today)) for cycle in [*new, *changed]]
-        data_queries_raise(actor=self.ctx.user, findings=findings)  # type: ignore[arg-type]
+        cycles = cast(list[TreatmentCycle], [*new, *changed])  # this loader's records are cycles
+        findings = [(cycle, cycle_findings(cycle, today=today)) for cycle in cycles]
+        data_queries_raise(actor=self.ctx.user, findings=findings)
 
 
 # --------------------------------------------------------------------------------------
@@ -1098,7 +1102,7 @@ class DispensingLoader(RecordLoader):
             .order_by("pk")
         )
         imported = set(
-            Batch.history.filter(  # type: ignore[attr-defined]
+            Batch.history.filter(
                 id__in=[b.pk for b in batches], history_type="+", history_change_reason__startswith="import "
             ).values_list("id", flat=True)
         )

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -146,9 +146,10 @@ def bind_known_death(patient: Patient, death: tuple[dt.date, int | None] | None)
     patient.death_date = death_date  # type: ignore[method-assign]  # this patient's answer, bound per import
 
 
-def new_instance(
-    model: type[models.Model], values: dict[str, Any], related: dict[str, models.Model | None] | None = None
-) -> models.Model:
+M = TypeVar("M", bound=models.Model)
+
+
+def new_instance(model: type[M], values: dict[str, Any], related: dict[str, models.Model | None] | None = None) -> M:
     """An unsaved instance built the way Django rebuilds one when unpickling (`__new__` and its
     `__dict__`), skipping `Model.__init__`'s per-field keyword handling, which costs more than
     validating the row. Defaults come from the fields, as in `__init__`; `values` are keyed by
