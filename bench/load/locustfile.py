@@ -25,22 +25,19 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import os
 import random
 import re
 import time
-from collections import Counter, defaultdict
-from html.parser import HTMLParser
 
-import gevent
-from locust import HttpUser, between, events, task
+from locust import HttpUser, between, task
+
+from bench.load.html_forms import post_form
+from bench.load.measure import COLLECTOR
 
 PASSWORD = os.environ.get("LOAD_TEST_PASSWORD", "load-test-Passw0rd-2026")
 CLINICIAN_ACCOUNTS = int(os.environ.get("LOAD_TEST_CLINICIANS", 60))
 PHARMACIST_ACCOUNTS = int(os.environ.get("LOAD_TEST_PHARMACISTS", 20))
-WARMUP = float(os.environ.get("LOAD_WARMUP", 20))
-SUMMARY_PATH = os.environ.get("LOAD_SUMMARY", "")
 
 _clinician_ids = itertools.count()
 _pharmacist_ids = itertools.count()
@@ -53,180 +50,6 @@ HISTORY_LINK = re.compile(r'href="(/patients/[A-Z]{2}-[A-Z]{3}-\d+/[a-z-]+/\d+/h
 NUM_PAGES = re.compile(r"page \d+ of (\d+)")
 
 ITEM = re.compile(r"q\d+[ab]?_")  # the 12 ALSFRS-R items (5a/5b by gastrostomy)
-
-
-# --- measurement -----------------------------------------------------------------------------
-
-
-class Collector:
-    """Every response time after the warm-up, by category, with status codes and save outcomes."""
-
-    def __init__(self) -> None:
-        self.measuring = False
-        self.started = 0.0
-        self.stopped = 0.0
-        self.times: dict[str, list[float]] = defaultdict(list)
-        self.errors: Counter[str] = Counter()
-        self.statuses: Counter[str] = Counter()
-        self.outcomes: Counter[str] = Counter()
-        self.failures: list[str] = []
-
-    def start(self) -> None:
-        self.measuring = True
-        self.started = time.time()
-
-    def record(self, name: str, response_time: float, status: int, exception: object) -> None:
-        if not self.measuring:
-            return
-        category = name.split(":", 1)[0]
-        self.times[category].append(response_time)
-        self.statuses[f"{category} {status}"] += 1
-        if exception is not None:
-            self.errors[category] += 1
-            if len(self.failures) < 50:
-                self.failures.append(f"{name} {status} {exception}")
-
-    def summary(self) -> dict:
-        elapsed = (self.stopped or time.time()) - self.started if self.started else 0.0
-        out: dict = {"measured_seconds": round(elapsed, 1), "categories": {}}
-        groups = {"view": self.times["view"], "save": self.times["save"]}
-        groups["all"] = groups["view"] + groups["save"]
-        for category, values in groups.items():
-            values = sorted(values)
-            errors = self.errors["view"] + self.errors["save"] if category == "all" else self.errors[category]
-            out["categories"][category] = {
-                "requests": len(values),
-                "req_per_s": round(len(values) / elapsed, 2) if elapsed else None,
-                "p50_ms": _percentile(values, 50),
-                "p95_ms": _percentile(values, 95),
-                "p99_ms": _percentile(values, 99),
-                "max_ms": round(values[-1]) if values else None,
-                "errors": errors,
-            }
-        out["login"] = {"requests": len(self.times["login"]), "errors": self.errors["login"]}
-        out["statuses"] = dict(sorted(self.statuses.items()))
-        out["save_outcomes"] = dict(sorted(self.outcomes.items()))
-        out["failures_sample"] = self.failures
-        return out
-
-
-def _percentile(values: list[float], pct: float) -> int | None:
-    if not values:
-        return None
-    index = min(len(values) - 1, max(0, round(pct / 100 * len(values) + 0.5) - 1))
-    return round(values[index])
-
-
-COLLECTOR = Collector()
-
-
-@events.request.add_listener
-def _on_request(name, response_time, response, exception, **_kwargs) -> None:
-    status = getattr(response, "status_code", 0) or 0
-    COLLECTOR.record(name, response_time, status, exception)
-
-
-@events.spawning_complete.add_listener
-def _on_spawned(user_count: int, **_kwargs) -> None:
-    def begin() -> None:
-        if RUNNER[0] is not None:
-            RUNNER[0].stats.reset_all()
-        COLLECTOR.start()
-        print(f"[load] {user_count} users spawned; measuring from now (after {WARMUP:.0f} s warm-up)", flush=True)
-
-    gevent.spawn_later(WARMUP, begin)
-
-
-RUNNER: list = [None]
-
-
-@events.init.add_listener
-def _on_init(environment, **_kwargs) -> None:
-    RUNNER[0] = environment.runner
-
-
-@events.test_stop.add_listener
-def _on_stop(environment, **_kwargs) -> None:
-    COLLECTOR.stopped = time.time()
-    summary = COLLECTOR.summary()
-    summary["users"] = environment.parsed_options.num_users if environment.parsed_options else None
-    text = json.dumps(summary, indent=2)
-    print(text, flush=True)
-    if SUMMARY_PATH:
-        with open(SUMMARY_PATH, "w") as fh:
-            fh.write(text + "\n")
-
-
-# --- forms -----------------------------------------------------------------------------------
-
-
-class FormParser(HTMLParser):
-    """The fields of the POST forms of a page, with the values a browser would submit as is."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[dict] = []
-        self._form: dict | None = None
-        self._select: str | None = None
-        self._select_first: str | None = None
-        self._textarea: str | None = None
-
-    @staticmethod
-    def _input(form: dict, name: str, a: dict[str, str]) -> None:
-        kind = a.get("type", "text").lower()
-        if kind in ("submit", "button", "image", "file"):
-            return
-        if kind in ("radio", "checkbox"):
-            if kind == "radio":
-                form["radios"][name].append(a.get("value", "on"))
-            if "checked" in a:
-                form["fields"][name] = a.get("value", "on")
-            return
-        form["fields"][name] = a.get("value", "")
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: (v or "") for k, v in attrs}
-        if tag == "form":
-            self._form = {"method": a.get("method", "get").lower(), "action": a.get("action", ""), "fields": {},
-                          "radios": defaultdict(list)}  # fmt: skip
-            self.forms.append(self._form)
-        if self._form is None or ("name" not in a and tag != "option"):
-            return
-        name = a.get("name", "")
-        if tag == "input":
-            self._input(self._form, name, a)
-        elif tag == "select":
-            self._select, self._select_first = name, None
-        elif tag == "option" and self._select:
-            if self._select_first is None:
-                self._select_first = a.get("value", "")
-                self._form["fields"].setdefault(self._select, self._select_first)
-            if "selected" in a:
-                self._form["fields"][self._select] = a.get("value", "")
-        elif tag == "textarea":
-            self._textarea = name
-            self._form["fields"][name] = ""
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea and self._form is not None:
-            self._form["fields"][self._textarea] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-        elif tag == "form":
-            self._form = None
-
-
-def post_form(html: str) -> dict | None:
-    """The page's main POST form (the last one: the sign-out form in the header comes first)."""
-    parser = FormParser()
-    parser.feed(html)
-    forms = [f for f in parser.forms if f["method"] == "post" and "csrfmiddlewaretoken" in f["fields"]]
-    forms = [f for f in forms if "logout" not in f["action"]]
-    return forms[-1] if forms else None
 
 
 # --- users -----------------------------------------------------------------------------------
