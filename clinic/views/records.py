@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -37,6 +38,19 @@ from registry.selectors import (
 from registry.services import RECORD_SERVICES, StaleRecordError, UpdateService
 
 # --- new records -------------------------------------------------------------------------
+R = TypeVar("R", bound=models.Model)
+
+
+def _posted_and_saved(request: AuthenticatedHttpRequest, form: BaseForm, save: Callable[[], R]) -> R | None:
+    """A new record's page: on a valid POST, the record the service saved; else None, the form
+    shown again with the service's refusal next to the field it names."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return save()
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None
 
 
 @login_required
@@ -46,19 +60,19 @@ def alsfrsr_create(request: AuthenticatedHttpRequest, study_id: str) -> HttpResp
     require_clinical_writer(request.user)
     gastrostomy = has_gastrostomy(patient)
     form = forms.AlsfrsrForm(request.POST or None, instance=AlsfrsrAssessment(patient=patient), gastrostomy=gastrostomy)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.alsfrsr_record(
-                actor=request.user,
-                patient=patient,
-                assessment_date=form.cleaned_data["assessment_date"],
-                **form.item_values(),
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "ALSFRS-R assessment saved.")
-            return redirect(patient_url(patient))
+    saved = _posted_and_saved(
+        request,
+        form,
+        lambda: services.alsfrsr_record(
+            actor=request.user,
+            patient=patient,
+            assessment_date=form.cleaned_data["assessment_date"],
+            **form.item_values(),
+        ),
+    )
+    if saved is not None:
+        messages.success(request, "ALSFRS-R assessment saved.")
+        return redirect(patient_url(patient))
     return render(request, "clinic/alsfrsr_form.html", _alsfrsr_context(patient, form, "Record ALSFRS-R"))
 
 
@@ -81,14 +95,12 @@ def biomarker_create(request: AuthenticatedHttpRequest, study_id: str) -> HttpRe
     patient = visible_patient(request, study_id)
     require_clinical_writer(request.user)
     form = forms.BiomarkerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.biomarker_record(actor=request.user, patient=patient, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Biomarker result saved.")
-            return redirect(patient_url(patient))
+    saved = _posted_and_saved(
+        request, form, lambda: services.biomarker_record(actor=request.user, patient=patient, **form.cleaned_data)
+    )
+    if saved is not None:
+        messages.success(request, "Biomarker result saved.")
+        return redirect(patient_url(patient))
     return render(
         request, "clinic/record_form.html", {"patient": patient, "form": form, "title": "Record a biomarker result"}
     )
@@ -100,18 +112,21 @@ def adverse_event_create(request: AuthenticatedHttpRequest, study_id: str) -> Ht
     patient = visible_patient(request, study_id)
     require_clinical_writer(request.user)
     form = forms.AdverseEventForm(request.POST or None, instance=AdverseEvent(patient=patient))
-    if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in forms.AdverseEventForm.Meta.fields}
-        try:
-            event = services.adverse_event_record(actor=request.user, patient=patient, **fields)
-        except ValidationError as error:
-            add_service_errors(form, error)
+    event = _posted_and_saved(
+        request,
+        form,
+        lambda: services.adverse_event_record(
+            actor=request.user,
+            patient=patient,
+            **{name: form.cleaned_data[name] for name in forms.AdverseEventForm.Meta.fields},
+        ),
+    )
+    if event is not None:
+        if event.serious:
+            messages.warning(request, "Serious adverse event saved and flagged to the data managers.")
         else:
-            if event.serious:
-                messages.warning(request, "Serious adverse event saved and flagged to the data managers.")
-            else:
-                messages.success(request, "Adverse event saved.")
-            return redirect(patient_url(patient))
+            messages.success(request, "Adverse event saved.")
+        return redirect(patient_url(patient))
     return render(
         request,
         "clinic/adverse_event_form.html",
@@ -125,14 +140,12 @@ def event_create(request: AuthenticatedHttpRequest, study_id: str) -> HttpRespon
     patient = visible_patient(request, study_id)
     require_clinical_writer(request.user)
     form = forms.ClinicalEventForm(request.POST or None, instance=ClinicalEvent(patient=patient))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.outcome_record(actor=request.user, patient=patient, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"{form.instance.get_event_type_display()} recorded.")
-            return redirect(patient_url(patient))
+    saved = _posted_and_saved(
+        request, form, lambda: services.outcome_record(actor=request.user, patient=patient, **form.cleaned_data)
+    )
+    if saved is not None:
+        messages.success(request, f"{form.instance.get_event_type_display()} recorded.")
+        return redirect(patient_url(patient))
     return render(
         request, "clinic/record_form.html", {"patient": patient, "form": form, "title": "Record a clinical event"}
     )
