@@ -34,6 +34,7 @@ from analytics.models import ExportJob, ExportLog
 from api import serializers
 from api.permissions import RegistryAccess
 from api.schema import RegistryAutoSchema
+from registry.http import signed_in_user
 
 
 class _FileRenderer(renderers.BaseRenderer):
@@ -110,7 +111,7 @@ class DatasetViewSet(_DatasetBase):
     @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, CsvRenderer])
     def csv(self, request: Request, table: str) -> StreamingHttpResponse:
         """The table as CSV (UTF-8, header row, formula-like text cells prefixed with a single quote)."""
-        return exports.csv_response(table=table, user=request.user, channel=ExportLog.Channel.API)
+        return exports.csv_response(table=table, user=signed_in_user(request), channel=ExportLog.Channel.API)
 
     @extend_schema(
         parameters=[TABLE_PARAMETER],
@@ -119,7 +120,7 @@ class DatasetViewSet(_DatasetBase):
     @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, ParquetRenderer])
     def parquet(self, request: Request, table: str) -> FileResponse:
         """The table as Parquet, with column types from the data dictionary."""
-        return exports.parquet_response(table=table, user=request.user, channel=ExportLog.Channel.API)
+        return exports.parquet_response(table=table, user=signed_in_user(request), channel=ExportLog.Channel.API)
 
 
 class DatasetDictionaryViewSet(_DatasetBase):
@@ -132,12 +133,16 @@ class DatasetDictionaryViewSet(_DatasetBase):
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)})
     @action(detail=False, methods=["get"], renderer_classes=[renderers.JSONRenderer, CsvRenderer])
     def csv(self, request: Request) -> HttpResponse:
-        return exports.dictionary_response(file_format="csv", user=request.user, channel=ExportLog.Channel.API)
+        return exports.dictionary_response(
+            file_format="csv", user=signed_in_user(request), channel=ExportLog.Channel.API
+        )
 
     @extend_schema(responses={(200, "text/markdown"): OpenApiResponse(OpenApiTypes.STR)})
     @action(detail=False, methods=["get"], renderer_classes=[renderers.JSONRenderer, MarkdownRenderer])
     def markdown(self, request: Request) -> HttpResponse:
-        return exports.dictionary_response(file_format="md", user=request.user, channel=ExportLog.Channel.API)
+        return exports.dictionary_response(
+            file_format="md", user=signed_in_user(request), channel=ExportLog.Channel.API
+        )
 
 
 # ---- statistics-package exports -------------------------------------------------------------------
@@ -191,14 +196,14 @@ class DatasetExportViewSet(viewsets.ViewSet):
     schema = RegistryAutoSchema()
 
     def _job(self, request: Request, pk: str) -> ExportJob:
-        job = selectors.export_job_of(request.user, int(pk)) if str(pk).isdigit() else None
+        job = selectors.export_job_of(signed_in_user(request), int(pk)) if str(pk).isdigit() else None
         if job is None:
             raise Http404("No such export.")
         return job
 
     @extend_schema(responses=ExportJobSerializer(many=True))
     def list(self, request: Request) -> Response:
-        jobs = selectors.export_jobs_of(request.user)[:50]
+        jobs = selectors.export_jobs_of(signed_in_user(request))[:50]
         return Response(ExportJobSerializer(jobs, many=True, context={"request": request}).data)
 
     @extend_schema(request=ExportRequestSerializer, responses={202: ExportJobSerializer})
@@ -207,7 +212,7 @@ class DatasetExportViewSet(viewsets.ViewSet):
         wanted.is_valid(raise_exception=True)
         try:
             job = services.export_job_request(
-                actor=request.user,
+                actor=signed_in_user(request),
                 table=wanted.validated_data["table"],
                 file_format=wanted.validated_data["format"],
                 channel=ExportLog.Channel.API,

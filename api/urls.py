@@ -5,10 +5,12 @@ served from static/vendor/fonts."""
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authentication import SessionAuthentication
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from accounts.api_lockout import LockoutTokenAuthentication
@@ -16,7 +18,13 @@ from api import datasets, views
 
 app_name = "api"
 
-_signed_in = {
+
+class _SignedIn(TypedDict):
+    authentication_classes: list[type[BaseAuthentication]]
+    permission_classes: list[type[BasePermission]]
+
+
+_signed_in: _SignedIn = {
     "authentication_classes": [LockoutTokenAuthentication, SessionAuthentication],
     "permission_classes": [IsAuthenticated],
 }
