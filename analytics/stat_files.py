@@ -137,8 +137,11 @@ def variable_label(column: Column) -> str:
 
 
 # ---- Stata and SPSS ------------------------------------------------------------------------------
-def _value_label_dict(columns: Sequence[Column], value_labels: Mapping[str, Labels]) -> dict[str, dict[int, str]]:
-    return {c.name: dict(coding(value_labels[c.name]).labels) for c in columns if c.name in value_labels}
+def _value_label_dict(
+    columns: Sequence[Column], value_labels: Mapping[str, Labels]
+) -> dict[str, dict[int | float, str]]:
+    """pyreadstat's value labels: code -> label per labelled column."""
+    return {c.name: dict(coding(value_labels[c.name]).labels.items()) for c in columns if c.name in value_labels}
 
 
 def write_dta(

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -22,12 +22,13 @@ from analytics.bundles import BUNDLE_FORMATS
 from analytics.models import ExportJob, ExportLog
 from analytics.overview import charts
 from analytics.overview import selectors as overview_selectors
+from registry.http import AuthenticatedHttpRequest
 from registry.selectors import sees_all_sites
 
 
 @require_GET
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     tables = [
         {"name": name, "description": dataset.TABLE_DESCRIPTIONS[name], "columns": len(dataset.TABLES[name])}
         for name in exports.TABLES
@@ -37,7 +38,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "tables": tables,
         "recent_exports": recent,
         "bundle_formats": BUNDLE_FORMATS,
-        "jobs": selectors.export_jobs_of(request.user)[:10],  # type: ignore[arg-type]
+        "jobs": selectors.export_jobs_of(request.user)[:10],
         "retention_hours": settings.DATASET_EXPORT_RETENTION_HOURS,
     }
     return render(request, "analytics/index.html", context)
@@ -46,7 +47,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 @transaction.non_atomic_requests
-def table_download(request: HttpRequest, table: str, file_format: str) -> HttpResponse:
+def table_download(request: AuthenticatedHttpRequest, table: str, file_format: str) -> HttpResponseBase:
     """CSV is streamed row chunk by row chunk; Parquet is built in a temporary file, then sent."""
     if table not in exports.TABLES or file_format not in exports.FORMATS:
         raise Http404("No such dataset table or format.")
@@ -57,7 +58,7 @@ def table_download(request: HttpRequest, table: str, file_format: str) -> HttpRe
 
 @require_GET
 @login_required
-def dictionary_download(request: HttpRequest, file_format: str) -> HttpResponse:
+def dictionary_download(request: AuthenticatedHttpRequest, file_format: str) -> HttpResponse:
     if file_format not in exports.DICTIONARY_FORMATS:
         raise Http404("No such dictionary format.")
     return exports.dictionary_response(file_format=file_format, user=request.user, channel=ExportLog.Channel.WEB)
@@ -65,7 +66,7 @@ def dictionary_download(request: HttpRequest, file_format: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def dictionary_page(request: HttpRequest) -> HttpResponse:
+def dictionary_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     tables = [
         {"name": name, "description": dataset.TABLE_DESCRIPTIONS[name], "columns": dataset.TABLES[name]}
         for name in exports.TABLES
@@ -76,10 +77,10 @@ def dictionary_page(request: HttpRequest) -> HttpResponse:
 # ---- statistics-package exports --------------------------------------------------------------------
 @require_POST
 @login_required
-def export_request(request: HttpRequest) -> HttpResponse:
+def export_request(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         job = services.export_job_request(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             table=request.POST.get("table", ""),
             file_format=request.POST.get("file_format", ""),
             channel=ExportLog.Channel.WEB,
@@ -91,8 +92,8 @@ def export_request(request: HttpRequest) -> HttpResponse:
     return redirect("analytics:export-job", job_id=job.pk)
 
 
-def _own_job(request: HttpRequest, job_id: int) -> ExportJob:
-    job = selectors.export_job_of(request.user, job_id)  # type: ignore[arg-type]
+def _own_job(request: AuthenticatedHttpRequest, job_id: int) -> ExportJob:
+    job = selectors.export_job_of(request.user, job_id)
     if job is None:
         raise Http404("No such export.")
     return job
@@ -100,14 +101,14 @@ def _own_job(request: HttpRequest, job_id: int) -> ExportJob:
 
 @require_GET
 @login_required
-def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
+def export_job(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     job = _own_job(request, job_id)
     return render(request, "analytics/export_job.html", {"job": job, "format_label": BUNDLE_FORMATS[job.file_format]})
 
 
 @require_GET
 @login_required
-def export_job_status(request: HttpRequest, job_id: int) -> HttpResponse:
+def export_job_status(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     """The status panel alone, polled by htmx while the job runs."""
     job = _own_job(request, job_id)
     return render(
@@ -117,7 +118,7 @@ def export_job_status(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def export_job_download(request: HttpRequest, job_id: int) -> FileResponse:
+def export_job_download(request: AuthenticatedHttpRequest, job_id: int) -> FileResponse:
     job = _own_job(request, job_id)
     if job.status != ExportJob.Status.SUCCEEDED or not job.file:
         raise Http404("This export has no file to download (not ready, failed or expired).")
@@ -130,15 +131,15 @@ def export_job_download(request: HttpRequest, job_id: int) -> FileResponse:
 
 
 # ---- the overview dashboard -------------------------------------------------------------------------
-def _overview_for(request: HttpRequest) -> overview_selectors.Overview:
-    if not sees_all_sites(request.user):  # type: ignore[arg-type]
+def _overview_for(request: AuthenticatedHttpRequest) -> overview_selectors.Overview:
+    if not sees_all_sites(request.user):
         raise PermissionDenied("The overview is for analysts and data managers.")
-    return overview_selectors.overview(request.user, timezone.localdate())  # type: ignore[arg-type]
+    return overview_selectors.overview(request.user, timezone.localdate())
 
 
 @require_GET
 @login_required
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Enrolment, status, follow-up completeness, pNFH and the last analysis run, without identifiers."""
     data = _overview_for(request)
     figures = [
@@ -151,7 +152,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def overview_csv(request: HttpRequest, name: str) -> HttpResponse:
+def overview_csv(request: AuthenticatedHttpRequest, name: str) -> HttpResponse:
     """The table behind one figure of the overview, as CSV."""
     tables = charts.chart_data(_overview_for(request))
     if name not in tables:

@@ -14,6 +14,7 @@ import io
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
@@ -22,6 +23,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.typing import RcKeyType
 
 from analytics.overview.selectors import ROUTES, STRATA, Overview
 
@@ -29,7 +31,12 @@ COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 DASHES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 1)), (0, (8, 2)), (0, (3, 3)))
 STRATUM_COLOURS = {"below_750": "#56B4E9", "low": "#0072B2", "high": "#D55E00", "missing": "#BBBBBB"}
 HATCHES = {"below_750": "", "low": "", "high": "//", "missing": ".."}
-RC = {"font.size": 12, "axes.spines.top": False, "axes.spines.right": False, "svg.fonttype": "none"}
+RC: dict[RcKeyType, Any] = {
+    "font.size": 12,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.fonttype": "none",
+}
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,8 @@ def cohort(user: User) -> pd.DataFrame:
     rows = (
         patients_visible_to(user)
         .annotate(
-            death_date=_first(ClinicalEvent, "event_date", event_type=EventType.DEATH),
+            # not death_date: that is Patient's own method (the row's column is named below)
+            died_on=_first(ClinicalEvent, "event_date", event_type=EventType.DEATH),
             withdrawal_event=_first(ClinicalEvent, "event_date", event_type=EventType.WITHDRAWAL),
             consent_withdrawn=_first(Consent, "withdrawn_on", withdrawn_on__isnull=False),
             lost_date=_first(ClinicalEvent, "event_date", event_type=EventType.LOST_TO_FOLLOW_UP),
@@ -108,7 +109,7 @@ def cohort(user: User) -> pd.DataFrame:
             "enrolment__route__code",
             "enrolment__enrolment_date",
             "enrolment__first_dose_date",
-            "death_date",
+            "died_on",
             "withdrawal_event",
             "consent_withdrawn",
             "lost_date",
