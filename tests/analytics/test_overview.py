@@ -133,7 +133,7 @@ def analyst_client(db):
 
 
 def london_patient_with_pnfh(value: str | None) -> object:
-    person = treated_patient(site=SiteFactory(code="GB-LON"))
+    person = treated_patient(site=SiteFactory.create(code="GB-LON"))
     if value is not None:
         services.biomarker_record(
             actor=None,

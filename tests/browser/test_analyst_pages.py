@@ -21,7 +21,7 @@ DOCS_PAGES = {"/api/docs/": ".opblock-summary-path", "/api/redoc/": "h2"}
 
 
 @pytest.fixture
-def analyst(sign_in, page):  # type: ignore[no-untyped-def]
+def analyst(sign_in, page):
     london, sheffield = SiteFactory(code="GB-LON"), SiteFactory(code="GB-SHF")
     for site, route in ((london, "nhs_specials"), (london, "managed_access"), (sheffield, "managed_access")):
         treated_patient(site=site, route=route)
@@ -30,7 +30,7 @@ def analyst(sign_in, page):  # type: ignore[no-untyped-def]
     return page
 
 
-def _csp_errors(page) -> list[str]:  # type: ignore[no-untyped-def]
+def _csp_errors(page) -> list[str]:
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     return errors

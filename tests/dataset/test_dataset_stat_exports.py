@@ -41,7 +41,7 @@ def bundle(world, full_patient, tmp_path):
         )
         return unpack(target, tmp_path / f"{table}_{file_format}")
 
-    make.patient = patient  # type: ignore[attr-defined]
+    make.patient = patient
     return make
 
 
