@@ -157,7 +157,8 @@ class BenchmarkCurve:
 
     def survival_at(self, t: np.ndarray | Sequence[float] | float) -> np.ndarray:
         """S(t) = exp(-Λ(t))."""
-        return np.exp(-self.cumulative_hazard(t))
+        survival: np.ndarray = np.exp(-self.cumulative_hazard(t))
+        return survival
 
     def restricted_mean(self, tau: float) -> float:
         """∫₀^τ S(t) dt under the curve's interpolation (exact); τ may not pass the horizon
@@ -222,10 +223,12 @@ class WeibullCurve:
         if np.any(tt < 0):
             raise ValueError("times must be >= 0")
         inside = np.minimum(tt, self.tau)
-        return -math.log(self.survival_at_tau) * (inside / self.tau) ** self.shape
+        hazard: np.ndarray = -math.log(self.survival_at_tau) * (inside / self.tau) ** self.shape
+        return hazard
 
     def survival_at(self, t: np.ndarray | Sequence[float] | float) -> np.ndarray:
-        return np.exp(-self.cumulative_hazard(t))
+        survival: np.ndarray = np.exp(-self.cumulative_hazard(t))
+        return survival
 
     def restricted_mean(self, tau: float) -> float:
         """∫₀^τ exp(−c (t/T)^k) dt = (T/k) c^(−1/k) γ(1/k, c (τ/T)^k), γ the lower incomplete gamma."""

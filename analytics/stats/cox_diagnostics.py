@@ -48,7 +48,8 @@ class PHTest:
 def _stratum_ids(df: pd.DataFrame, strata: Sequence[str]) -> np.ndarray:
     if not strata:
         return np.zeros(len(df), dtype=int)
-    return df.groupby(list(strata), sort=True, dropna=False).ngroup().to_numpy()
+    ids: np.ndarray = df.groupby(list(strata), sort=True, dropna=False).ngroup().to_numpy()
+    return ids
 
 
 def _risk_sums(values: np.ndarray, exit_: np.ndarray, entry: np.ndarray | None, times: np.ndarray) -> np.ndarray:
@@ -127,11 +128,13 @@ def _ph_time_transform(
     entry: np.ndarray | None,
 ) -> np.ndarray:
     if transform == "rank":
-        return stats.rankdata(death_times)
+        ranks: np.ndarray = stats.rankdata(death_times)
+        return ranks
     if transform == "identity":
         return death_times.astype(float)
     if transform == "log":
-        return np.log(death_times)
+        logs: np.ndarray = np.log(death_times)
+        return logs
     if transform == "km":
         # 1 - left-continuous pooled KM at each death time (R's "km").
         t_ev = np.unique(exit_[event == 1])

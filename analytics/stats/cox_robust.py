@@ -105,4 +105,5 @@ def robust_variance(
     """R's robust variance D'D with D = diag(w)·U·V."""
     u = efron_score_residuals(x, beta, exit_, event, weights, entry, strata)
     dfbeta = (weights[:, None] * u) @ naive_variance
-    return dfbeta.T @ dfbeta
+    covariance: np.ndarray = dfbeta.T @ dfbeta
+    return covariance

@@ -52,7 +52,8 @@ def hr_to_rr(hr: float, common_outcome: bool = True) -> float:
         raise ValueError("a hazard ratio must be >= 0")
     if hr == 0 or not common_outcome:
         return hr
-    return (1 - 0.5 ** math.sqrt(hr)) / (1 - 0.5 ** math.sqrt(1 / hr))
+    rr: float = (1 - 0.5 ** math.sqrt(hr)) / (1 - 0.5 ** math.sqrt(1 / hr))
+    return rr
 
 
 def e_value_rr(rr: float) -> float:

@@ -145,7 +145,7 @@ class _Reconstruction:
 
     def _sweep(self, i: int, lo: int, up: int) -> int:
         """Events and numbers at risk over points lo..up of interval i; returns the last event point."""
-        last = self.last_i[i]
+        last: int = self.last_i[i]
         for k in range(lo, up + 1):
             if i == 0 and k == lo:
                 self.d[k], self.km_hat[k] = 0, 1.0

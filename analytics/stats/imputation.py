@@ -134,7 +134,8 @@ def _pmm(yhat_obs: np.ndarray, y_obs: np.ndarray, yhat_mis: np.ndarray, rng: np.
     distance = np.abs(sorted_hat[window] - yhat_mis[:, None])
     nearest = np.argsort(distance, axis=1, kind="stable")[:, :k]
     pick = nearest[np.arange(yhat_mis.size), rng.integers(0, k, yhat_mis.size)]
-    return y_obs[order[window[np.arange(yhat_mis.size), pick]]]
+    donors: np.ndarray = y_obs[order[window[np.arange(yhat_mis.size), pick]]]
+    return donors
 
 
 def _impute_one(
@@ -150,7 +151,8 @@ def _impute_one(
     if binary:
         beta, cov = logistic_fit(x_obs, y_obs)
         draw = rng.multivariate_normal(beta, cov, method="cholesky")
-        return (rng.random(x_mis.shape[0]) < special.expit(x_mis @ draw)).astype(float)
+        drawn: np.ndarray = (rng.random(x_mis.shape[0]) < special.expit(x_mis @ draw)).astype(float)
+        return drawn
     beta, xtx_inv, sigma2 = least_squares(x_obs, y_obs)
     dof = x_obs.shape[0] - x_obs.shape[1]
     sigma2_draw = sigma2 * dof / rng.chisquare(dof)

@@ -252,7 +252,7 @@ def _weights(df: pd.DataFrame, weights_col: str | None) -> np.ndarray | None:
         return None
     if weights_col not in df.columns:
         raise KeyError(f"column(s) not in data frame: {weights_col}")
-    w = df[weights_col].to_numpy(dtype=float)
+    w: np.ndarray = df[weights_col].to_numpy(dtype=float)
     if not np.isfinite(w).all() or (w <= 0).any():
         raise ValueError(f"{weights_col} must be finite and > 0 for every row")
     return w

@@ -41,7 +41,7 @@ def _digitise(df: pd.DataFrame, label: str, step: float = 80.0, **kwargs) -> Dig
         times=tuple(ev["time"]),
         survival=tuple(ev["survival"]),
         risk_times=tuple(risk_times),
-        n_at_risk=tuple(n for _, n in km.n_at_risk_at(risk_times)),
+        n_at_risk=tuple(n for _, n in km.n_at_risk_at(risk_times.tolist())),
         total_events=km.events,
         **kwargs,
     )
