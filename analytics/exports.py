@@ -24,12 +24,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from django.db import transaction
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 
 from analytics import dataset, selectors
-from analytics.models import ExportLog
+from analytics.models import ExportJob, ExportLog
 from registry.models import User
 
 TABLES: tuple[str, ...] = tuple(dataset.TABLES)
@@ -305,3 +305,16 @@ def content_type(file_format: str) -> str:
 
 def filename(table: str, file_format: str) -> str:
     return f"il2ld_{table}_{timezone.localdate():%Y%m%d}.{file_format}"
+
+
+def export_job_file_response(job: ExportJob) -> FileResponse:
+    """A statistics-package export's zip, for the web page and the API alike; 404 while it is
+    not ready, after it failed or once it expired."""
+    if job.status != ExportJob.Status.SUCCEEDED or not job.file:
+        raise Http404("This export has no file to download (not ready, failed or expired).")
+    return FileResponse(
+        job.file.open("rb"),
+        as_attachment=True,
+        filename=job.file.name.rsplit("/", 1)[-1],
+        content_type="application/zip",
+    )

@@ -119,15 +119,7 @@ def export_job_status(request: AuthenticatedHttpRequest, job_id: int) -> HttpRes
 @require_GET
 @login_required
 def export_job_download(request: AuthenticatedHttpRequest, job_id: int) -> FileResponse:
-    job = _own_job(request, job_id)
-    if job.status != ExportJob.Status.SUCCEEDED or not job.file:
-        raise Http404("This export has no file to download (not ready, failed or expired).")
-    return FileResponse(
-        job.file.open("rb"),
-        as_attachment=True,
-        filename=job.file.name.rsplit("/", 1)[-1],
-        content_type="application/zip",
-    )
+    return exports.export_job_file_response(_own_job(request, job_id))
 
 
 # ---- the overview dashboard -------------------------------------------------------------------------

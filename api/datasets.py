@@ -233,12 +233,4 @@ class DatasetExportViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, ZipRenderer])
     def download(self, request: Request, pk: str) -> FileResponse:
         """The export's zip: data file, data dictionary, value labels, README (404 until ready or after expiry)."""
-        job = self._job(request, pk)
-        if job.status != ExportJob.Status.SUCCEEDED or not job.file:
-            raise Http404("This export has no file to download (not ready, failed or expired).")
-        return FileResponse(
-            job.file.open("rb"),
-            as_attachment=True,
-            filename=job.file.name.rsplit("/", 1)[-1],
-            content_type="application/zip",
-        )
+        return exports.export_job_file_response(self._job(request, pk))
