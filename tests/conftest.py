@@ -8,11 +8,31 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# What a program started by a test (a worker, manage.py) takes from this process's environment:
+# only what any program needs to run, never a project setting; the test gives those explicitly.
+PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV")
+
+
+def program_environment(**variables: str) -> dict[str, str]:
+    """An environment for a program a test starts: the basics of this one, then `variables`."""
+    return {**{name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}, **variables}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_reads_the_test_settings() -> Iterator[None]:
+    """Celery lets CELERY_RESULT_BACKEND in the environment override its configuration
+    (celery.app.utils.Settings.result_backend); during the tests, the test settings decide."""
+    saved = os.environ.pop("CELERY_RESULT_BACKEND", None)
+    yield
+    if saved is not None:
+        os.environ["CELERY_RESULT_BACKEND"] = saved
 
 
 def _on_postgres() -> bool:

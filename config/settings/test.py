@@ -1,7 +1,25 @@
-"""Test settings: the same as base, with fast hashing and no manifest static storage."""
+"""Test settings: the same as base, with fast hashing and no manifest static storage.
 
-from config.settings.base import *  # noqa: F403
-from config.settings.base import STORAGES
+The tests expect base's documented defaults (a 30-minute session, a 50 MB upload cap, no
+fixed SAE mailbox …), so base is read with an environment that holds only the choice of
+services: which database (and its owner), which Redis, which broker. Whatever else the
+shell exports (a deployment's .env, a developer's overrides) cannot change what the tests
+see; tests/project/test_environment_independence.py holds this to every variable base reads.
+"""
+
+import os
+
+SERVICES = ("DATABASE_URL", "DATABASE_ADMIN_URL", "REDIS_URL", "CELERY_BROKER_URL")
+
+_environment = dict(os.environ)
+os.environ.clear()
+os.environ.update({name: value for name, value in _environment.items() if name in SERVICES})
+try:
+    from config.settings.base import *  # noqa: F403
+    from config.settings.base import STORAGES
+finally:
+    os.environ.clear()
+    os.environ.update(_environment)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

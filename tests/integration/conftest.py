@@ -10,12 +10,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from kombu import pools
 
 from config.celery import app
+from tests.conftest import program_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_ENV = {
@@ -26,19 +30,33 @@ WORKER_ENV = {
 
 
 def _database_url() -> str:
+    """The test database, as the role the tests run as (the app role, not the owner)."""
     db = settings.DATABASES["default"]
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    password = f":{quote(str(db['PASSWORD']), safe='')}" if db.get("PASSWORD") else ""
+    return f"postgres://{quote(str(db['USER']), safe='')}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def worker_environment(broker_url: str) -> dict[str, str]:
+    """The worker's whole environment, built from this process's settings, so what the outer
+    environment holds (CELERY_BROKER_URL, DATABASE_ADMIN_URL, other keys…) cannot reach it."""
+    return program_environment(
+        **WORKER_ENV,
+        DATABASE_URL=_database_url(),
+        REDIS_URL=broker_url,
+        CELERY_BROKER_URL=broker_url,
+        DJANGO_SECRET_KEY=settings.SECRET_KEY,
+        FIELD_ENCRYPTION_KEYS=",".join(settings.FIELD_ENCRYPTION_KEYS),
+        IDENTIFIER_HASH_KEY=settings.IDENTIFIER_HASH_KEY,
+    )
 
 
 class Worker:
-    def __init__(self, broker_url: str | None = None) -> None:
+    def __init__(self, broker_url: str) -> None:
         self.process: subprocess.Popen[bytes] | None = None
         self.broker_url = broker_url
 
     def start(self) -> None:
-        env = {**os.environ, **WORKER_ENV, "DATABASE_URL": _database_url(), "CI": ""}
-        if self.broker_url:
-            env["CELERY_BROKER_URL"] = self.broker_url
+        env = worker_environment(self.broker_url)
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -86,11 +104,13 @@ def celery_worker_process() -> Iterator[Worker]:
     previous = app.conf.task_always_eager, app.conf.broker_transport_options
     app.conf.task_always_eager = False
     app.conf.broker_transport_options = {"visibility_timeout": int(WORKER_ENV["CELERY_VISIBILITY_TIMEOUT"])}
+    drop_broker_pools()  # no connection pooled by an earlier test, to whatever broker it used
     app.control.purge()
-    worker = Worker()
+    worker = Worker(broker_url=app.conf.broker_url)  # where this process publishes
     worker.start()
     yield worker
     worker.stop()
+    drop_broker_pools()
     app.conf.task_always_eager, app.conf.broker_transport_options = previous
 
 
@@ -142,15 +162,35 @@ class RedisServer:
             return False
 
 
-def _publish_to(url: str) -> None:
-    """Point this process's task publishing at `url`, dropping pooled broker connections
-    (Celery caches them on the app; its own after-fork hook resets the same two pools)."""
+def drop_broker_pools() -> None:
+    """Close every pooled broker connection and forget the pools. kombu keeps its pools in a
+    process-wide registry keyed by connection URL: a pool closed but left there is handed out
+    again for the same URL and raises "Acquire on closed pool"."""
+    pools.reset()
     # Celery's private connection pools (what its after-fork hook resets); not in celery-types.
-    app.conf.broker_url = url  # type: ignore[misc]  # a settable Settings property at run time
-    if app._pool is not None:  # type: ignore[attr-defined]
-        app._pool.force_close_all()  # type: ignore[attr-defined]
     app._pool = None  # type: ignore[attr-defined]
     app.amqp._producer_pool = None  # type: ignore[attr-defined]
+
+
+@contextmanager
+def publishing_to(url: str) -> Iterator[None]:
+    """This process sends its tasks to `url` until the block ends, then to where it sent them
+    before. Celery reads CELERY_BROKER_URL from the environment in preference to its own
+    configuration (celery.app.utils.Settings.broker_url), so both are set and both restored."""
+    saved_environ = os.environ.get("CELERY_BROKER_URL")
+    saved_conf = app.conf.get("broker_url")
+    os.environ["CELERY_BROKER_URL"] = url
+    app.conf.broker_url = url  # type: ignore[misc]  # a settable Settings property at run time
+    drop_broker_pools()
+    try:
+        yield
+    finally:
+        if saved_environ is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_environ
+        app.conf.broker_url = saved_conf  # type: ignore[misc]
+        drop_broker_pools()
 
 
 @pytest.fixture
@@ -158,17 +198,16 @@ def restartable_broker() -> Iterator[tuple[RedisServer, Worker]]:
     """A private Redis with a real worker on it; this process publishes there too."""
     redis = RedisServer()
     redis.start()
-    previous = app.conf.task_always_eager, app.conf.broker_transport_options, app.conf.broker_url
+    previous = app.conf.task_always_eager, app.conf.broker_transport_options
     app.conf.task_always_eager = False
     app.conf.broker_transport_options = {"visibility_timeout": int(WORKER_ENV["CELERY_VISIBILITY_TIMEOUT"])}
-    _publish_to(redis.url)
-    worker = Worker(broker_url=redis.url)
-    worker.start()
-    yield redis, worker
-    worker.stop()
-    redis.stop()
-    app.conf.task_always_eager, app.conf.broker_transport_options = previous[:2]
-    _publish_to(previous[2])
+    with publishing_to(redis.url):
+        worker = Worker(broker_url=redis.url)
+        worker.start()
+        yield redis, worker
+        worker.stop()
+        redis.stop()
+    app.conf.task_always_eager, app.conf.broker_transport_options = previous
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
