@@ -1,10 +1,19 @@
-"""A database-level guard that makes the audit trail append-only on PostgreSQL.
+"""A database-level guard that makes the audit trail and the access logs append-only on PostgreSQL.
 
-Every historical (audit) table gets a trigger that refuses UPDATE and DELETE, so neither the
-app, the admin, a shell nor a stray SQL statement can rewrite history. The one sanctioned
-rewrite, re-encryption under a new key, sets a transaction-local flag the trigger accepts.
-TRUNCATE (test teardown, full restore) is not row-level and is unaffected. SQLite (the demo)
-has no such guard; the app never updates historical rows and the admin cannot delete them.
+The append-only tables are every historical (audit) table of django-simple-history and every
+model that declares `append_only = True` (the access logs, e.g. IdentityAccess): the list is
+derived from the models, so a new audited model or access log is covered by the next migrate.
+
+Each gets a trigger that refuses UPDATE and DELETE, so neither the app, the admin, a shell nor
+a stray SQL statement can rewrite history. The app role cannot reach even that far: it holds
+only SELECT and INSERT on these tables and owns none of them (registry.db_roles), so UPDATE,
+DELETE, TRUNCATE and ALTER TABLE … DISABLE TRIGGER are refused before any trigger runs. The
+one sanctioned rewrite, re-encryption under a new key, runs as the owner and sets a
+transaction-local flag; the trigger honours that flag only for the table's owner (or a
+superuser), so granting a role UPDATE by mistake still would not let it rewrite history.
+TRUNCATE (test teardown, full restore: the owner's work) is not row-level and is unaffected.
+SQLite (the demo) has no such guard; the app never updates historical rows and the admin
+cannot delete them.
 """
 
 from __future__ import annotations
@@ -18,7 +27,8 @@ from django.apps import apps
 FUNCTION_SQL = """
 CREATE OR REPLACE FUNCTION registry_audit_append_only() RETURNS trigger AS $$
 BEGIN
-    IF current_setting('registry.allow_audit_rewrite', true) = 'on' THEN
+    IF current_setting('registry.allow_audit_rewrite', true) = 'on'
+       AND pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
         RETURN COALESCE(NEW, OLD);
     END IF;
     RAISE EXCEPTION 'The audit trail (%) is append-only: % refused', TG_TABLE_NAME, TG_OP
@@ -29,6 +39,7 @@ $$ LANGUAGE plpgsql;
 
 
 def historical_tables() -> list[str]:
+    """The audit trail: the historical tables of django-simple-history."""
     return sorted(
         model._meta.db_table
         for model in apps.get_models()
@@ -36,12 +47,21 @@ def historical_tables() -> list[str]:
     )
 
 
+def access_log_tables() -> list[str]:
+    """Logs of who read what: models that declare `append_only = True`."""
+    return sorted(model._meta.db_table for model in apps.get_models() if getattr(model, "append_only", False) is True)
+
+
+def append_only_tables() -> list[str]:
+    return sorted({*historical_tables(), *access_log_tables()})
+
+
 def install(connection: Any, tables: list[str] | None = None) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
         cursor.execute(FUNCTION_SQL)
-        for table in tables or historical_tables():
+        for table in tables or append_only_tables():
             quoted = connection.ops.quote_name(table)
             cursor.execute(f"DROP TRIGGER IF EXISTS audit_append_only ON {quoted}")
             cursor.execute(

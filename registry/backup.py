@@ -2,7 +2,10 @@
 
 PostgreSQL: pg_dump's custom format (schema, data, audit tables and their append-only
 triggers) and pg_restore into a clean schema in one transaction, so a failed restore leaves
-the database as it was. SQLite (the demo): the sqlite3 online-backup API. A SHA-256 checksum
+the database as it was. Both connect as the owner (DATABASE_ADMIN_URL) when one is set: only
+the owner may drop and re-create the tables. Privileges are not restored from the file (it may
+come from a site whose app role has another name); the app role's grants are re-applied
+(registry.db_roles) after the restore instead. SQLite (the demo): the sqlite3 online-backup API. A SHA-256 checksum
 is written beside each backup and checked before anything is restored.
 """
 
@@ -16,6 +19,8 @@ import subprocess
 from pathlib import Path
 
 from django.db import connection
+
+from registry.db_roles import as_owner, grant_app_privileges, owner_credentials
 
 
 class BackupError(RuntimeError):
@@ -31,7 +36,7 @@ def _checksum(path: Path) -> str:
 
 
 def _pg_env_and_args() -> tuple[dict[str, str], list[str]]:
-    settings = connection.settings_dict
+    settings = {**connection.settings_dict, **(owner_credentials() or {})}
     env = {**os.environ}
     if settings.get("PASSWORD"):
         env["PGPASSWORD"] = str(settings["PASSWORD"])
@@ -84,7 +89,21 @@ def restore(path: Path) -> None:
     if connection.vendor == "postgresql":
         env, args = _pg_env_and_args()
         connection.close()
-        _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", *args, str(path)], env)
+        _run(
+            [
+                "pg_restore",
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--no-privileges",
+                "--single-transaction",
+                *args,
+                str(path),
+            ],
+            env,
+        )
+        with as_owner():
+            grant_app_privileges()
     elif connection.vendor == "sqlite":
         connection.ensure_connection()
         with sqlite3.connect(path) as source:

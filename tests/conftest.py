@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 from django.conf import settings
+
+from registry.db_roles import as_owner, roles_separated
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -42,6 +45,8 @@ def _on_postgres() -> bool:
 def _missing(marker: str) -> str | None:
     if marker == "postgres" and not _on_postgres():
         return "needs PostgreSQL: set DATABASE_URL=postgres://…"
+    if marker == "db_roles" and not roles_separated():
+        return "needs PostgreSQL with an owner and an app role: set DATABASE_ADMIN_URL (docs/deployment.md)"
     if marker == "redis" and not (os.environ.get("REDIS_URL") and _on_postgres()):
         return "needs Redis and PostgreSQL: set REDIS_URL and DATABASE_URL"
     if marker == "browser" and not (shutil.which("chromium") or os.path.exists("/usr/bin/chromium")):
@@ -51,7 +56,7 @@ def _missing(marker: str) -> str | None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        for marker in ("postgres", "redis", "browser"):
+        for marker in ("postgres", "db_roles", "redis", "browser"):
             if item.get_closest_marker(marker) and (reason := _missing(marker)):
                 item.add_marker(pytest.mark.skip(reason=reason))
 
@@ -68,6 +73,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if IN_CI and _skipped:
         print(f"\nCI forbids skipped tests; {len(_skipped)} skipped:\n  " + "\n  ".join(_skipped))
         session.exitstatus = 1
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> Iterator[ExitStack]:
+    """From here the connection is the owner's (DATABASE_ADMIN_URL, when set): pytest-django's
+    django_db_setup, which asks for this fixture, creates and migrates the test database as
+    the owner, so the migrations grant the app role its privileges there as in production."""
+    owner = ExitStack()
+    owner.enter_context(as_owner())
+    yield owner
+    owner.close()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_modify_db_settings: ExitStack) -> Iterator[None]:
+    """The tests themselves run as the app role (DATABASE_URL); the owner drops the database after.
+    (Transactional tests empty the tables through `flush`, which connects as the owner.)"""
+    django_db_modify_db_settings.close()
+    yield
+    django_db_modify_db_settings.enter_context(as_owner())
 
 
 @pytest.fixture(autouse=True)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -108,6 +110,16 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Least privilege (registry.db_roles, docs/deployment.md "Database roles"): DATABASE_URL is the
+# role the app runs as; DATABASE_ADMIN_URL, when set, is the owner of the same database, used by
+# migrate, flush, backup, restore and key rotation only. Only its credentials are kept.
+DATABASE_ADMIN: dict[str, Any] | None = None
+if _admin_url := env("DATABASE_ADMIN_URL", default=""):
+    _admin = environ.Env.db_url_config(_admin_url)
+    if (_admin["ENGINE"], _admin["NAME"]) != (DATABASES["default"]["ENGINE"], DATABASES["default"]["NAME"]):
+        raise ImproperlyConfigured("DATABASE_ADMIN_URL must name the same PostgreSQL database as DATABASE_URL.")
+    DATABASE_ADMIN = {key: _admin.get(key, "") for key in ("USER", "PASSWORD", "HOST", "PORT")}
 
 AUTH_USER_MODEL = "registry.User"
 AUTHENTICATION_BACKENDS = [

@@ -15,6 +15,9 @@ class IdentityAccess(models.Model):
     from the clinical audit trail because reads are not changes.
     """
 
+    # registry.audit_guard: the app role may only SELECT and INSERT; a trigger refuses UPDATE and DELETE.
+    append_only = True
+
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="identity_reads")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="identity_reads")
     accessed_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 
-from registry.audit_guard import historical_tables
+from registry.audit_guard import append_only_tables, historical_tables
+from registry.db_roles import as_owner
 from registry.models import Diagnosis, PatientIdentity
 from tests.conftest import login_with_second_factor
 from tests.factories import IdentityFactory, treated_patient
@@ -24,27 +25,39 @@ def test_every_clinical_model_has_an_audit_table():
     } <= set(historical_tables())
 
 
+def test_the_access_logs_are_append_only_like_the_audit_trail():
+    assert "registry_identityaccess" in append_only_tables()
+    assert set(historical_tables()) < set(append_only_tables())
+
+
+# The app role may not UPDATE or DELETE these tables at all (tests/security/test_database_roles.py);
+# the trigger below holds even for the owner, who may.
+
+
 @pytest.mark.postgres
-def test_editing_an_audit_row_is_refused_by_the_database():
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_editing_an_audit_row_is_refused_by_the_database_even_to_the_owner():
     diagnosis = treated_patient().diagnosis
     entry = diagnosis.history.get()
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    with as_owner(), pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         type(entry).objects.filter(pk=entry.pk).update(history_change_reason="nothing to see")
     assert diagnosis.history.get().history_change_reason == "Created"
 
 
 @pytest.mark.postgres
-def test_deleting_an_audit_row_is_refused_by_the_database():
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_deleting_an_audit_row_is_refused_by_the_database_even_to_the_owner():
     diagnosis = treated_patient().diagnosis
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    with as_owner(), pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         diagnosis.history.all().delete()
     assert diagnosis.history.count() == 1
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_raw_sql_cannot_delete_audit_rows_either():
     treated_patient()
-    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+    with as_owner(), pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM registry_historicaldiagnosis")
     assert Diagnosis.history.count() == 1
 
@@ -56,6 +69,8 @@ def test_the_admin_offers_no_deletion_of_history(client, admin_user):
     assert response.status_code == 404
 
 
+# On PostgreSQL the rotation connects as the owner, which it can only do outside a transaction.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_key_rotation_reencrypts_identities_and_their_history(settings):
     from cryptography.fernet import Fernet
 
