@@ -1,14 +1,29 @@
-# One image for web, worker and beat.
+# One image for web, worker, beat and the one-off migrate/maintenance jobs (docs/deployment.md).
+# Build it with the commit it holds (the image has no .git):
+#   GIT_SHA=$(git rev-parse HEAD) docker compose build      (or: make image)
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.settings.production
 WORKDIR /app
-RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+# curl: the web health check; postgresql-client: pg_dump and pg_restore for `manage.py backup`
+# and `restore` (Debian bookworm's client is PostgreSQL 15, as the compose file's server).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends curl postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=localhost FIELD_ENCRYPTION_KEYS=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY= \
     IDENTIFIER_HASH_KEY=build python manage.py collectstatic --noinput --verbosity 0
-RUN useradd --create-home --uid 1000 registry && mkdir -p /app/var && chown registry /app/var
+# The uploads directory exists, owned by the app user, so the shared media volume starts so too.
+RUN useradd --create-home --uid 1000 registry \
+    && mkdir -p /app/var/media /app/var/backups \
+    && chown -R registry /app/var
+# The code version, last so that a new commit rebuilds only this layer.
+ARG GIT_SHA
+RUN test -n "$GIT_SHA" \
+    || { echo 'Build with the commit: GIT_SHA=$(git rev-parse HEAD) docker compose build' >&2; exit 1; }
+ENV REGISTRY_CODE_VERSION=$GIT_SHA
 USER registry
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+# No gunicorn access log: the app logs every request as JSON with its request id (config.log).
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4"]

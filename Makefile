@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 DEMO_PATIENTS ?= 300
 
-.PHONY: demo test lint migrate seed serve bench clean
+.PHONY: demo test lint migrate seed serve bench clean image
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ lint: $(VENV)/.dev
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+## The production image, with the commit it holds baked in (docs/deployment.md)
+image:
+	docker build --build-arg GIT_SHA=$$(git rev-parse HEAD) -t il2ld-registry:latest .
 
 clean:
 	rm -rf var staticfiles

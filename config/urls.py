@@ -11,7 +11,7 @@ from rest_framework import exceptions as drf_exceptions
 
 from accounts.two_factor import two_factor_setup, two_factor_verify
 from api.views import not_found as api_not_found
-from clinic.views import healthz
+from config.health import healthz, healthz_all
 
 API_PREFIX = "api/"
 
@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/2fa/setup/", two_factor_setup, name="two_factor_setup"),
     path("accounts/2fa/verify/", two_factor_verify, name="two_factor_verify"),
     path("healthz", healthz, name="healthz"),
+    path("healthz/all", healthz_all, name="healthz_all"),
     path("pharmacy/", include("pharmacy.urls")),
     path("analytics/survival/", include("analytics.survival.urls")),
     path("analytics/", include("analytics.urls")),

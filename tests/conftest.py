@@ -14,6 +14,7 @@ from contextlib import ExitStack
 import pytest
 from django.conf import settings
 
+from config import heartbeat
 from registry.db_roles import as_owner, roles_separated
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -93,6 +94,23 @@ def django_db_setup(django_db_setup: None, django_db_modify_db_settings: ExitSta
     django_db_modify_db_settings.close()
     yield
     django_db_modify_db_settings.enter_context(as_owner())
+
+
+@pytest.fixture
+def queued_tasks(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Tasks go to Redis for a worker, as in production, and no heartbeat (config.heartbeat) is
+    left from another test or process before or after."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = settings.REDIS_URL
+    _forget_heartbeats()
+    yield
+    _forget_heartbeats()
+
+
+def _forget_heartbeats() -> None:
+    client = heartbeat.broker()
+    for key in client.scan_iter(f"{heartbeat.PREFIX}*"):
+        client.delete(key)
 
 
 @pytest.fixture(autouse=True)

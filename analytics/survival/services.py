@@ -15,9 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import subprocess
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -34,6 +32,7 @@ from analytics.suite import BenchmarkSpec, SuiteParameters, run_survival_suite
 from analytics.survival.models import ANALYSIS, AnalysisRun, Benchmark, BenchmarkKind, RunStatus
 from registry.models import ClinicalRecord, Role, User
 from registry.tasking import enqueue_on_commit
+from registry.version import code_version
 
 log = logging.getLogger(__name__)
 
@@ -60,22 +59,8 @@ def may_run_analyses(user: User | None) -> bool:
 
 def library_versions() -> dict[str, str]:
     versions = {name: metadata.version(name) for name in LIBRARIES}
-    versions["registry"] = _code_version()
+    versions["registry"] = code_version()
     return versions
-
-
-def _code_version() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
-            cwd=Path(settings.BASE_DIR),
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def data_snapshot() -> dict[str, list[int]]:

@@ -15,6 +15,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from config.log import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.log.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -197,7 +200,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # acks_late tasks are redelivered after this, so it must exceed the longest task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60)}
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, writing a heartbeat the health check reads (config.beat).
+CELERY_BEAT_SCHEDULER = "config.beat:HeartbeatScheduler"
 # A running analysis with no progress heartbeat for this long was abandoned by a lost worker.
 SURVIVAL_RUN_STALE_AFTER_SECONDS = env.int("SURVIVAL_RUN_STALE_AFTER_SECONDS", default=600)
 CELERY_BEAT_SCHEDULE = {
@@ -238,13 +242,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-}
+# Logs (config.log): plain lines for the demo and a developer's terminal; one JSON object a line,
+# with the request id, in production (DJANGO_LOG_FORMAT=json, production's default).
+LOGGING = logging_config(env("DJANGO_LOG_FORMAT", default="plain"), env("DJANGO_LOG_LEVEL", default="INFO"))
+
+# The code's git commit, baked into the image at build (Dockerfile: GIT_SHA -> REGISTRY_CODE_VERSION);
+# empty outside an image, where registry.version asks git.
+CODE_VERSION = env("REGISTRY_CODE_VERSION", default="")
+# A worker or beat whose heartbeat (config.heartbeat) is older than this counts as down.
+HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=90)
 
 # --- api
 # Swagger UI assets come from drf-spectacular-sidecar (no CDN on these machines).

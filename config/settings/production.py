@@ -2,10 +2,12 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.log import logging_config
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env
 
 DEBUG = False
+LOGGING = logging_config(env("DJANGO_LOG_FORMAT", default="json"), env("DJANGO_LOG_LEVEL", default="INFO"))
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")

@@ -50,34 +50,19 @@ def worker_environment(broker_url: str) -> dict[str, str]:
     )
 
 
-class Worker:
-    def __init__(self, broker_url: str) -> None:
+class CeleryProcess:
+    """A real `celery` process (worker or beat) in a process group of its own."""
+
+    def __init__(self, arguments: list[str], broker_url: str) -> None:
         self.process: subprocess.Popen[bytes] | None = None
+        self.arguments = arguments
         self.broker_url = broker_url
 
     def start(self) -> None:
-        env = worker_environment(self.broker_url)
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-P",
-                "solo",
-                "-c",
-                "1",
-                "--loglevel",
-                "INFO",
-                "--without-mingle",
-                "--without-gossip",
-                "-n",
-                f"test-{os.getpid()}@%h",
-            ],
+            [sys.executable, "-m", "celery", "-A", "config", *self.arguments],
             cwd=ROOT,
-            env=env,
+            env=worker_environment(self.broker_url),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -98,6 +83,32 @@ class Worker:
                 self.kill()
 
 
+class Worker(CeleryProcess):
+    def __init__(self, broker_url: str) -> None:
+        self.node_name = f"test-{os.getpid()}@{socket.gethostname()}"
+        super().__init__(
+            [
+                "worker",
+                "-P",
+                "solo",
+                "-c",
+                "1",
+                "--loglevel",
+                "INFO",
+                "--without-mingle",
+                "--without-gossip",
+                "-n",
+                self.node_name,
+            ],
+            broker_url,
+        )
+
+
+class Beat(CeleryProcess):
+    def __init__(self, broker_url: str) -> None:
+        super().__init__(["beat", "--loglevel", "INFO"], broker_url)  # the database scheduler: no schedule file
+
+
 @pytest.fixture
 def celery_worker_process() -> Iterator[Worker]:
     """Tasks go through Redis to a separate worker process while the test runs."""
@@ -112,6 +123,17 @@ def celery_worker_process() -> Iterator[Worker]:
     worker.stop()
     drop_broker_pools()
     app.conf.task_always_eager, app.conf.broker_transport_options = previous
+
+
+@pytest.fixture
+def celery_beat_process() -> Iterator[Beat]:
+    """A real beat on the test database, sending to the broker this process publishes to."""
+    beat = Beat(broker_url=app.conf.broker_url)
+    beat.start()
+    yield beat
+    beat.stop()
+    drop_broker_pools()
+    app.control.purge()  # nothing beat sent is left for a later test's worker
 
 
 class RedisServer:

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from django.core.management import call_command
 
 from tests.conftest import program_environment
@@ -51,14 +50,6 @@ def test_production_refuses_to_start_without_encryption_keys():
     result = run_manage("check", **{**PRODUCTION_ENV, "FIELD_ENCRYPTION_KEYS": ""})
     assert result.returncode != 0
     assert "FIELD_ENCRYPTION_KEYS" in result.stderr
-
-
-def test_compose_runs_the_five_services_each_with_a_health_check():
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    services = compose["services"]
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
-    assert all("healthcheck" in service for service in services.values())
-    assert "beat" in " ".join(services["beat"]["command"])
 
 
 def test_readme_quick_start_is_exactly_make_demo_then_make_test():
