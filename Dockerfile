@@ -5,9 +5,11 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.settings.production
 WORKDIR /app
 # curl: the web health check; postgresql-client: pg_dump and pg_restore for `manage.py backup`
-# and `restore` (Debian bookworm's client is PostgreSQL 15, as the compose file's server).
+# and `restore` (Debian bookworm's client is PostgreSQL 15, as the compose file's server);
+# Pango, HarfBuzz and a font for WeasyPrint's PDFs (WeasyPrint's installation notes for Debian).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends curl postgresql-client \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt

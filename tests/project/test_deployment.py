@@ -73,8 +73,14 @@ def test_the_dockerfile_copies_only_the_build_context_and_requirements():
 
 
 def test_the_image_has_pg_dump_and_pg_restore_for_the_backup_command():
-    installs = " ".join(re.findall(r"apt-get install[^\n&]*", DOCKERFILE))
-    assert "postgresql-client" in installs
+    installs = " ".join(re.findall(r"apt-get install[^&]*", DOCKERFILE))
+    assert "postgresql-client" in installs.split()
+
+
+def test_the_image_has_the_system_libraries_weasyprint_loads():
+    assert "weasyprint" in (ROOT / "requirements.txt").read_text()
+    installs = " ".join(re.findall(r"apt-get install[^&]*", DOCKERFILE))
+    assert {"libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0"} <= set(installs.split())
 
 
 def test_the_image_bakes_in_the_commit_it_was_built_from_and_refuses_to_build_without_it():
