@@ -3,7 +3,6 @@ debug pages (which list the URLconf)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from django.test import Client, RequestFactory
 
 from config import urls
 from registry.models import Role
+from tests.conftest import program_environment
 from tests.factories import SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,8 +54,7 @@ def test_an_expired_form_gets_the_friendly_csrf_page():
 
 
 def test_the_demo_settings_run_with_debug_off():
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_DEBUG"}
-    env["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
+    env = program_environment(DJANGO_SETTINGS_MODULE="config.settings.base")  # no DJANGO_DEBUG, whatever the shell has
     code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
