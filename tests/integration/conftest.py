@@ -47,6 +47,7 @@ def worker_environment(broker_url: str) -> dict[str, str]:
         DJANGO_SECRET_KEY=settings.SECRET_KEY,
         FIELD_ENCRYPTION_KEYS=",".join(settings.FIELD_ENCRYPTION_KEYS),
         IDENTIFIER_HASH_KEY=settings.IDENTIFIER_HASH_KEY,
+        DJANGO_MEDIA_ROOT=str(settings.MEDIA_ROOT),  # the test's own folder: files the worker writes are the test's
     )
 
 

@@ -18,14 +18,9 @@ from tests.integration.conftest import wait_for
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-@pytest.fixture
-def shared_media(tmp_path, monkeypatch):
-    """The worker writes export files where this test reads them (settings.MEDIA_ROOT is tmp_path)."""
-    monkeypatch.setenv("DJANGO_MEDIA_ROOT", str(tmp_path))
-    return tmp_path
-
-
-def test_a_worker_builds_the_export_and_the_job_offers_the_file(shared_media, celery_worker_process, tmp_path):
+# The worker writes export files where this test reads them: it is given the test's MEDIA_ROOT
+# (tmp_path, tests/conftest.py) by tests/integration/conftest.py:worker_environment.
+def test_a_worker_builds_the_export_and_the_job_offers_the_file(celery_worker_process, tmp_path):
     seed_cohort(patients=40, seed=41, as_of=timezone.localdate())
     analyst = UserFactory(username="worker_analyst", role=Role.ANALYST)
     job = services.export_job_request(actor=analyst, table="patients", file_format="sav", channel="web")
