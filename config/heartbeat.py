@@ -52,7 +52,7 @@ def ages(component: str) -> dict[str, float]:
 class HeartbeatStep(bootsteps.StartStopStep):
     """The worker's heartbeat, on the worker's own timer (Celery's documented liveness pattern)."""
 
-    requires = {"celery.worker.components:Timer"}
+    requires = ("celery.worker.components:Timer",)
 
     def __init__(self, parent: Any, **kwargs: Any) -> None:
         super().__init__(parent, **kwargs)

@@ -10,6 +10,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -97,7 +98,7 @@ def django_db_setup(django_db_setup: None, django_db_modify_db_settings: ExitSta
 
 
 @pytest.fixture
-def queued_tasks(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def queued_tasks(settings: Any) -> Iterator[None]:
     """Tasks go to Redis for a worker, as in production, and no heartbeat (config.heartbeat) is
     left from another test or process before or after."""
     settings.CELERY_TASK_ALWAYS_EAGER = False

@@ -11,7 +11,9 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,7 +75,7 @@ def test_the_test_settings_are_the_same_whatever_else_the_environment_sets():
 
 
 @pytest.fixture
-def outside_broker(monkeypatch):  # type: ignore[no-untyped-def]
+def outside_broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """CELERY_BROKER_URL exported by the shell, as on a deployment host; no pool outlives the test."""
     monkeypatch.setenv("CELERY_BROKER_URL", OUTSIDE)
     drop_broker_pools()
@@ -81,7 +83,7 @@ def outside_broker(monkeypatch):  # type: ignore[no-untyped-def]
     drop_broker_pools()
 
 
-def address(connection) -> str:  # type: ignore[no-untyped-def]
+def address(connection: Any) -> str:
     return connection.as_uri(include_password=True)
 
 
