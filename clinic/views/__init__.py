@@ -1,7 +1,6 @@
 """The clinicians' web pages: thin adapters that read through selectors and write through services."""
 
 from clinic.views.alerts import sae_alert_acknowledge, sae_alerts
-from clinic.views.health import healthz
 from clinic.views.pages import enrol, enrol_eligibility, home, patient_detail, patient_list
 from clinic.views.records import (
     adverse_event_create,
@@ -23,7 +22,6 @@ __all__ = [
     "enrol",
     "enrol_eligibility",
     "event_create",
-    "healthz",
     "home",
     "patient_detail",
     "patient_list",
