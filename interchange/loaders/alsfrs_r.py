@@ -1,0 +1,41 @@
+"""alsfrs_r.csv: ALSFRS-R assessments, their scores derived as the model derives them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from interchange import rif, writing
+from interchange.loaders.core import Existing, RecordLoader, Row, cached_onset
+from interchange.validation import validate
+from registry.models import AlsfrsrAssessment, ClinicalRecord, Patient
+
+
+class AlsfrsrLoader(RecordLoader):
+    spec = rif.ALSFRS_R
+    model = AlsfrsrAssessment
+    compare_fields = rif.ITEM_COLUMNS
+    validated_fields = ("assessment_date", *rif.ITEM_COLUMNS)
+
+    def key_fields(self) -> tuple[str, ...]:
+        return ("patient_id", "assessment_date")
+
+    def lookup_key(self, patient: Patient, row: Row) -> tuple[Any, ...]:
+        return (patient.pk, row.values["assessment_date"])
+
+    def desired(self, row: Row, patient: Patient) -> dict[str, Any]:
+        values = row.values
+        return {name: values[name] for name in rif.ITEM_COLUMNS}
+
+    patient_needs = frozenset({"diagnosis"})
+
+    def new_object(self, patient: Patient, row: Row, values: dict[str, Any]) -> ClinicalRecord:
+        return self.build(patient, {"assessment_date": row.values["assessment_date"], **values})
+
+    def check(self, obj: ClinicalRecord, row: Row, patient: Patient, existing: Existing | None) -> None:
+        validate(obj, self.fields)
+        obj.derive_scores(cached_onset(patient))  # type: ignore[attr-defined]
+
+    def write(self, new: list[ClinicalRecord], changed: list[ClinicalRecord]) -> None:
+        writing.insert(new, self.model, reason=self.reason, user=self.ctx.user)
+        fields = (*self.compare_fields, *AlsfrsrAssessment.DERIVED_FIELDS)
+        writing.update(changed, self.model, fields, reason=self.reason, user=self.ctx.user)
