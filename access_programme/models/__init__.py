@@ -1,0 +1,40 @@
+"""How patients reach IL-2LD: route, enrolment, product batches, cycles and dispensing.
+
+One module per aggregate; import them from `access_programme.models`. Dispensing records meet
+the unlicensed-specials record-keeping rules (Human Medicines Regulations 2012 reg. 170; MHRA
+Guidance Note 14): source and date obtained, person supplied and date, quantity, batch number,
+and linked suspected adverse reactions.
+"""
+
+from access_programme.models.batches import Batch, BatchStatus, batch_unusable_reason
+from access_programme.models.cycles import (
+    MISSED_DOSES_RULE,
+    CycleStart,
+    TreatmentCycle,
+    cycle_errors,
+    cycle_findings,
+    next_cycle_due,
+)
+from access_programme.models.dispensing import Dispensing, dispensing_errors
+from access_programme.models.enrolment import Enrolment
+from access_programme.models.products import Product, ProductCode, QuantityUnit, Route, RouteCode
+
+__all__ = [
+    "MISSED_DOSES_RULE",
+    "Batch",
+    "BatchStatus",
+    "CycleStart",
+    "Dispensing",
+    "Enrolment",
+    "Product",
+    "ProductCode",
+    "QuantityUnit",
+    "Route",
+    "RouteCode",
+    "TreatmentCycle",
+    "batch_unusable_reason",
+    "cycle_errors",
+    "cycle_findings",
+    "dispensing_errors",
+    "next_cycle_due",
+]

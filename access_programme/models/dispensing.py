@@ -1,0 +1,148 @@
+"""Dispensing: one supply of product to a patient for a cycle (specials record-keeping, reg. 170)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from access_programme.models.batches import Batch, BatchStatus, batch_unusable_reason
+from access_programme.models.cycles import TreatmentCycle
+from access_programme.models.enrolment import Enrolment
+from access_programme.models.products import QuantityUnit
+from registry.models import ClinicalRecord, Patient
+
+
+class Dispensing(ClinicalRecord):
+    """One supply of product to a patient for a cycle (specials record-keeping, reg. 170)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="dispensings")
+    cycle = models.ForeignKey(TreatmentCycle, on_delete=models.PROTECT, related_name="dispensings")
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="dispensings")
+    dispensed_on = models.DateField()
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    quantity_unit = models.CharField(max_length=8, choices=QuantityUnit.choices)
+    dose_miu_per_unit = models.DecimalField(
+        max_digits=6, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
+    )
+    prescriber = models.CharField(max_length=120, help_text="Name and registration of the prescriber.")
+    dispensed_by = models.CharField(max_length=120, help_text="Pharmacist who supplied the product.")
+    dispensed_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reconstituted_at = models.DateTimeField(null=True, blank=True)
+    beyond_use_at = models.DateTimeField(null=True, blank=True)
+    cold_chain_confirmed = models.BooleanField(
+        default=False, help_text="Stored at 2–8 °C throughout, confirmed at the point of supply."
+    )
+    cold_chain_temperature_c = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True, help_text="Fridge reading at supply, °C."
+    )
+
+    timeline_date_field = "dispensed_on"
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "dispensings"
+        ordering = ["patient", "dispensed_on"]
+        # The batch register counts each batch's distinct patients: an index-only scan with this.
+        indexes = [models.Index(fields=["batch", "patient"], name="dispensing_batch_patient")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "dispensed_on", "batch"],
+                name="unique_dispensing",
+                violation_error_message="This batch was already dispensed to the patient on this date.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} {self.dispensed_on} {self.quantity} × {self.batch_id}"
+
+    def clean(self) -> None:
+        super().clean()
+        batch = self.batch if self.batch_id else None
+        previous = None
+        if self.pk and batch is not None:
+            previous = Dispensing.objects.filter(pk=self.pk, batch=batch).values_list("quantity", flat=True).first()
+        errors = dispensing_errors(
+            self,
+            cycle_patient_id=self.cycle.patient_id if self.cycle_id else None,
+            batch=batch,
+            enrolment=Enrolment.objects.filter(patient_id=self.patient_id).select_related("route").first(),
+            previous_quantity=previous,
+        )
+        # The point-of-supply rules: a record the dispensing pharmacy keeps, not in imports.
+        if batch is not None and self.dispensed_on and self.quantity and batch.product.is_unlicensed_special:
+            errors.update(self._specials_errors(batch))
+        if not self.cold_chain_confirmed:
+            errors["cold_chain_confirmed"] = "Confirm the cold chain (2–8 °C) before supplying."
+        if errors:
+            raise ValidationError(errors)
+
+    def _specials_errors(self, batch: Batch) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if not self.reconstituted_at:
+            errors["reconstituted_at"] = "A reconstituted special needs its reconstitution time."
+        if not self.beyond_use_at:
+            errors["beyond_use_at"] = "A reconstituted special needs its beyond-use time."
+        if errors or self.reconstituted_at is None or self.beyond_use_at is None:
+            return errors
+        if self.beyond_use_at <= self.reconstituted_at:
+            errors["beyond_use_at"] = "The beyond-use time must follow reconstitution."
+        limit = batch.max_hours_after_reconstitution
+        if limit and self.beyond_use_at - self.reconstituted_at > dt.timedelta(hours=limit):
+            errors["beyond_use_at"] = f"Beyond-use time exceeds {limit} h after reconstitution."
+        if timezone.localtime(self.beyond_use_at).date() > batch.expiry_date:
+            errors["beyond_use_at"] = "Beyond-use time is after the batch's expiry."
+        if self.dispensed_on and timezone.localtime(self.reconstituted_at).date() > self.dispensed_on:
+            errors["reconstituted_at"] = "Reconstitution cannot be after supply."
+        return errors
+
+
+def dispensing_errors(
+    dispensing: Dispensing,
+    *,
+    cycle_patient_id: int | None,
+    batch: Batch | None,
+    enrolment: Enrolment | None,
+    previous_quantity: int | None,
+    stock_known: bool = True,
+) -> dict[str, str]:
+    """A dispensing's rules that read other records, by field: the cycle is the patient's, the
+    batch is usable on the day with the stock asked for, in its unit, on the patient's route.
+
+    The one implementation, over what is passed in (the batch with its product, the enrolment
+    with its route; nothing is queried), so the importer can give them from what it loaded for
+    a chunk, where `Dispensing.clean()` queries them. `previous_quantity` is what this record
+    already took from the same batch: stock is checked as it would be after giving it back, and
+    a later recall or quarantine does not invalidate a supply already made. `stock_known` is
+    False for a batch the registry never held the stock of (created by an import).
+    """
+    errors: dict[str, str] = {}
+    if cycle_patient_id is not None and dispensing.patient_id and cycle_patient_id != dispensing.patient_id:
+        errors["cycle"] = "This cycle belongs to another patient."
+    if batch is None or not dispensing.dispensed_on or not dispensing.quantity:
+        return errors
+    same_batch = previous_quantity is not None
+    reason = batch_unusable_reason(
+        batch.batch_number,
+        BatchStatus.AVAILABLE if same_batch else batch.status,
+        batch.expiry_date,
+        batch.quantity_remaining + (previous_quantity or 0) if stock_known else dispensing.quantity,
+        batch.quantity_unit,
+        dispensing.dispensed_on,
+        dispensing.quantity,
+    )
+    if reason:
+        errors["batch"] = reason
+    if dispensing.quantity_unit and dispensing.quantity_unit != batch.quantity_unit:
+        errors["quantity_unit"] = f"Batch {batch.batch_number} is supplied in {batch.quantity_unit}s."
+    if enrolment and batch.product.route_id != enrolment.route_id:
+        errors["batch"] = f"{batch.product.name} is not supplied on the patient's route ({enrolment.route})."
+    return errors
