@@ -31,7 +31,7 @@ demo: $(VENV)/.runtime
 ## Run the checks, then the whole test suite (SQLite unless DATABASE_URL is set)
 test: lint
 	mkdir -p var
-	$(BIN)/pytest
+	$(BIN)/pytest --validation-report=docs/validation
 
 ## Static checks: lint, format, import layers (docs/architecture.md), types, migrations
 lint: $(VENV)/.dev

@@ -17,6 +17,7 @@ from django.conf import settings
 
 from config import heartbeat
 from registry.db_roles import as_owner, roles_separated
+from tests.validation_pack import pytest_addoption, pytest_configure  # noqa: F401  (the validation pack's hooks)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -14,7 +14,11 @@ from access_programme.services import dispensing_record
 from registry.models import Role
 from tests.factories import BatchFactory, CycleFactory, SiteFactory, UserFactory, treated_patient
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.requirement("PHA-02"),
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_parallel_dispensing_from_the_last_units_of_a_batch_never_oversupplies():

@@ -15,7 +15,7 @@ from access_programme.services import batch_recall, cycle_start, dispensing_reco
 from registry.models import DataQuery, Role
 from tests.factories import BatchFactory, CycleFactory, SiteFactory, UserFactory, days_ago, treated_patient
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("PHA-01"), pytest.mark.django_db]
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from access_programme.models import Route
 from access_programme.services import enrolment_record
 from tests.factories import DiagnosisFactory, IdentityFactory, PatientFactory, days_ago
 
+pytestmark = pytest.mark.requirement("CLN-02")
+
 ELIGIBLE = EligibilityInput(
     enrolment_date=dt.date(2026, 1, 10),
     age_years=60,

@@ -23,6 +23,8 @@ from analytics.emulation import (
 )
 from tests.analytics.synthetic import synthetic_dataset
 
+pytestmark = pytest.mark.requirement("STA-03")
+
 CUTOFF = dt.date(2026, 6, 30)
 
 

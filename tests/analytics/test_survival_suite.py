@@ -10,6 +10,8 @@ from analytics.stats import kaplan_meier
 from analytics.suite import BenchmarkSpec, SuiteParameters, benchmark_curve, run_survival_suite
 from tests.analytics.synthetic import synthetic_dataset
 
+pytestmark = pytest.mark.requirement("STA-02")
+
 MIROCALS = [
     BenchmarkSpec(
         "hr_overall",

@@ -16,6 +16,8 @@ import pytest
 from analytics.stats import BenchmarkCurve, encals_smr, one_sample_logrank
 from analytics.stats.encals import baseline_spline, cumulative_hazard_vector, linear_predictor_vector
 
+pytestmark = pytest.mark.requirement("STA-05")
+
 COHORTS = 1000
 COHORT_SIZE = 120
 

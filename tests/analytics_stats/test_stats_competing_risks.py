@@ -10,6 +10,8 @@ import pytest
 
 from analytics.stats import cumulative_incidence, kaplan_meier
 
+pytestmark = pytest.mark.requirement("STA-04")
+
 STATES = {0: "censored", 1: "ventilation", 2: "death"}
 
 

@@ -10,6 +10,8 @@ import pytest
 
 from analytics.stats import cox
 
+pytestmark = pytest.mark.requirement("STA-01")
+
 VETERAN_COVS = ["trt", "karno", "diagtime", "age", "prior", "smallcell", "adeno", "large"]
 R_CASES = {
     "lung": ("lung", "time", ["age", "sex", "ph_ecog"], None),

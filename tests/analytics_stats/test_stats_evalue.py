@@ -9,6 +9,8 @@ import pytest
 from analytics.stats import e_value
 from analytics.stats.evalue import hr_to_rr, is_common
 
+pytestmark = pytest.mark.requirement("STA-04")
+
 
 def test_risk_ratio_example_of_the_paper():
     # VanderWeele & Ding 2017: RR 3.9 (95% CI 1.8-8.7) gives E-values 7.26 and 3.02.

@@ -12,6 +12,8 @@ from scipy import stats
 from analytics.stats import cox, cox_multiple_imputation, rubin_pool
 from analytics.stats.imputation import impute_chained, nelson_aalen_at_exit
 
+pytestmark = pytest.mark.requirement("STA-04")
+
 
 def test_rubin_rules_pool_means_and_add_between_variance():
     est = np.array([[0.50], [0.60], [0.55], [0.45]])

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from analytics.stats import kaplan_meier
 
+pytestmark = pytest.mark.requirement("STA-01")
+
 TOL = 1e-6
 
 # fixture key -> (dataset fixture, filter, duration, entry, times)

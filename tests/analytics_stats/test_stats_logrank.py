@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from analytics.stats import logrank
 
+pytestmark = pytest.mark.requirement("STA-01")
+
 R_CASES = {
     "lung_sex": ("lung", "time", "sex"),
     "veteran_celltype": ("veteran", "time", "celltype"),

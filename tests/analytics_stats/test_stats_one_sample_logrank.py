@@ -20,6 +20,8 @@ from analytics.stats import (
     smr_from_counts,
 )
 
+pytestmark = pytest.mark.requirement("STA-01")
+
 # A 640-day curve shaped like a trial arm (values illustrative, not MIROCALS data).
 CURVE = BenchmarkCurve(times=(100, 200, 400, 640), survival=(0.95, 0.85, 0.7, 0.55), interpolation="step")
 

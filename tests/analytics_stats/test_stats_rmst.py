@@ -9,6 +9,8 @@ import pytest
 
 from analytics.stats import rmst, rmst_difference
 
+pytestmark = pytest.mark.requirement("STA-04")
+
 CASES = {
     "registry_640": ("registry", "time", "death", None, None),
     "registry_route1_640": ("registry", "time", "death", None, "route == 1"),

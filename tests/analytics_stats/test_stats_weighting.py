@@ -9,6 +9,8 @@ import pytest
 
 from analytics.stats import cox, effective_sample_size, iptw, kaplan_meier
 
+pytestmark = pytest.mark.requirement("STA-04")
+
 
 def _array(values: list) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("EXP-02"), pytest.mark.django_db]
 
 
 @pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])

@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 from registry.models import ClinicalEvent
 from tests.factories import days_ago
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("EXP-02"), pytest.mark.django_db]
 
 
 def _event_payload(patient):

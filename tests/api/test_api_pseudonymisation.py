@@ -10,7 +10,7 @@ import pytest
 from analytics import exports
 from registry.models import PatientIdentity
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("ACC-03"), pytest.mark.django_db]
 
 
 def _body(response) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("EXP-02"), pytest.mark.django_db]
 
 
 def test_schema_generation_emits_no_warnings(tmp_path):

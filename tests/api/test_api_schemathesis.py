@@ -51,7 +51,10 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.api.personas import World
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [
+    pytest.mark.requirement("DAT-05", "EXP-02"),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 CHECKS = [
     not_a_server_error,

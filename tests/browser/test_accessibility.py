@@ -8,7 +8,11 @@ from registry.models import Role
 from tests.browser.test_clinical_journeys import account
 from tests.factories import SiteFactory, treated_patient
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.requirement("OPS-04"),
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 TABLET = {"width": 768, "height": 1024}  # a 9.7-inch tablet held upright
 

@@ -12,7 +12,11 @@ from registry.models import AlsfrsrAssessment, Diagnosis, IdentityAccess, Patien
 from tests.browser.conftest import PASSWORD
 from tests.factories import BatchFactory, IdentityFactory, SiteFactory, treated_patient
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.requirement("CLN-04"),
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 TODAY = timezone.localdate()
 
 

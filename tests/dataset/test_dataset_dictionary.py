@@ -10,6 +10,8 @@ import pytest
 
 from analytics import dataset, exports
 
+pytestmark = pytest.mark.requirement("EXP-01")
+
 TYPES = {"string", "category", "integer", "number", "boolean", "date", "datetime"}
 
 

@@ -18,7 +18,7 @@ from registry import services
 from registry.models import Consent
 from tests.factories import days_ago
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("EXP-01"), pytest.mark.django_db]
 
 
 def _csv(response) -> list[dict[str, str]]:

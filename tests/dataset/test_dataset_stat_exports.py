@@ -19,7 +19,7 @@ from analytics.models import ExportLog
 from registry import services
 from tests.factories import days_ago
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("EXP-01"), pytest.mark.django_db]
 
 
 def unpack(path: Path, into: Path) -> Path:

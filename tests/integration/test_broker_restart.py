@@ -12,7 +12,11 @@ from analytics.survival import services
 from analytics.survival.models import AnalysisRun, RunStatus
 from tests.integration.conftest import WORKER_ENV, wait_for
 
-pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.requirement("STA-06"),
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 STALE_AFTER = int(WORKER_ENV["SURVIVAL_RUN_STALE_AFTER_SECONDS"])
 
 

@@ -10,7 +10,11 @@ from analytics.survival import services
 from analytics.survival.models import AnalysisRun, RunStatus
 from tests.integration.conftest import wait_for
 
-pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.requirement("STA-06"),
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def status_of(run_id: int) -> str:

@@ -7,7 +7,11 @@ import pytest
 from config.health import check_beat, check_worker
 from tests.integration.conftest import wait_for
 
-pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.requirement("OPS-01"),
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_a_running_worker_is_reported_alive(queued_tasks, celery_worker_process):

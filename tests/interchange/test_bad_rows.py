@@ -17,7 +17,7 @@ from registry.models import AdverseEvent, AlsfrsrAssessment, BiomarkerResult, Cl
 from tests.factories import days_ago
 from tests.interchange.conftest import run_import, write_cohort
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("DAT-03"), pytest.mark.django_db]
 
 
 def alsfrs_row(patient_id: str, date: str, **items: str) -> dict[str, str]:

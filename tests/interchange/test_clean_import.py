@@ -24,7 +24,7 @@ from registry.models import (
 )
 from tests.interchange.conftest import CLEAN, run_import
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("DAT-03"), pytest.mark.django_db]
 
 EXPECTED_ROWS = {
     "patients.csv": 3,

@@ -13,7 +13,7 @@ from interchange.loaders import AlsfrsrLoader
 from registry.models import AlsfrsrAssessment, BiomarkerResult, ClinicalRecord, Consent, Diagnosis, Patient
 from tests.interchange.conftest import CLEAN, run_import, write_cohort
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("DAT-04"), pytest.mark.django_db]
 
 
 def history_rows() -> int:

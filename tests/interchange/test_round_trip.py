@@ -17,7 +17,7 @@ from interchange.exporter import export_cohort
 from registry.models import ClinicalRecord, Patient, PatientIdentity, Site
 from tests.interchange.conftest import run_import
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("DAT-04"), pytest.mark.django_db]
 
 
 def empty_the_registry() -> None:

@@ -22,7 +22,7 @@ from access_programme.services import cycle_start
 from registry.models import NON_FIELD, ClinicalEvent, DataQuery, Patient
 from tests.interchange.conftest import CLEAN, run_import
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("DAT-02"), pytest.mark.django_db]
 
 
 def model_says(obj: object, field: str) -> str:

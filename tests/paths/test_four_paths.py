@@ -38,7 +38,7 @@ from tests.conftest import login_with_second_factor
 from tests.factories import UserFactory
 from tests.interchange.conftest import CLEAN, read_cohort, run_import, write_cohort
 
-pytestmark = pytest.mark.django_db(transaction=False)
+pytestmark = [pytest.mark.requirement("DAT-02"), pytest.mark.django_db(transaction=False)]
 
 ALIVE, DEAD = "GB-LON-0001", "GB-LON-0002"
 DEATH_MESSAGE = "The patient died on 30 Jun 2025; nothing can be recorded after death."
@@ -220,6 +220,7 @@ def serious_ae(**overrides: Any) -> dict[str, Any]:
     return {**values, **overrides}
 
 
+@pytest.mark.requirement("CLN-03")
 @pytest.mark.parametrize("path", paths(ae_row))
 def test_a_serious_adverse_event_is_saved_audited_and_alerted_on_every_path(
     path, world, django_capture_on_commit_callbacks
@@ -394,6 +395,7 @@ def upgrade_import(world: World) -> None:
     assert not run_import(write_cohort(world.tmp / "again", files), user=world.manager).errors
 
 
+@pytest.mark.requirement("CLN-03")
 @pytest.mark.parametrize(
     "upgrade",
     [

@@ -22,6 +22,8 @@ from config.settings.test import SERVICES
 from tests.conftest import program_environment
 from tests.integration.conftest import drop_broker_pools, publishing_to
 
+pytestmark = pytest.mark.requirement("OPS-05")
+
 ROOT = Path(__file__).resolve().parents[2]
 OUTSIDE = "redis://127.0.0.1:1/9"  # nothing listens there: the tests must not depend on it
 PRIVATE = "redis://127.0.0.1:2/0"

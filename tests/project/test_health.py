@@ -19,7 +19,7 @@ from tests.conftest import program_environment
 ROOT = Path(__file__).resolve().parents[2]
 NOTHING_LISTENS = "redis://127.0.0.1:1/0"
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("OPS-01"), pytest.mark.django_db]
 
 
 def test_healthz_reports_the_database_and_the_code_version(client):

@@ -21,7 +21,7 @@ from tests.project.test_project_setup import PRODUCTION_ENV
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = re.compile(r"[0-9a-f]{32}")
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("OPS-02"), pytest.mark.django_db]
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.requirement("OPS-03")
+
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 

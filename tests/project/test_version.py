@@ -10,6 +10,8 @@ import pytest
 from analytics.survival.services import library_versions
 from registry.version import code_version
 
+pytestmark = pytest.mark.requirement("OPS-01")
+
 ROOT = Path(__file__).resolve().parents[2]
 BAKED = "0123456789abcdef0123456789abcdef01234567"
 

@@ -13,7 +13,7 @@ from registry.models import Diagnosis, PatientIdentity
 from tests.conftest import login_with_second_factor
 from tests.factories import IdentityFactory, treated_patient
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("AUD-02"), pytest.mark.django_db]
 
 
 def test_every_clinical_model_has_an_audit_table():

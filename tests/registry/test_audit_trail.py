@@ -9,7 +9,7 @@ from registry.models import ChangeReasonRequired, Diagnosis, Role
 from registry.services import StaleRecordError, audited_save, record_update
 from tests.factories import DiagnosisFactory, PatientFactory, SiteFactory, UserFactory, days_ago, treated_patient
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("AUD-01"), pytest.mark.django_db]
 
 
 @pytest.fixture

@@ -11,7 +11,11 @@ from access_programme.demo_cohort import seed_cohort
 from registry import services
 from registry.models import ClinicalRecord, Diagnosis, Patient
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.requirement("DAT-08"),
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def registry_contents() -> dict[str, list[tuple]]:

@@ -13,7 +13,7 @@ from registry.models import AdverseEvent, AlsfrsrAssessment, BiomarkerResult, Co
 from registry.scoring import ITEM_FIELDS, Q5A, Q5B
 from tests.factories import TODAY, DiagnosisFactory, PatientFactory, days_ago, treated_patient
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("DAT-01"), pytest.mark.django_db]
 
 NORMAL_ITEMS: dict[str, int | None] = dict.fromkeys(ITEM_FIELDS, 4) | {Q5B: None}
 

@@ -13,7 +13,7 @@ from registry.crypto import blind_index
 from registry.models import PatientIdentity
 from tests.factories import IdentityFactory, PatientFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("DAT-06"), pytest.mark.django_db]
 
 
 def raw_rows(table: str) -> str:

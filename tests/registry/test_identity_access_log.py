@@ -8,7 +8,7 @@ from registry.models import IdentityAccess, Role
 from registry.selectors import identities_for_display
 from tests.factories import IdentityFactory, SiteFactory, UserFactory, treated_patient
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("ACC-04"), pytest.mark.django_db]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.test import Client
 from registry.models import Role
 from tests.factories import SiteFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("ACC-05"), pytest.mark.django_db]
 
 OLD = "an old but long passphrase"
 NEW = "Seven purple kestrels at dawn"

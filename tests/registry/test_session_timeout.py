@@ -11,7 +11,7 @@ from django.contrib.sessions.models import Session
 from registry.models import Role
 from tests.factories import SiteFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("ACC-05"), pytest.mark.django_db]
 
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 

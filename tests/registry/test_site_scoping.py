@@ -11,7 +11,7 @@ from registry.models import Role
 from registry.selectors import can_see_identity, patients_visible_to, records_visible_to
 from tests.factories import SiteFactory, UserFactory, days_ago, treated_patient
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("ACC-01"), pytest.mark.django_db]
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from registry.models import Role
 from tests.conftest import login_with_second_factor
 from tests.factories import SiteFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("ACC-02"), pytest.mark.django_db]
 
 
 def current_code(device: TOTPDevice) -> str:

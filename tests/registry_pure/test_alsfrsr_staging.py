@@ -12,6 +12,8 @@ from registry.scoring import (
     score,
 )
 
+pytestmark = pytest.mark.requirement("CLN-01")
+
 Q5A = "q5a_cutting_without_gastrostomy"
 Q5B = "q5b_cutting_with_gastrostomy"
 

@@ -6,6 +6,8 @@ import pytest
 
 from registry.scoring import DELTA_FS_BANDS, delta_fs, delta_fs_band
 
+pytestmark = pytest.mark.requirement("CLN-01")
+
 ONSET = date(2023, 1, 1)
 
 

@@ -13,6 +13,8 @@ from registry.nhs_number import (
     normalise_nhs_number,
 )
 
+pytestmark = pytest.mark.requirement("DAT-07")
+
 
 @pytest.mark.parametrize("number", ["9434765919", "9434765870", "4010232137"])
 def test_known_valid_nhs_numbers_pass(number):

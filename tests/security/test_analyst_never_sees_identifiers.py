@@ -26,7 +26,7 @@ from tests.factories import UserFactory
 from tests.security._matrix import fill
 from tests.security.test_permission_matrix import ANALYST, API, PAGES
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.requirement("ACC-03"), pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 #: the model behind each {id} key of the matrix, to pick a real row for detail URLs
 MODELS = {

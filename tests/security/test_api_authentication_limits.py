@@ -12,7 +12,7 @@ from rest_framework.throttling import UserRateThrottle
 from registry.models import Role
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("ACC-06"), pytest.mark.django_db]
 URL = "/api/v1/sites/"
 
 

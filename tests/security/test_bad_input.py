@@ -19,7 +19,7 @@ from registry.models import AdverseEvent, ClinicalEvent
 from tests.conftest import login_with_second_factor
 from tests.factories import days_ago
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("DAT-05"), pytest.mark.django_db]
 
 SCRIPT = "<script>alert('x')</script>"
 SQL = "Headache'); DROP TABLE registry_patient; --"

@@ -15,7 +15,11 @@ from registry import services
 from registry.models import Role
 from tests.factories import SiteFactory, UserFactory, days_ago, treated_patient
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.requirement("AUD-03"),
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from registry.backup import _pg_env_and_args
 from registry.db_roles import app_role, as_owner, owner_credentials
 from tests.factories import treated_patient
 
-pytestmark = [pytest.mark.db_roles, pytest.mark.django_db]
+pytestmark = [pytest.mark.requirement("AUD-02"), pytest.mark.db_roles, pytest.mark.django_db]
 
 FORBIDDEN = {
     "UPDATE": "UPDATE {table} SET id = id",

@@ -30,7 +30,7 @@ from tests.conftest import login_with_second_factor
 from tests.factories import days_ago
 from tests.security._matrix import discovered_patterns, fill, row_counts, schema_paths
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("ACC-01"), pytest.mark.django_db]
 
 ANON, CLIN_A, CLIN_B, PHARM, ANALYST, DM = "anonymous", "clinician_a", "clinician_b", "pharmacist_a", "analyst", "dm"
 ROLES = (ANON, CLIN_A, CLIN_B, PHARM, ANALYST, DM)

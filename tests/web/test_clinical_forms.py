@@ -22,7 +22,7 @@ from tests.conftest import login_with_second_factor
 from tests.factories import NORMAL_ALSFRSR_ITEMS, IdentityFactory, days_ago, treated_patient
 from tests.web.conftest import assess, logged_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("DAT-01"), pytest.mark.django_db]
 
 
 def url(name: str, patient, *args) -> str:

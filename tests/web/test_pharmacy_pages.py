@@ -22,7 +22,7 @@ from tests.factories import (
 )
 from tests.web.conftest import logged_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.requirement("PHA-01"), pytest.mark.django_db]
 WORKLIST = reverse("pharmacy:worklist")
 # Exact, the same for 1 or 5 patients (three pages of 2): session, user, OTP device check,
 # request savepoints, the user's site ids, the page's ids with the total, the page's annotated
