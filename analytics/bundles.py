@@ -13,7 +13,6 @@ table in memory; the web and the API build bundles in a worker (`analytics.expor
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import tempfile
 import zipfile
@@ -27,6 +26,7 @@ from django.utils import timezone
 
 from analytics import dataset, exports, labels, selectors, stat_files
 from analytics.models import ExportLog
+from registry import safe_csv
 from registry.models import User
 
 #: Format -> what the analyst sees on the button.
@@ -105,7 +105,7 @@ def _sha256(path: Path) -> str:
 
 def _write_csv(path: Path, rows: list[dict[str, Any]], fields: list[str]) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=fields)
+        writer = safe_csv.DictWriter(out, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
 

@@ -367,19 +367,5 @@ def dictionary_markdown(tables: Sequence[str] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-# ---- CSV safety ---------------------------------------------------------------------------
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_cell(value: object) -> object:
-    """Prefix a single quote to text that a spreadsheet would run as a formula (OWASP CSV injection).
-
-    Only text is touched: numbers (a negative slope) are written as numbers.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def is_missing(value: object) -> bool:
     return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))

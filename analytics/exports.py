@@ -11,12 +11,10 @@ get a leading single quote so a spreadsheet shows them instead of running them a
 
 from __future__ import annotations
 
-import csv
 import io
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
-from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,6 +28,7 @@ from django.utils import timezone
 
 from analytics import dataset, selectors
 from analytics.models import ExportJob, ExportLog
+from registry import safe_csv
 from registry.models import User
 
 TABLES: tuple[str, ...] = tuple(dataset.TABLES)
@@ -77,32 +76,20 @@ def _text_indexes(table: str) -> list[int]:
     return [i for i, column in enumerate(dataset.TABLES[table]) if column.type == "string"]
 
 
-_FORMULA_FIRST_CHARS = frozenset(dataset.FORMULA_PREFIXES)
-
-
-def _neutralise_chunk(rows: list[Any], text_indexes: list[int]) -> list[Any]:
-    """Quote formula-like text cells; a quick scan by first character, since almost no row needs it."""
-    for i in text_indexes:
-        hits = [k for k, value in enumerate(map(itemgetter(i), rows)) if value and value[0] in _FORMULA_FIRST_CHARS]
-        for k in hits:
-            row = list(rows[k])
-            row[i] = "'" + row[i]
-            rows[k] = row
-    return rows
-
-
 def csv_chunks(
     header: Iterable[str], chunks: Iterable[list[Any]], text_indexes: list[int], counter: list[int]
 ) -> Iterator[str]:
     """CSV text for each chunk of rows: constant memory however many rows there are."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)  # RFC 4180: CRLF rows, so a field holding CR or LF is quoted
+    # RFC 4180: CRLF rows, so a field holding CR or LF is quoted; only the text columns are
+    # neutralised, so a numeric column's -0.52 stays a number (registry.safe_csv).
+    writer = safe_csv.writer(buffer, text_columns=text_indexes)
     writer.writerow(header)
     yield buffer.getvalue()
     for chunk in chunks:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(_neutralise_chunk(chunk, text_indexes) if text_indexes else chunk)
+        writer.writerows(chunk)
         counter[0] += len(chunk)
         yield buffer.getvalue()
 
@@ -165,6 +152,16 @@ class CsvExport:
         finally:
             self.rows = counter[0]
             export_log_finish(log, rows=self.rows, completed=completed)
+
+
+def frame_csv_text(frame: pd.DataFrame) -> str:
+    """A small frame (a figure's table) as CSV text: missing values empty, text neutralised."""
+    buffer = io.StringIO()
+    writer = safe_csv.writer(buffer, lineterminator="\n")
+    writer.writerow([str(column) for column in frame.columns])
+    for chunk in _frame_chunks(frame, CSV_CHUNK_ROWS):
+        writer.writerows(chunk)
+    return buffer.getvalue()
 
 
 def write_frame_csv(frame: pd.DataFrame, *, table: str, path: Path) -> int:
@@ -258,7 +255,7 @@ def dictionary_text(*, file_format: str, user: User | None, channel: str) -> str
         text = dataset.dictionary_markdown()
     else:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(dataset.DICTIONARY_FIELDS))
+        writer = safe_csv.DictWriter(buffer, fieldnames=list(dataset.DICTIONARY_FIELDS))
         writer.writeheader()
         writer.writerows(rows)
         text = buffer.getvalue()

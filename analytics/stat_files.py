@@ -303,8 +303,9 @@ def _r_vector(values: Sequence[str]) -> str:
 
 R_HELPERS = r"""
 # A text cell the registry wrote with a leading single quote (so a spreadsheet would not run it
-# as a formula: = + - @ tab or carriage return first) gets its original text back.
-unquote_formula <- function(x) sub("^'([-=+@\t\r])", "\\1", x)
+# as a formula: = + - @ tab or carriage return first, after any quotes) gets its original text
+# back: the reverse of registry.safe_csv.neutralise.
+unquote_formula <- function(x) sub("^'('*[-=+@\t\r])", "\\1", x)
 
 # factor() would turn a value missing from the levels into NA without a word: refuse instead.
 labelled_factor <- function(x, levels, labels, name) {

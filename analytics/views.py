@@ -149,6 +149,6 @@ def overview_csv(request: AuthenticatedHttpRequest, name: str) -> HttpResponse:
     tables = charts.chart_data(_overview_for(request))
     if name not in tables:
         raise Http404("No such figure.")
-    response = HttpResponse(tables[name].to_csv(index=False), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(exports.frame_csv_text(tables[name]), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="il2ld_overview_{name}_{timezone.localdate():%Y%m%d}.csv"'
     return response

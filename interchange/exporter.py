@@ -12,7 +12,6 @@ and named in the outcome, and their records are left out, so the export always i
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -25,6 +24,7 @@ from django.db.models import Manager, Model, QuerySet
 
 from access_programme.models import Dispensing, TreatmentCycle
 from interchange import rif
+from registry import safe_csv
 from registry.models import (
     SERIOUSNESS_CRITERIA,
     SERIOUSNESS_CRITERION_FIELDS,
@@ -289,7 +289,7 @@ def export_cohort(path: str | Path, *, progress: Callable[[str, int], None] | No
             rif.ADVERSE_EVENTS,
         ):
             with open_member(spec.name) as stream:
-                writer = csv.writer(stream, lineterminator="\n")
+                writer = safe_csv.writer(stream, text_columns=spec.export_text_columns, lineterminator="\n")
                 writer.writerow(spec.export_columns)
                 count = 0
                 for row in WRITERS[spec.name]():

@@ -28,6 +28,7 @@ from interchange.loaders import (
 from interchange.reader import CohortSource, FileScan
 from interchange.report import ImportReport
 from registry.models import EventType
+from registry.safe_csv import unquote
 
 DEFAULT_CHUNK_SIZE = 10_000
 _PARSED_LIMIT = 20_000  # cell texts remembered per column (dates, scores, units; not every lab value)
@@ -210,8 +211,9 @@ class _FileReader:
             )
             self._unreadable(line, cells)
             return None
-        # Text cells are taken as they are; typed cells go through their column's parser.
-        values: dict[str, Any] = {name: cells[position] for name, position in header.text_columns}
+        # Text cells are taken as they are (less the quote the registry's CSV writer puts before
+        # a formula-like text, registry.safe_csv); typed cells go through their column's parser.
+        values: dict[str, Any] = {name: unquote(cells[position]) for name, position in header.text_columns}
         problems: list[str] = []
         columns: list[str] = []
         for name, position, needs_value in header.text_checks:

@@ -7,10 +7,11 @@ for the summary on screen.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import IO
+
+from registry import safe_csv
 
 ERROR = "error"
 WARNING = "warning"
@@ -64,7 +65,7 @@ class ImportReport:
     warnings: int = 0
 
     def __post_init__(self) -> None:
-        self._writer = csv.writer(self.stream, lineterminator="\n") if self.stream is not None else None
+        self._writer = safe_csv.writer(self.stream, lineterminator="\n") if self.stream is not None else None
         if self._writer is not None:
             self._writer.writerow(REPORT_COLUMNS)
         self._shown_per_file: dict[str, int] = {}

@@ -142,6 +142,12 @@ class FileSpec:
     def export_columns(self) -> list[str]:
         return self.column_names + [c.name for c in self.export_only]
 
+    @property
+    def export_text_columns(self) -> list[int]:
+        """Positions of the free-text columns among `export_columns`: the only cells a formula
+        could hide in, so the only ones the exporter's CSV writer neutralises (registry.safe_csv)."""
+        return [i for i, c in enumerate(self.columns) if c.parse is parse_text]
+
     def column(self, name: str) -> Column:
         for column in (*self.columns, *self.export_only):
             if column.name == name:

@@ -8,7 +8,6 @@ use these pages.
 
 from __future__ import annotations
 
-import csv
 import itertools
 import re
 
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from access_programme import selectors, services
 from access_programme.models import Batch, BatchStatus, RouteCode
 from pharmacy.forms import BatchReceiveForm, BatchStatusForm, DispenseForm
+from registry import safe_csv
 from registry.form_support import add_service_errors
 from registry.http import AuthenticatedHttpRequest
 from registry.models import User
@@ -192,20 +192,13 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-class _Echo:
-    """A file-like object whose write returns the line, for csv.writer in a streamed response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 @login_required
 @require_GET
 def batch_recipients_csv(request: AuthenticatedHttpRequest, pk: int) -> StreamingHttpResponse:
     """Every patient at the user's sites who received the batch, for a recall: streamed CSV."""
     _require_pharmacy(request.user)
     batch = get_object_or_404(Batch, pk=pk)
-    writer = csv.writer(_Echo())
+    writer = safe_csv.writer(safe_csv.Echo())
     lines = itertools.chain(
         [writer.writerow(selectors.RECIPIENTS_CSV_HEADER)],
         (writer.writerow(row) for row in selectors.batch_recipients_rows(request.user, batch)),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
 from django.db.models import QuerySet
 
 from analytics.survival.models import ANALYSIS, AnalysisRun, Benchmark, RunStatus
+from registry import safe_csv
 
 ROUTE_LABELS = {
     "managed_access": "Managed access (ILT-101)",
@@ -205,7 +205,7 @@ def table_rows(results: dict[str, Any], table: str) -> tuple[list[str], list[lis
 def table_csv(results: dict[str, Any], table: str) -> str:
     header, rows = table_rows(results, table)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = safe_csv.writer(buffer)
     writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue()

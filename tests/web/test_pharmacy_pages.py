@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -290,3 +292,11 @@ def test_the_batch_register_counts_each_patient_once(pharmacist_client, london, 
     supplied(elsewhere, batch)
     batches = {b.pk: b.recipients for b in pharmacist_client.get(reverse("pharmacy:batch_list")).context["batches"]}
     assert (batches[batch.pk], batches[unused.pk]) == (3, 0)
+
+
+def test_the_recipients_csv_neutralises_a_batch_number_that_looks_like_a_formula(pharmacist_client, london):
+    batch = BatchFactory(batch_number='=HYPERLINK("http://x")')
+    supplied(treated_patient(site=london), batch)
+    response = pharmacist_client.get(reverse("pharmacy:batch_recipients_csv", args=[batch.pk]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1][-1] == "'" + batch.batch_number
