@@ -121,7 +121,7 @@ def _media_root(tmp_path: object, settings: object) -> None:
 
 
 def login_with_second_factor(client, user) -> None:
-    """Log in as after a successful TOTP check (data managers cannot work without one)."""
+    """Log in as after a successful TOTP check (no session works without one, accounts.two_factor)."""
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 

@@ -22,6 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from django_otp.oath import TOTP
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,8 +32,10 @@ BASE = f"http://127.0.0.1:{PORT}"
 PASSWORD = "screenshot-demo-password"
 WIDTH, HEIGHT = 1180, 900  # a landscape tablet / small laptop
 
-USERS = (
-    """
+#: Each demo user's authenticator secret (hex), so the script can type the current code.
+TOTP_KEY = "3132333435363738393031323334353637383930"
+USERS = """
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from registry.models import Site, User
 for name, first, role, sites in [("clinician.lon", "Alice", "clinician", ["GB-LON"]),
                                  ("pharmacist.lon", "Chloe", "pharmacist", ["GB-LON"]),
@@ -42,9 +45,8 @@ for name, first, role, sites in [("clinician.lon", "Alice", "clinician", ["GB-LO
     user.set_password("%s")
     user.save()
     user.sites.set(Site.objects.filter(code__in=sites))
-"""
-    % PASSWORD
-)
+    TOTPDevice.objects.get_or_create(user=user, name="authenticator", defaults={"confirmed": True, "key": "%s"})
+""" % (PASSWORD, TOTP_KEY)
 
 
 def manage(env: dict[str, str], *args: str) -> None:
@@ -56,6 +58,12 @@ def sign_in(page: Page, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("networkidle")
+    # Everyone gives a second factor after the password (accounts.two_factor).
+    page.get_by_label("6-digit code from your authenticator app, or a recovery code").fill(
+        f"{TOTP(bytes.fromhex(TOTP_KEY)).token():06d}"
+    )
+    page.get_by_role("button", name="Verify").click()
     page.wait_for_load_state("networkidle")
 
 

@@ -1,6 +1,7 @@
 """The registry's models, one module per aggregate; import them from `registry.models`."""
 
 from registry.models.access import IdentityAccess
+from registry.models.accounts import AccountAction, AccountEvent
 from registry.models.assessments import AlsfrsrAssessment, BiomarkerResult, canonical_biomarker_value
 from registry.models.base import (
     NON_FIELD,
@@ -46,6 +47,8 @@ __all__ = [
     "PERCENT_PREDICTED",
     "SERIOUSNESS_CRITERIA",
     "SERIOUSNESS_CRITERION_FIELDS",
+    "AccountAction",
+    "AccountEvent",
     "AdverseEvent",
     "AeAction",
     "AeOutcome",

@@ -17,6 +17,7 @@ from analytics.overview import selectors
 from analytics.survival.models import AnalysisRun, RunStatus
 from registry import services
 from registry.models import Role
+from tests.conftest import login_with_second_factor
 from tests.factories import IdentityFactory, SiteFactory, UserFactory, days_ago, treated_patient
 
 TODAY = dt.date(2026, 6, 1)
@@ -128,7 +129,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def analyst_client(db):
     client = Client()
-    client.force_login(UserFactory(username="ana", role=Role.ANALYST))
+    login_with_second_factor(client, UserFactory(username="ana", role=Role.ANALYST))
     return client
 
 
@@ -209,7 +210,9 @@ def test_an_unknown_figure_has_no_csv(analyst_client):
 
 def test_a_clinician_is_refused_the_overview(db):
     client = Client()
-    client.force_login(UserFactory(username="cli", role=Role.CLINICIAN, sites=[SiteFactory(code="GB-LON")]))
+    login_with_second_factor(
+        client, UserFactory(username="cli", role=Role.CLINICIAN, sites=[SiteFactory(code="GB-LON")])
+    )
     assert client.get("/analytics/overview/").status_code == 403
 
 

@@ -14,6 +14,7 @@ from access_programme.demo_cohort import seed_cohort
 from analytics.survival import services
 from analytics.survival.models import AnalysisRun, Benchmark, RunStatus
 from registry.models import Role
+from tests.conftest import login_with_second_factor
 from tests.factories import SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def completed_run():
 
 @pytest.fixture
 def analyst_client(client):
-    client.force_login(UserFactory(username="dev", role=Role.ANALYST))
+    login_with_second_factor(client, UserFactory(username="dev", role=Role.ANALYST))
     return client
 
 
@@ -45,7 +46,7 @@ def test_the_dashboard_shows_estimates_with_n_events_ci_caveats_and_provenance(c
 
 
 def test_clinicians_cannot_open_the_dashboard(client):
-    client.force_login(UserFactory(role=Role.CLINICIAN, sites=[SiteFactory()]))
+    login_with_second_factor(client, UserFactory(role=Role.CLINICIAN, sites=[SiteFactory()]))
     assert client.get("/analytics/survival/").status_code == 403
 
 

@@ -7,13 +7,15 @@ import re
 
 import pytest
 
+from tests.conftest import login_with_second_factor
+
 pytestmark = [pytest.mark.requirement("EXP-02"), pytest.mark.django_db]
 
 
 @pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
 def test_a_docs_page_has_no_inline_script(world, client_for, path):
     client = client_for(None)
-    client.force_login(world.analyst)
+    login_with_second_factor(client, world.analyst)
     page = client.get(path).content.decode()
     scripts = re.findall(r"<script([^>]*)>", page)
     assert scripts and all("src=" in attributes for attributes in scripts)
@@ -22,13 +24,13 @@ def test_a_docs_page_has_no_inline_script(world, client_for, path):
 @pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
 def test_a_docs_page_refers_to_no_other_host(world, client_for, path):
     client = client_for(None)
-    client.force_login(world.analyst)
+    login_with_second_factor(client, world.analyst)
     page = client.get(path).content.decode()
     assert re.findall(r'(?:src|href)="(https?://[^"]+)"', page) == []
 
 
 def test_the_docs_keep_the_strict_content_security_policy(world, client_for):
     client = client_for(None)
-    client.force_login(world.analyst)
+    login_with_second_factor(client, world.analyst)
     policy = client.get("/api/docs/")["Content-Security-Policy"]
     assert "script-src 'self';" in policy and "font-src 'self'" in policy

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from registry.models import ClinicalEvent
+from tests.conftest import login_with_second_factor
 from tests.factories import days_ago
 
 pytestmark = [pytest.mark.requirement("EXP-02"), pytest.mark.django_db]
@@ -36,7 +37,7 @@ def test_a_token_authenticates_api_requests(world, client_for):
 
 
 def test_a_session_authenticates_api_requests(world, client):
-    client.force_login(world.clinician_london)
+    login_with_second_factor(client, world.clinician_london)
     assert client.get("/api/v1/patients/").status_code == 200
 
 

@@ -15,6 +15,7 @@ from analytics import bundles, export_jobs, services, tasks
 from analytics.models import ExportJob, ExportLog
 from registry import services as registry_services
 from registry.models import Role
+from tests.conftest import login_with_second_factor
 from tests.factories import UserFactory, days_ago
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def web(world):
     client = Client()
-    client.force_login(world.analyst)
+    login_with_second_factor(client, world.analyst)
     return client
 
 
@@ -78,7 +79,7 @@ def test_only_the_requester_may_see_or_download_an_export(world, full_patient):
     job = services.export_job_request(actor=world.analyst, table="patients", file_format="dta", channel="web")
     export_jobs.export_job_execute(job.pk)
     other = Client()
-    other.force_login(UserFactory(username="analyst2", role=Role.ANALYST))
+    login_with_second_factor(other, UserFactory(username="analyst2", role=Role.ANALYST))
     assert other.get(f"/analytics/exports/{job.pk}/").status_code == 404
     assert other.get(f"/analytics/exports/{job.pk}/download/").status_code == 404
 

@@ -16,6 +16,7 @@ from analytics import dataset, exports, selectors
 from analytics.models import ExportLog
 from registry import services
 from registry.models import Consent
+from tests.conftest import login_with_second_factor
 from tests.factories import days_ago
 
 pytestmark = [pytest.mark.requirement("EXP-01"), pytest.mark.django_db]
@@ -101,7 +102,7 @@ def test_a_parquet_export_has_the_dictionary_types_and_is_logged(world, full_pat
 
 def test_the_web_page_lists_the_tables_and_downloads_are_logged(world, full_patient, client):
     full_patient(world.london)
-    client.force_login(world.analyst)
+    login_with_second_factor(client, world.analyst)
     page = client.get("/analytics/")
     assert page.status_code == 200 and b"alsfrs_r" in page.content
     response = client.get("/analytics/datasets/alsfrs_r.csv")

@@ -43,7 +43,7 @@ def manager(client, sites):
 
 @pytest.mark.parametrize("role", [Role.CLINICIAN, Role.PHARMACIST, Role.ANALYST])
 def test_only_data_managers_may_open_or_use_the_upload_page(client, sites, role):
-    client.force_login(UserFactory(role=role))
+    login_with_second_factor(client, UserFactory(role=role))
     assert client.get(UPLOAD).status_code == 403
     assert client.post(UPLOAD, {"files": cohort_zip()}).status_code == 403
     assert not ImportRun.objects.exists() and not Patient.objects.exists()

@@ -105,7 +105,7 @@ WEB_URLS = {
 
 def web(world: World, model: type[ClinicalRecord], study_id: str, values: dict[str, Any]) -> Outcome:
     client = Client()
-    client.force_login(world.clinician)
+    login_with_second_factor(client, world.clinician)
     response = client.post(f"/patients/{study_id}/{WEB_URLS[model]}", _form(values))
     if response.status_code == 302:
         return Outcome(True, "")
@@ -365,7 +365,7 @@ def _ae_form(event: AdverseEvent, **changes: Any) -> dict[str, Any]:
 
 def upgrade_web(world: World) -> None:
     client = Client()
-    client.force_login(world.clinician)
+    login_with_second_factor(client, world.clinician)
     event = _reviewed_event()
     data = {**_ae_form(event, **UPGRADE), "version": event.version, "change_reason": "Admitted on review"}
     response = client.post(f"/patients/{ALIVE}/adverse-event/{event.pk}/edit/", data)

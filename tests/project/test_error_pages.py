@@ -12,7 +12,7 @@ from django.test import Client, RequestFactory
 
 from config import urls
 from registry.models import Role
-from tests.conftest import program_environment
+from tests.conftest import login_with_second_factor, program_environment
 from tests.factories import SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,9 @@ def test_an_unknown_page_gets_the_registrys_404_page(client):
 
 def test_a_refused_page_explains_itself_on_the_403_page():
     client = Client()
-    client.force_login(UserFactory(username="cli", role=Role.CLINICIAN, sites=[SiteFactory(code="GB-LON")]))
+    login_with_second_factor(
+        client, UserFactory(username="cli", role=Role.CLINICIAN, sites=[SiteFactory(code="GB-LON")])
+    )
     response = client.get("/analytics/overview/")
     page = response.content.decode()
     assert response.status_code == 403

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from registry.models import Role
+from tests.conftest import login_with_second_factor
 from tests.factories import SiteFactory, UserFactory
 
 pytestmark = [pytest.mark.requirement("ACC-05"), pytest.mark.django_db]
@@ -29,7 +30,7 @@ def change(client: Client, new: str, confirm: str | None = None):
 
 
 def test_a_weak_password_is_refused_with_each_reason_and_the_old_one_kept(client, clinician):
-    client.force_login(clinician)
+    login_with_second_factor(client, clinician)
     response = change(client, "12345678")
     assert response.status_code == 200
     page = response.content.decode()
@@ -41,13 +42,13 @@ def test_a_weak_password_is_refused_with_each_reason_and_the_old_one_kept(client
 
 
 def test_a_password_like_the_username_is_refused(client, clinician):
-    client.force_login(clinician)
+    login_with_second_factor(client, clinician)
     response = change(client, "margaret.hughes1")
     assert "The password is too similar to the username." in response.content.decode()
 
 
 def test_a_strong_password_is_set_and_the_user_stays_signed_in(client, clinician):
-    client.force_login(clinician)
+    login_with_second_factor(client, clinician)
     response = change(client, NEW)
     assert response.status_code == 302 and response["Location"] == "/accounts/password/done/"
     clinician.refresh_from_db()
@@ -57,8 +58,8 @@ def test_a_strong_password_is_set_and_the_user_stays_signed_in(client, clinician
 
 def test_changing_the_password_signs_out_the_users_other_sessions(client, clinician):
     other_device = Client()
-    other_device.force_login(clinician)
-    client.force_login(clinician)
+    login_with_second_factor(other_device, clinician)
+    login_with_second_factor(client, clinician)
     change(client, NEW)
     response = other_device.get("/patients/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")

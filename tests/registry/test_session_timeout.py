@@ -9,6 +9,7 @@ import time_machine
 from django.contrib.sessions.models import Session
 
 from registry.models import Role
+from tests.conftest import login_with_second_factor
 from tests.factories import SiteFactory, UserFactory
 
 pytestmark = [pytest.mark.requirement("ACC-05"), pytest.mark.django_db]
@@ -27,7 +28,7 @@ def _signed_in(response) -> bool:
 
 def test_a_session_idle_for_thirty_minutes_is_signed_out(client, clinician):
     with time_machine.travel(START, tick=False) as clock:
-        client.force_login(clinician)
+        login_with_second_factor(client, clinician)
         assert _signed_in(client.get("/patients/"))
         clock.shift(dt.timedelta(minutes=30, seconds=1))
         response = client.get("/patients/")
@@ -37,7 +38,7 @@ def test_a_session_idle_for_thirty_minutes_is_signed_out(client, clinician):
 
 def test_a_session_in_use_outlives_thirty_minutes(client, clinician):
     with time_machine.travel(START, tick=False) as clock:
-        client.force_login(clinician)
+        login_with_second_factor(client, clinician)
         for _ in range(6):  # a request every 10 minutes for an hour
             clock.shift(dt.timedelta(minutes=10))
             assert _signed_in(client.get("/patients/"))
@@ -45,7 +46,7 @@ def test_a_session_in_use_outlives_thirty_minutes(client, clinician):
 
 def test_an_idle_session_ends_no_earlier_than_twenty_nine_minutes_after_the_last_request(client, clinician):
     with time_machine.travel(START, tick=False) as clock:
-        client.force_login(clinician)
+        login_with_second_factor(client, clinician)
         client.get("/patients/")
         clock.shift(dt.timedelta(seconds=59))
         client.get("/patients/")  # within the refresh interval: the expiry is not moved
@@ -55,7 +56,7 @@ def test_an_idle_session_ends_no_earlier_than_twenty_nine_minutes_after_the_last
 
 def test_requests_within_a_minute_do_not_rewrite_the_session(client, clinician):
     with time_machine.travel(START, tick=False) as clock:
-        client.force_login(clinician)
+        login_with_second_factor(client, clinician)
         client.get("/patients/")
         expiry = Session.objects.get().expire_date
         clock.shift(dt.timedelta(seconds=30))

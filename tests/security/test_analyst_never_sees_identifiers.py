@@ -22,6 +22,7 @@ from access_programme.demo_cohort import seed_cohort
 from analytics import exports
 from analytics.models import ExportJob
 from registry.models import Patient, PatientIdentity, Role, User
+from tests.conftest import login_with_second_factor
 from tests.factories import UserFactory
 from tests.security._matrix import fill
 from tests.security.test_permission_matrix import ANALYST, API, PAGES
@@ -70,7 +71,7 @@ def scanner() -> User:
 @pytest.fixture
 def analyst(scanner: User) -> Client:
     client = Client()
-    client.force_login(scanner)
+    login_with_second_factor(client, scanner)
     return client
 
 

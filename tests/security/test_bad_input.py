@@ -28,7 +28,7 @@ SQL = "Headache'); DROP TABLE registry_patient; --"
 @pytest.fixture
 def clinician(world) -> Client:
     client = Client()
-    client.force_login(world.clinician_london)
+    login_with_second_factor(client, world.clinician_london)
     return client
 
 
@@ -119,7 +119,7 @@ def test_a_formula_in_an_exported_csv_cell_is_prefixed_with_a_quote(world, term)
         relatedness="possible",
     )
     client = Client()
-    client.force_login(world.analyst)
+    login_with_second_factor(client, world.analyst)
     response = client.get(reverse("analytics:table-download", kwargs={"table": "adverse_events", "file_format": "csv"}))
     text = b"".join(response.streaming_content).decode("utf-8")
     terms = [row["term"] for row in csv.DictReader(io.StringIO(text))]

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from registry import services
 from registry.models import Role
+from tests.conftest import login_with_second_factor
 from tests.factories import SiteFactory, UserFactory, days_ago, treated_patient
 
 pytestmark = [
@@ -44,7 +45,7 @@ def scene():
 
 def _open_form(user, url: str) -> tuple[Client, dict[str, str]]:
     client = Client()
-    client.force_login(user)
+    login_with_second_factor(client, user)
     response = client.get(url)
     assert response.status_code == 200
     form = response.context["form"]

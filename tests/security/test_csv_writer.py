@@ -17,6 +17,7 @@ from django.urls import reverse
 from interchange.exporter import export_cohort
 from registry import safe_csv, services
 from registry.models import AdverseEvent, Role
+from tests.conftest import login_with_second_factor
 from tests.factories import SiteFactory, UserFactory, days_ago, treated_patient
 from tests.interchange.conftest import CLEAN, read_cohort, run_import, sites, write_cohort
 from tests.interchange.test_round_trip import empty_the_registry
@@ -96,7 +97,7 @@ def test_the_overview_csv_neutralises_a_site_name_that_looks_like_a_formula():
     site = SiteFactory(code="GB-XSS", name='=HYPERLINK("http://evil")')
     treated_patient(site=site)
     client = Client()
-    client.force_login(UserFactory(username="ana", role=Role.ANALYST))
+    login_with_second_factor(client, UserFactory(username="ana", role=Role.ANALYST))
     response = client.get(reverse("analytics:overview-csv", kwargs={"name": "enrolment_by_site"}))
     text = response.content.decode()
     assert response.status_code == 200 and formula_cells(text) == []

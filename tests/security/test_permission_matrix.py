@@ -206,7 +206,7 @@ def clients(world):
     made = {ANON: Client()}
     for role, user in users.items():
         made[role] = Client()
-        made[role].force_login(user)
+        login_with_second_factor(made[role], user)
     made[DM] = Client()
     login_with_second_factor(made[DM], world.data_manager)
     return made

@@ -11,6 +11,7 @@ from django.test import Client
 
 from registry import services
 from registry.models import AlsfrsrAssessment, Role, Site, User
+from tests.conftest import login_with_second_factor
 from tests.factories import NORMAL_ALSFRSR_ITEMS, CycleFactory, SiteFactory, UserFactory, days_ago, treated_patient
 
 
@@ -50,7 +51,7 @@ def analyst(db) -> User:
 
 def logged_in(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    login_with_second_factor(client, user)
     return client
 
 

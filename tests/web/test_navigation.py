@@ -36,7 +36,7 @@ def test_every_link_in_the_navigation_opens_for_that_role(client, london, role):
 
 def test_only_data_managers_are_offered_the_cohort_import(client, london):
     analyst = UserFactory(role=Role.ANALYST)
-    client.force_login(analyst)
+    login_with_second_factor(client, analyst)
     assert "/data/" not in nav_links(client)
     login_with_second_factor(client, UserFactory(role=Role.DATA_MANAGER, is_staff=True))
     assert "/data/" in nav_links(client)

@@ -1,0 +1,42 @@
+"""Account events: who changed whose access, kept apart from the clinical audit trail."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from registry.models.people import User
+
+
+class AccountAction(models.TextChoices):
+    SECOND_FACTOR_ENROLLED = "second_factor_enrolled", "second factor enrolled"
+    SECOND_FACTOR_REPLACED = "second_factor_replaced", "second factor replaced"
+    SECOND_FACTOR_RESET = "second_factor_reset", "second factor reset"
+    RECOVERY_CODES_ISSUED = "recovery_codes_issued", "recovery codes issued"
+    TOKEN_CREATED = "token_created", "API token created"
+    TOKEN_REVOKED = "token_revoked", "API token revoked"
+    USER_INVITED = "user_invited", "user invited"
+    USER_DEACTIVATED = "user_deactivated", "user deactivated"
+    USER_CHANGED = "user_changed", "user changed"
+    ROLE_GRANTED = "role_granted", "role granted"
+
+
+class AccountEvent(models.Model):
+    """One change to a person's access: enrolment of a second factor, a token, a role, a flag.
+
+    Append-only like the audit trail (registry.audit_guard): the app role may only SELECT and
+    INSERT, and a trigger refuses UPDATE and DELETE.
+    """
+
+    append_only = True
+
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="account_actions")
+    subject = models.ForeignKey(User, on_delete=models.PROTECT, related_name="account_events")
+    action = models.CharField(max_length=40, choices=AccountAction.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor or 'system'}: {self.get_action_display()} for {self.subject}"
