@@ -18,6 +18,10 @@ urlpatterns = [
     path("patients/<str:study_id>/consent/<int:pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
     path("patients/<str:study_id>/<slug:kind>/<int:pk>/edit/", views.record_edit, name="record_edit"),
     path("patients/<str:study_id>/<slug:kind>/<int:pk>/history/", views.record_history_view, name="record_history"),
+    path("patients/<str:study_id>/queries/new/", views.query_create, name="query_create"),
+    path("quality/", views.quality_overview, name="quality_overview"),
+    path("quality/queries/<int:pk>/", views.query_detail, name="query_detail"),
+    path("quality/queries/<int:pk>/<slug:action>/", views.query_act, name="query_act"),
     path("alerts/", views.sae_alerts, name="sae_alerts"),
     path("alerts/<int:pk>/acknowledge/", views.sae_alert_acknowledge, name="sae_alert_acknowledge"),
 ]

@@ -11,12 +11,16 @@ class Area(StrEnum):
     CLINICAL = "clinical"  # patients, identity, consent, diagnosis, ALSFRS-R, biomarkers, events, AEs, enrolment
     PHARMACY = "pharmacy"  # batches, cycles, dispensing
     IMPORT = "import"  # bulk cohort import
+    QUERY_MANAGE = "query_manage"  # raise data queries by hand, close and re-open them
+    QUERY_ANSWER = "query_answer"  # answer a data query on a patient of one's site
 
 
 WRITERS: dict[Area, frozenset[str]] = {
     Area.CLINICAL: frozenset({Role.CLINICIAN, Role.DATA_MANAGER}),
     Area.PHARMACY: frozenset({Role.PHARMACIST, Role.DATA_MANAGER}),
     Area.IMPORT: frozenset({Role.DATA_MANAGER}),
+    Area.QUERY_MANAGE: frozenset({Role.DATA_MANAGER}),
+    Area.QUERY_ANSWER: frozenset({Role.CLINICIAN, Role.PHARMACIST, Role.DATA_MANAGER}),
 }
 
 

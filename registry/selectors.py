@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -11,15 +13,19 @@ from django.db import models
 from registry.meta import concrete_field
 from registry.models import (
     AlsfrsrAssessment,
+    DataQualityRule,
+    DataQuery,
     EventType,
     IdentityAccess,
     Patient,
     PatientIdentity,
+    QueryStatus,
     Role,
     SeriousAdverseEventAlert,
     Site,
     User,
 )
+from registry.quality import MISSING_VISIT, follow_up_ends
 
 M = TypeVar("M", bound=models.Model)
 
@@ -151,3 +157,90 @@ def identities_for_display(
         [IdentityAccess(user=user, patient_id=pid, channel=channel, path=path[:300]) for pid in identities]
     )
     return identities
+
+
+# --- data quality -----------------------------------------------------------------------------
+
+#: Age bands of open queries on the data-quality page (days since raised, upper bound inclusive).
+QUERY_AGE_BANDS: tuple[tuple[str, int | None], ...] = (
+    ("0–7 days", 7),
+    ("8–30 days", 30),
+    ("31–90 days", 90),
+    ("over 90 days", None),
+)
+
+
+def data_queries_visible_to(user: User) -> models.QuerySet[DataQuery]:
+    """Queries on the patients the user may see, the most severe and oldest first."""
+    order = models.Case(models.When(severity="critical", then=0), models.When(severity="major", then=1), default=2)
+    return (
+        DataQuery.objects.filter(patient__in=patients_visible_to(user))
+        .select_related("patient__site", "record_type", "raised_by", "answered_by", "closed_by")
+        .order_by(order, "raised_at")
+    )
+
+
+@dataclass(frozen=True)
+class SiteQuality:
+    """The data-quality page of one site."""
+
+    site: Site
+    open_by_age: list[tuple[str, int]]
+    answered: int
+    patients: int
+    expected_visits: int
+    visits_done: int
+    unsigned_casebooks: int
+
+    @property
+    def open_total(self) -> int:
+        return sum(count for _, count in self.open_by_age)
+
+    @property
+    def completeness(self) -> float | None:
+        return None if not self.expected_visits else 100 * self.visits_done / self.expected_visits
+
+
+def site_quality(site: Site, today: dt.date, *, unsigned_casebooks: int = 0) -> SiteQuality:
+    """Open queries by age, answered ones awaiting the data manager, and completeness of the
+    expected ALSFRS-R visits (baseline, then one per interval of the missing-visit rule, due
+    once their window is over, up to death or withdrawal from data collection)."""
+    queries = DataQuery.objects.filter(patient__site=site)
+    open_ages = [
+        (today - raised.date()).days
+        for raised in queries.filter(status=QueryStatus.OPEN).values_list("raised_at", flat=True)
+    ]
+    bands: list[tuple[str, int]] = []
+    lower = -1
+    for label, upper in QUERY_AGE_BANDS:
+        bands.append((label, sum(1 for age in open_ages if age > lower and (upper is None or age <= upper))))
+        lower = upper if upper is not None else lower
+    rule = DataQualityRule.objects.filter(code=MISSING_VISIT).first()
+    interval = int(rule.parameter("interval_days", 91)) if rule else 91
+    grace = int(rule.parameter("grace_days", 28)) if rule else 28
+    patients = dict(Patient.objects.filter(site=site).values_list("pk", "created_at"))
+    ends = follow_up_ends(list(patients))
+    visits: dict[int, list[dt.date]] = defaultdict(list)
+    for patient_id, day in (
+        AlsfrsrAssessment.objects.filter(patient__site=site)
+        .order_by("assessment_date")
+        .values_list("patient_id", "assessment_date")
+    ):
+        visits[patient_id].append(day)
+    expected = done = 0
+    for patient_id, created in patients.items():
+        days = visits.get(patient_id, [])
+        baseline = days[0] if days else created.date()
+        end = min(today, ends.get(patient_id, today))
+        due = 1 + max(0, (end - baseline).days - grace) // interval
+        expected += due
+        done += len({min(round((day - baseline).days / interval), due - 1) for day in days})
+    return SiteQuality(
+        site=site,
+        open_by_age=bands,
+        answered=queries.filter(status=QueryStatus.ANSWERED).count(),
+        patients=len(patients),
+        expected_visits=expected,
+        visits_done=min(done, expected),
+        unsigned_casebooks=unsigned_casebooks,
+    )

@@ -149,5 +149,9 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
 
     if not Route.objects.exists():
         importlib.import_module("access_programme.migrations.0003_reference_routes_products").forwards(apps, None)
+    from registry.models import DataQualityRule
+
+    if not DataQualityRule.objects.exists():
+        importlib.import_module("registry.migrations.0007_data_quality_rules").seed_rules(apps, None)
     if not Benchmark.objects.exists():
         importlib.import_module("analytics.survival.migrations.0002_mirocals_benchmarks").forwards(apps, None)

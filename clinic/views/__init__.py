@@ -2,6 +2,7 @@
 
 from clinic.views.alerts import sae_alert_acknowledge, sae_alerts
 from clinic.views.pages import enrol, enrol_eligibility, home, patient_detail, patient_list
+from clinic.views.quality import quality_overview, query_act, query_create, query_detail
 from clinic.views.records import (
     adverse_event_create,
     alsfrsr_create,
@@ -25,6 +26,10 @@ __all__ = [
     "home",
     "patient_detail",
     "patient_list",
+    "quality_overview",
+    "query_act",
+    "query_create",
+    "query_detail",
     "record_edit",
     "record_history_view",
     "sae_alert_acknowledge",

@@ -18,10 +18,12 @@ from clinic.views.common import patient_url, require_clinical_writer
 from registry.form_support import add_service_errors
 from registry.http import AuthenticatedHttpRequest
 from registry.models import (
+    QueryStatus,
     Role,
 )
 from registry.roles import Area, may_write
 from registry.selectors import (
+    data_queries_visible_to,
     sites_visible_to,
 )
 
@@ -113,5 +115,9 @@ def patient_detail(request: AuthenticatedHttpRequest, study_id: str) -> HttpResp
             "chart": alsfrsr_chart(overview.assessments),
             "may_write": may_write(request.user, Area.CLINICAL),
             "may_dispense": may_write(request.user, Area.PHARMACY),
+            "may_raise_query": may_write(request.user, Area.QUERY_MANAGE),
+            "queries": list(
+                data_queries_visible_to(request.user).filter(patient=patient).exclude(status=QueryStatus.CLOSED)
+            ),
         },
     )

@@ -216,6 +216,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.survival.tasks.survival_runs_recover_stale",
         "schedule": crontab(minute="*/5"),
     },
+    # https://crontab.guru/#30_1_*_*_*  (01:30 every night, before the survival analyses)
+    "data-quality-scan-nightly": {
+        "task": "registry.tasks.data_quality_scan_task",
+        "schedule": crontab(minute=30, hour=1),
+    },
     # https://crontab.guru/#15_*_*_*_*  (hourly, at quarter past)
     "dataset-export-files-purge": {
         "task": "analytics.tasks.export_files_purge_task",

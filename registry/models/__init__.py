@@ -39,7 +39,7 @@ from registry.models.events import (
 )
 from registry.models.patient import PERCENT_PREDICTED, Consent, Diagnosis, Patient, PatientIdentity, symptom_onset
 from registry.models.people import Site, User
-from registry.models.quality import DataQuery, Finding, QueryStatus
+from registry.models.quality import DataQualityRule, DataQuery, Finding, QueryStatus, Severity
 from registry.models.safety import AdverseEvent, SeriousAdverseEventAlert
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "ClinicalRecord",
     "Consent",
     "CtcaeGrade",
+    "DataQualityRule",
     "DataQuery",
     "Diagnosis",
     "ElEscorial",
@@ -73,6 +74,7 @@ __all__ = [
     "Relatedness",
     "Role",
     "SeriousAdverseEventAlert",
+    "Severity",
     "Sex",
     "Site",
     "TriState",

@@ -43,7 +43,15 @@ from registry.services.patients import (
     patient_update,
     study_id_allocate,
 )
-from registry.services.quality import data_queries_raise
+from registry.services.quality import (
+    data_quality_check,
+    data_quality_scan,
+    data_queries_raise,
+    data_query_answer,
+    data_query_close,
+    data_query_raise,
+    data_query_reopen,
+)
 from registry.services.safety import (
     adverse_event_record,
     adverse_event_update,
@@ -99,7 +107,13 @@ __all__ = [
     "consent_record",
     "consent_update",
     "consent_withdraw",
+    "data_quality_check",
+    "data_quality_scan",
     "data_queries_raise",
+    "data_query_answer",
+    "data_query_close",
+    "data_query_raise",
+    "data_query_reopen",
     "diagnosis_update",
     "identity_keys_rotate",
     "identity_record",

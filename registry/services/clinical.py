@@ -6,9 +6,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
+
 from registry.models import AlsfrsrAssessment, BiomarkerResult, ClinicalEvent, Patient, User
 from registry.roles import Area
 from registry.services.audit import audited_save, authorise_write, record_update
+from registry.services.quality import data_quality_check
 
 
 def alsfrsr_record(
@@ -16,13 +19,21 @@ def alsfrsr_record(
 ) -> AlsfrsrAssessment:
     """Record an assessment; totals, subscores, stages and ΔFS are derived on save."""
     authorise_write(actor, Area.CLINICAL, patient)
-    return audited_save(AlsfrsrAssessment(patient=patient, assessment_date=assessment_date, **items), actor=actor)
+    with transaction.atomic():
+        assessment = audited_save(
+            AlsfrsrAssessment(patient=patient, assessment_date=assessment_date, **items), actor=actor
+        )
+        data_quality_check(actor=actor, patient=patient, record=assessment)
+    return assessment
 
 
 def alsfrsr_update(
     *, actor: User | None, record: AlsfrsrAssessment, reason: str, expected_version: int | None, **changes: Any
 ) -> AlsfrsrAssessment:
-    return record_update(record, actor=actor, reason=reason, expected_version=expected_version, **changes)
+    with transaction.atomic():
+        record_update(record, actor=actor, reason=reason, expected_version=expected_version, **changes)
+        data_quality_check(actor=actor, patient=record.patient, record=record)
+    return record
 
 
 def biomarker_record(
@@ -47,14 +58,20 @@ def biomarker_record(
         assay=assay,
         laboratory=laboratory,
     )
-    return audited_save(result, actor=actor)
+    with transaction.atomic():
+        audited_save(result, actor=actor)
+        data_quality_check(actor=actor, patient=patient, record=result)
+    return result
 
 
 def biomarker_update(
     *, actor: User | None, record: BiomarkerResult, reason: str, expected_version: int | None, **changes: Any
 ) -> BiomarkerResult:
     """Correct a result; a changed reported value or unit is converted again exactly as on entry."""
-    return record_update(record, actor=actor, reason=reason, expected_version=expected_version, **changes)
+    with transaction.atomic():
+        record_update(record, actor=actor, reason=reason, expected_version=expected_version, **changes)
+        data_quality_check(actor=actor, patient=record.patient, record=record)
+    return record
 
 
 def outcome_record(

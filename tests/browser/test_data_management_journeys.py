@@ -1,0 +1,128 @@
+"""The data-management loop in headless Chromium: a query raised, answered and closed; the
+data-quality page of a site. Screenshots of each step go to docs/screenshots/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from registry.models import DataQuery, QueryStatus, Role, Site, User
+from tests.browser.conftest import PASSWORD
+from tests.factories import SiteFactory, treated_patient
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+TODAY = timezone.localdate()
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def account(username: str, role: str, *sites: Site) -> User:
+    user = User.objects.create_user(
+        username=username, password=PASSWORD, role=role, first_name=username.title(), last_name="Tester"
+    )
+    user.sites.set(sites)
+    return user
+
+
+def data_manager(username: str = "dora") -> User:
+    user = account(username, Role.DATA_MANAGER)
+    TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    return user
+
+
+def second_factor(page, user: User) -> None:
+    device = TOTPDevice.objects.get(user=user)
+    code = TOTP(device.bin_key, device.step, device.t0, device.digits)
+    code.drift = max(0, device.last_t + 1 - code.t())  # a code is accepted once: a later sign-in takes the next
+    page.get_by_label("6-digit code from your authenticator app").fill(f"{code.token():06d}")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Verify").click()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_a_query_is_raised_by_the_data_manager_answered_by_the_site_and_closed(page, live_server, sign_in):
+    london = SiteFactory(code="GB-LON", name="London MND Care Centre")
+    account("alice", Role.CLINICIAN, london)
+    dora = data_manager()
+    patient = treated_patient(site=london)
+
+    sign_in(page, "dora")
+    second_factor(page, dora)
+    page.goto(f"{live_server.url}/patients/{patient.study_id}/")
+    page.get_by_role("link", name="Raise a query").click()
+    page.get_by_label("Record").select_option(label=next(
+        o for o in page.locator("#id_record option").all_inner_texts() if "Diagnosis" in o
+    ))
+    page.get_by_label("Field (optional)").fill("svc_percent")
+    page.get_by_label("Question for the site").fill("SVC 85 % at diagnosis: sitting or supine?")
+    shot(page, "query-raise")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Raise query").click()
+    query = DataQuery.objects.get()
+    assert (query.record, query.status) == (patient.diagnosis, QueryStatus.OPEN)
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "alice")
+    page.get_by_role("link", name="Data quality").click()
+    page.get_by_role("link", name="SVC 85 % at diagnosis").click()
+    page.get_by_label("Your answer").fill("Sitting, per the lung function report of that day.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send answer").click()
+    assert page.get_by_test_id("query-status").inner_text() == "Answered"
+    shot(page, "query-answered")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "dora")
+    second_factor(page, dora)
+    page.goto(f"{live_server.url}/quality/queries/{query.pk}/")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Close query").click()
+    assert page.get_by_test_id("query-status").inner_text() == "Closed"
+    shot(page, "query-closed")
+    query.refresh_from_db()
+    steps = [h.history_change_reason for h in query.history.order_by("history_date")]
+    assert steps == ["Raised by hand", "Answered: Sitting, per the lung function report of that day.", "Closed"]
+
+
+def test_the_data_manager_reopens_an_answer_that_does_not_settle_it(page, live_server, sign_in):
+    from registry import services
+
+    london = SiteFactory(code="GB-LON", name="London MND Care Centre")
+    alice = account("alice", Role.CLINICIAN, london)
+    dora = data_manager()
+    patient = treated_patient(site=london)
+    query = services.data_query_raise(actor=dora, record=patient, message="Year of birth?")
+    services.data_query_answer(actor=alice, query=query, answer="Fine")
+
+    sign_in(page, "dora")
+    second_factor(page, dora)
+    page.goto(f"{live_server.url}/quality/queries/{query.pk}/")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Re-open query").click()
+    assert "Say what is still wrong" in page.locator(".errorlist").first.inner_text()
+    page.get_by_label("Reason").fill("Which source did you check?")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Re-open query").click()
+    assert page.get_by_test_id("query-status").inner_text() == "Open"
+
+
+def test_the_site_data_quality_page_shows_queries_by_age_and_visit_completeness(page, live_server, sign_in):
+    from registry import services
+
+    london = SiteFactory(code="GB-LON", name="London MND Care Centre")
+    account("alice", Role.CLINICIAN, london)
+    dora = data_manager()
+    for _ in range(3):
+        patient = treated_patient(site=london)
+        services.data_query_raise(actor=dora, record=patient, message=f"Check {patient.study_id}")
+    sign_in(page, "alice")
+    page.get_by_role("link", name="Data quality").click()
+    assert page.get_by_test_id("open-by-age").locator("tr").first.inner_text().split() == ["0–7", "days", "3"]
+    assert page.get_by_test_id("completeness").is_visible()
+    shot(page, "data-quality-site")
