@@ -62,8 +62,11 @@ PNFH_WINDOW_AFTER_DAYS = 30
 #: Baseline ALSFRS-R: nearest assessment to the time origin, 90 days before to 14 days after.
 ALSFRS_WINDOW_BEFORE_DAYS = 90
 ALSFRS_WINDOW_AFTER_DAYS = 14
-#: Ages use year of birth only (the full date stays in the encrypted identity): born 1 July.
+#: Ages use the date of birth where the identity holds it; else the year of birth, born 1 July.
 ASSUMED_BIRTH_MONTH_DAY = (7, 1)
+#: ALSFRS-R at diagnosis when none was recorded with it: the assessment nearest the diagnosis
+#: date within this many days either side (docs/sap.md, ENCALS predictors).
+DIAGNOSIS_ALSFRS_WINDOW_DAYS = 90
 
 COMPOSITE_EVENT_TYPES = frozenset({"death", "tracheostomy", "permanent_ventilation"})
 
@@ -87,6 +90,8 @@ INPUT_COLUMNS: dict[str, tuple[str, ...]] = {
         "el_escorial",
         "svc_percent",
         "fvc_percent",
+        "alsfrsr_total_at_diagnosis",
+        "date_of_birth",
         "c9orf72",
         "ftd",
     ),
@@ -117,11 +122,19 @@ def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
 
 
 # ---- single rules, each usable on its own ----------------------------------------------
-def age_in_whole_years(year_of_birth: pd.Series, on: pd.Series) -> pd.Series:
-    """Whole years from 1 July of the year of birth to a date (the dataset never sees birth dates)."""
+def age_in_whole_years(year_of_birth: pd.Series, on: pd.Series, date_of_birth: pd.Series | None = None) -> pd.Series:
+    """Completed years from birth to a date: from the date of birth where the identity holds it,
+    else from 1 July of the year of birth. Whole years only, so that with the dates the dataset
+    carries, an analyst cannot narrow a birth date down (the dataset never holds one)."""
     on = _dates(on)
     month, day = ASSUMED_BIRTH_MONTH_DAY
-    before_birthday = (on.dt.month < month) | ((on.dt.month == month) & (on.dt.day < day))
+    birth_month = pd.Series(month, index=on.index)
+    birth_day = pd.Series(day, index=on.index)
+    if date_of_birth is not None:
+        born = _dates(date_of_birth)
+        birth_month = born.dt.month.where(born.notna(), birth_month)
+        birth_day = born.dt.day.where(born.notna(), birth_day)
+    before_birthday = (on.dt.month < birth_month) | ((on.dt.month == birth_month) & (on.dt.day < birth_day))
     age = on.dt.year - pd.to_numeric(year_of_birth) - before_birthday.astype("Int64")
     return age.astype("Int64")
 
@@ -160,6 +173,24 @@ def nearest_in_window(
     data = data.sort_values(["pk", "distance", "date"], kind="mergesort")
     best = data.drop_duplicates("pk", keep="first").set_index("pk")
     return best[["date", value_col]]
+
+
+def alsfrs_at_diagnosis(patients: pd.DataFrame, alsfrs: pd.DataFrame) -> pd.DataFrame:
+    """Per patient (indexed by pk): the ALSFRS-R total at diagnosis and its date. The total
+    recorded with the diagnosis wins; else the assessment nearest the diagnosis date within
+    DIAGNOSIS_ALSFRS_WINDOW_DAYS either side; else empty (ENCALS then lacks ΔFS)."""
+    diagnosed = _dates(patients["diagnosis_date"])
+    nearest = nearest_in_window(
+        diagnosed,
+        alsfrs,
+        before_days=DIAGNOSIS_ALSFRS_WINDOW_DAYS,
+        after_days=DIAGNOSIS_ALSFRS_WINDOW_DAYS,
+        value_col="total",
+    ).reindex(patients.index)
+    recorded = pd.to_numeric(patients["alsfrsr_total_at_diagnosis"]).astype("Float64")
+    total = recorded.fillna(pd.to_numeric(nearest["total"]).astype("Float64"))
+    when = diagnosed.where(recorded.notna(), _dates(nearest["date"]))
+    return pd.DataFrame({"total": total, "date": when}, index=patients.index)
 
 
 def delta_fs(total: pd.Series, onset: pd.Series, assessed: pd.Series) -> pd.Series:
@@ -263,7 +294,7 @@ def build_patient_dataset(
     out["route"] = p["route"].astype("string")
     out["sex"] = p["sex"].astype("string")
     out["age_at_enrolment"] = age_in_whole_years(p["year_of_birth"], p["enrolment_date"])
-    out["age_at_onset"] = age_in_whole_years(p["year_of_birth"], p["symptom_onset_date"])
+    out["age_at_onset"] = age_in_whole_years(p["year_of_birth"], p["symptom_onset_date"], p["date_of_birth"])
     out["onset_region"] = p["onset_region"].astype("string")
     out["bulbar_onset"] = (p["onset_region"] == "bulbar").astype("boolean").where(p["onset_region"].notna())
     out["el_escorial"] = p["el_escorial"].astype("string")
@@ -283,7 +314,10 @@ def build_patient_dataset(
     out["alsfrs_r_baseline"] = pd.to_numeric(baseline["total"]).astype("Int64")
     out["dfs_baseline"] = delta_fs(baseline["total"], p["symptom_onset_date"], baseline["date"]).round(4)
     out["svc_baseline"] = pd.to_numeric(p["svc_percent"]).astype("float64")
-    out["fvc_baseline"] = pd.to_numeric(p["fvc_percent"]).astype("float64")
+    at_diagnosis = alsfrs_at_diagnosis(p, alsfrs)
+    out["alsfrs_r_diagnosis"] = at_diagnosis["total"].astype("Int64")
+    out["dfs_diagnosis"] = delta_fs(at_diagnosis["total"], p["symptom_onset_date"], at_diagnosis["date"]).round(4)
+    out["fvc_diagnosis"] = pd.to_numeric(p["fvc_percent"]).astype("float64")
 
     enrolment = _dates(p["enrolment_date"])
     nearest_pnfh = nearest_in_window(

@@ -52,8 +52,9 @@ PATIENT_COLUMNS: tuple[Column, ...] = (
         "age_at_onset",
         "integer",
         "years",
-        "Whole years from birth (1 July of the year of birth) to symptom onset.",
-        "Patient.year_of_birth, Diagnosis.symptom_onset_date",
+        "Completed years from birth to symptom onset: from the date of birth where the identity holds "
+        "it, else from 1 July of the year of birth.",
+        "PatientIdentity.date_of_birth, Patient.year_of_birth, Diagnosis.symptom_onset_date",
     ),
     _c(
         "onset_region",
@@ -108,10 +109,26 @@ PATIENT_COLUMNS: tuple[Column, ...] = (
         "Diagnosis.svc_percent",
     ),
     _c(
-        "fvc_baseline",
+        "alsfrs_r_diagnosis",
+        "integer",
+        "points",
+        "ALSFRS-R total at diagnosis: as recorded with the diagnosis, else the assessment nearest the "
+        "diagnosis date within 90 days either side; empty otherwise.",
+        "Diagnosis.alsfrsr_total_at_diagnosis, AlsfrsrAssessment.total",
+    ),
+    _c(
+        "dfs_diagnosis",
+        "number",
+        "points/month",
+        "ΔFS at diagnosis (Kimura 2006), the ENCALS predictor: (48 − alsfrs_r_diagnosis) / months from "
+        "symptom onset to that score (days / 30.4375).",
+        "Diagnosis.alsfrsr_total_at_diagnosis, AlsfrsrAssessment, Diagnosis.symptom_onset_date",
+    ),
+    _c(
+        "fvc_diagnosis",
         "number",
         "% predicted",
-        "Forced vital capacity recorded with the diagnosis and baseline.",
+        "Forced vital capacity at diagnosis (the ENCALS predictor), as recorded with the diagnosis.",
         "Diagnosis.fvc_percent",
     ),
     _c(

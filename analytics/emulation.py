@@ -250,7 +250,7 @@ TABLE_ONE_ROWS = (
     ("ALSFRS-R at first dose", "alsfrs_r_baseline", "median"),
     ("ΔFS at first dose, points/month", "dfs_baseline", "median"),
     ("SVC, % predicted", "svc_baseline", "median"),
-    ("FVC, % predicted", "fvc_baseline", "median"),
+    ("FVC, % predicted", "fvc_diagnosis", "median"),
     ("CSF pNFH before first dose, pg/mL", "pnfh_pre_dose", "median"),
     ("CSF pNFH stratum (pre-dose sample)", "pnfh_stratum_t0", "counts"),
     ("pNFH assay", "pnfh_pre_dose_assay", "counts"),

@@ -35,6 +35,7 @@ from registry.models import (
     ClinicalEvent,
     Consent,
     Patient,
+    PatientIdentity,
     User,
 )
 from registry.selectors import patients_visible_to, records_visible_to
@@ -222,6 +223,7 @@ _PATIENT_FIELDS = {
     "riluzole_start_date": "diagnosis__riluzole_start_date",
     "svc_percent": "diagnosis__svc_percent",
     "fvc_percent": "diagnosis__fvc_percent",
+    "alsfrsr_total_at_diagnosis": "diagnosis__alsfrsr_total_at_diagnosis",
     "c9orf72": "diagnosis__c9orf72",
     "ftd": "diagnosis__ftd",
 }
@@ -386,6 +388,13 @@ def _max_dates(user: User | None, model: type[models.Model], field: str, pks: li
     return _frame(rows, ["pk", "date"])
 
 
+def _dates_of_birth(user: User | None, pks: list[int] | None) -> dict[int, dt.date]:
+    """Patient pk → date of birth, decrypted here only to derive whole-year ages: the dataset
+    never holds the date itself (ACC-03, docs/dataset.md)."""
+    rows = _records(user, PatientIdentity, pks).values_list("patient_id", "date_of_birth")
+    return {pk: born for pk, born in rows.iterator(chunk_size=CHUNK_SIZE) if born}
+
+
 def dataset_frames(user: User | None, *, after: str | None = None, limit: int | None = None) -> dict[str, pd.DataFrame]:
     """The input frames of `analytics.dataset.build_patient_dataset`, scoped to the user.
 
@@ -406,6 +415,7 @@ def dataset_frames(user: User | None, *, after: str | None = None, limit: int | 
     for column in ("svc_percent", "fvc_percent"):
         patients[column] = pd.to_numeric(patients[column], errors="coerce").astype("float64")
     pks = None if limit is None else [int(pk) for pk in patients["pk"]]
+    patients["date_of_birth"] = patients["pk"].map(_dates_of_birth(user, pks)).astype("datetime64[ns]")
     alsfrs = _frame(
         _records(user, AlsfrsrAssessment, pks, "patient_id", "assessment_date").values_list(
             "patient_id", "assessment_date", "total"

@@ -99,7 +99,20 @@ class EnrolmentForm(forms.Form):
     el_escorial = forms.ChoiceField(label="El Escorial category (revised)", choices=ElEscorial.choices)
     riluzole_start_date = forms.DateField(required=False, widget=DATE, help_text="Leave empty if not on riluzole.")
     svc_percent = forms.DecimalField(label="SVC (% predicted)", required=False, max_digits=5, decimal_places=1)
-    fvc_percent = forms.DecimalField(label="FVC (% predicted)", required=False, max_digits=5, decimal_places=1)
+    fvc_percent = forms.DecimalField(
+        label="FVC at diagnosis (% predicted)",
+        required=False,
+        max_digits=5,
+        decimal_places=1,
+        help_text="The measurement nearest the diagnosis, not one at enrolment.",
+    )
+    alsfrsr_total_at_diagnosis = forms.IntegerField(
+        label="ALSFRS-R total at diagnosis",
+        required=False,
+        min_value=0,
+        max_value=48,
+        help_text="If scored at diagnosis: gives ΔFS at diagnosis for the ENCALS model.",
+    )
     weight_kg = forms.DecimalField(label="Weight (kg)", required=False, max_digits=5, decimal_places=1)
     c9orf72 = forms.ChoiceField(
         label="C9orf72 repeat expansion", required=False, choices=[("", "Not tested"), *TriState.choices]

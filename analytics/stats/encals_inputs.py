@@ -38,8 +38,8 @@ FLAGS = ("bulbar_onset", "definite_als", "ftd", "c9orf72")
 DEFAULT_COLUMNS: dict[str, str] = {
     "age_at_onset": "age_at_onset",
     "diagnostic_delay_months": "diagnostic_delay_months",
-    "delta_fs": "dfs_baseline",
-    "fvc_percent": "fvc_baseline",
+    "delta_fs": "dfs_diagnosis",
+    "fvc_percent": "fvc_diagnosis",
     "bulbar_onset": "bulbar_onset",
     "definite_als": "el_escorial",
     "ftd": "ftd",

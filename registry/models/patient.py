@@ -18,6 +18,7 @@ from registry.models.base import ClinicalRecord, check_not_in_future, check_orde
 from registry.models.choices import ElEscorial, EventType, OnsetRegion, Sex, TriState, YesNoUnknown
 from registry.models.people import Site
 from registry.nhs_number import nhs_number_error, normalise_nhs_number
+from registry.scoring import MAX_TOTAL as ALSFRSR_MAX_TOTAL
 
 
 class Patient(ClinicalRecord):
@@ -169,7 +170,20 @@ class Diagnosis(ClinicalRecord):
         "SVC (% predicted)", max_digits=5, decimal_places=1, null=True, blank=True, validators=PERCENT_PREDICTED
     )
     fvc_percent = models.DecimalField(
-        "FVC (% predicted)", max_digits=5, decimal_places=1, null=True, blank=True, validators=PERCENT_PREDICTED
+        "FVC at diagnosis (% predicted)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=PERCENT_PREDICTED,
+        help_text="The measurement nearest the diagnosis (an ENCALS predictor), not one at enrolment.",
+    )
+    alsfrsr_total_at_diagnosis = models.PositiveSmallIntegerField(
+        "ALSFRS-R total at diagnosis",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(ALSFRSR_MAX_TOTAL)],
+        help_text="For ΔFS at diagnosis (an ENCALS predictor); leave empty if not scored then.",
     )
     weight_kg = models.DecimalField(
         max_digits=5,
@@ -190,6 +204,7 @@ class Diagnosis(ClinicalRecord):
         "riluzole_start_date",
         "svc_percent",
         "fvc_percent",
+        "alsfrsr_total_at_diagnosis",
         "weight_kg",
         "c9orf72",
         "ftd",

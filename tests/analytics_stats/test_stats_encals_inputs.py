@@ -13,8 +13,8 @@ def _frame(**overrides) -> pd.DataFrame:
     base = {
         "age_at_onset": [60.0, 65.0, 50.0],
         "diagnostic_delay_months": [12.0, 6.0, 20.0],
-        "dfs_baseline": [0.5, 1.2, 0.2],
-        "fvc_baseline": [90.0, 75.0, 100.0],
+        "dfs_diagnosis": [0.5, 1.2, 0.2],
+        "fvc_diagnosis": [90.0, 75.0, 100.0],
         "bulbar_onset": pd.array([False, True, False], dtype="boolean"),
         "el_escorial": ["probable", "definite", "possible"],
         "ftd": ["no", "no", "no"],

@@ -32,6 +32,8 @@ def _patient(**overrides: object) -> dict[str, object]:
         "el_escorial": "definite",
         "svc_percent": 85.0,
         "fvc_percent": 90.0,
+        "alsfrsr_total_at_diagnosis": None,
+        "date_of_birth": None,
         "c9orf72": "negative",
         "ftd": "",
     }
@@ -88,7 +90,9 @@ def test_the_dataset_has_exactly_the_issue_columns_in_order():
         "alsfrs_r_baseline",
         "dfs_baseline",
         "svc_baseline",
-        "fvc_baseline",
+        "alsfrs_r_diagnosis",
+        "dfs_diagnosis",
+        "fvc_diagnosis",
         "csf_pnfh_baseline",
         "pnfh_stratum",
         "c9orf72",
@@ -235,6 +239,30 @@ def test_dfs_is_points_lost_per_month_from_onset_to_the_baseline_assessment():
 def test_dfs_is_empty_when_the_assessment_is_not_after_onset():
     row = build(_patient(symptom_onset_date=ORIGIN), alsfrs=[(ORIGIN, 36)])
     assert _missing(row["dfs_baseline"])
+
+
+def test_dfs_at_diagnosis_uses_the_total_recorded_with_the_diagnosis():
+    # Onset 15 Jul 2024, 42 at diagnosis on 15 Jan 2025 (184 days): 6 points over 6.05 months.
+    row = build(_patient(alsfrsr_total_at_diagnosis=42), alsfrs=[(D(2025, 1, 20), 30)])
+    assert row["alsfrs_r_diagnosis"] == 42
+    assert row["dfs_diagnosis"] == pytest.approx(6 / (184 / 30.4375), abs=1e-4)
+
+
+def test_dfs_at_diagnosis_falls_back_to_the_assessment_nearest_the_diagnosis_within_90_days():
+    row = build(alsfrs=[(D(2025, 3, 1), 40), (D(2025, 7, 1), 35)])  # 45 and 167 days after diagnosis
+    assert row["alsfrs_r_diagnosis"] == 40
+    assert row["dfs_diagnosis"] == pytest.approx(8 / (229 / 30.4375), abs=1e-4)
+
+
+def test_dfs_at_diagnosis_is_empty_without_a_score_near_the_diagnosis():
+    row = build(alsfrs=[(D(2025, 7, 1), 35)])
+    assert _missing(row["alsfrs_r_diagnosis"]) and _missing(row["dfs_diagnosis"])
+
+
+def test_the_age_at_onset_comes_from_the_date_of_birth_where_the_identity_holds_it():
+    # Born 20 Jul 1960, onset 15 Jul 2024: 63 completed years (the 1 July assumption says 64).
+    assert build(_patient(date_of_birth=D(1960, 7, 20)))["age_at_onset"] == 63
+    assert build()["age_at_onset"] == 64
 
 
 # ---- slope -----------------------------------------------------------------------------------------
