@@ -56,9 +56,9 @@ def test_a_query_is_raised_by_the_data_manager_answered_by_the_site_and_closed(p
     second_factor(page, dora)
     page.goto(f"{live_server.url}/patients/{patient.study_id}/")
     page.get_by_role("link", name="Raise a query").click()
-    page.get_by_label("Record").select_option(label=next(
-        o for o in page.locator("#id_record option").all_inner_texts() if "Diagnosis" in o
-    ))
+    page.get_by_label("Record").select_option(
+        label=next(o for o in page.locator("#id_record option").all_inner_texts() if "Diagnosis" in o)
+    )
     page.get_by_label("Field (optional)").fill("svc_percent")
     page.get_by_label("Question for the site").fill("SVC 85 % at diagnosis: sitting or supine?")
     shot(page, "query-raise")

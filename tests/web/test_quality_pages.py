@@ -7,8 +7,8 @@ from django.test import Client
 
 from registry import services
 from registry.models import DataQuery, QueryStatus
-from tests.factories import treated_patient
 from tests.conftest import login_with_second_factor
+from tests.factories import treated_patient
 
 pytestmark = pytest.mark.django_db
 
