@@ -11,8 +11,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 
 from access_programme.eligibility import EligibilityInput, age_in_years, unmet_mirocals_criteria
 from access_programme.models import (
@@ -20,13 +21,14 @@ from access_programme.models import (
     BatchStatus,
     Dispensing,
     Enrolment,
+    Prescription,
     Product,
     Route,
     TreatmentCycle,
     cycle_findings,
 )
 from registry.constants import DOSING_DAYS_PER_CYCLE, PROTOCOL_DAILY_DOSE_MIU
-from registry.models import Diagnosis, Patient, PatientIdentity, Site, User, rules_today
+from registry.models import Diagnosis, Patient, PatientIdentity, Role, Site, User, rules_today
 from registry.roles import Area
 from registry.services import (
     RecordServices,
@@ -294,12 +296,73 @@ def cycle_dispense(
     cycle_number: int,
     start_date: dt.date,
     batch: Batch,
+    prescription: Prescription,
     **dispensing: Any,
 ) -> Dispensing:
-    """Open the next 28-day cycle and supply it, in one transaction: a refused supply (stock,
-    cold chain, beyond-use time) leaves no cycle without its product."""
+    """Open the next 28-day cycle and supply it against its checked prescription, in one
+    transaction: a refused supply (stock, cold chain, beyond-use time) leaves no cycle without
+    its product. The cycle may start up to the dispensing window after today."""
     cycle = cycle_start(actor=actor, patient=patient, cycle_number=cycle_number, start_date=start_date)
-    return dispensing_record(actor=actor, cycle=cycle, batch=batch, **dispensing)
+    return dispensing_record(actor=actor, cycle=cycle, batch=batch, prescription=prescription, **dispensing)
+
+
+# --- prescriptions and checks ---------------------------------------------------------------
+
+
+def prescription_record(*, actor: User | None, patient: Patient, **fields: Any) -> Prescription:
+    """Record the prescriber's order for a cycle (for a special, their unsolicited request)."""
+    authorise_write(actor, Area.PHARMACY, patient)
+    return audited_save(Prescription(patient=patient, **fields), actor=actor)
+
+
+def prescription_update(
+    *, actor: User | None, record: Prescription, reason: str, expected_version: int | None, **changes: Any
+) -> Prescription:
+    """Correct a prescription; a changed order needs its clinical check again."""
+    if set(changes) - {"clinically_checked_by", "clinically_checked_at"}:
+        changes = {**changes, "clinically_checked_by": None, "clinically_checked_at": None}
+    return record_update(
+        record, actor=actor, area=Area.PHARMACY, reason=reason, expected_version=expected_version, **changes
+    )
+
+
+def _require_pharmacist(actor: User | None, what: str) -> None:
+    if actor is not None and actor.role != Role.PHARMACIST and not actor.is_superuser:
+        raise PermissionDenied(f"Only a pharmacist may make the {what}.")
+
+
+def prescription_clinical_check(
+    *, actor: User, prescription: Prescription, expected_version: int | None = None
+) -> Prescription:
+    """A pharmacist's clinical check of the order: recorded with who and when."""
+    _require_pharmacist(actor, "clinical check")
+    if prescription.is_clinically_checked:
+        raise ValidationError("This prescription is already clinically checked.")
+    return record_update(
+        prescription,
+        actor=actor,
+        area=Area.PHARMACY,
+        reason="Clinical check by a pharmacist",
+        expected_version=expected_version,
+        clinically_checked_by=actor,
+        clinically_checked_at=timezone.now(),
+    )
+
+
+def dispensing_accuracy_check(
+    *, actor: User, dispensing: Dispensing, expected_version: int | None = None
+) -> Dispensing:
+    """The final accuracy check of an assembled supply, by a second person (not the dispenser)."""
+    authorise_write(actor, Area.PHARMACY, dispensing.patient)
+    if dispensing.accuracy_checked_at is not None:
+        raise ValidationError("This supply is already accuracy-checked.")
+    if dispensing.dispensed_by_user_id == actor.pk:
+        raise ValidationError("The accuracy check is made by a second person, not the one who dispensed.")
+    dispensing.accuracy_checked_by = actor
+    dispensing.accuracy_checked_at = timezone.now()
+    return audited_save(
+        dispensing, actor=actor, reason="Accuracy check by a second person", expected_version=expected_version
+    )
 
 
 RECORD_SERVICES: dict[type[models.Model], RecordServices] = {
@@ -307,4 +370,5 @@ RECORD_SERVICES: dict[type[models.Model], RecordServices] = {
     Batch: RecordServices(batch_receive, batch_update),
     TreatmentCycle: RecordServices(cycle_start, cycle_update),
     Dispensing: RecordServices(dispensing_record, dispensing_update),
+    Prescription: RecordServices(prescription_record, prescription_update),
 }

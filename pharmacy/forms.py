@@ -13,8 +13,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from access_programme.models import Batch, BatchStatus, Product
-from registry.constants import PROTOCOL_DAILY_DOSE_MIU
+from access_programme.models import Batch, BatchStatus, Prescription, Product
+from registry.constants import DOSING_DAYS_PER_CYCLE, PROTOCOL_DAILY_DOSE_MIU
 from registry.form_support import DATE, choice_field, model_choice_field
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -35,7 +35,8 @@ class DispenseForm(forms.Form):
     cycle_start_date = forms.DateField(
         label="Cycle start (day 1)",
         widget=DATE,
-        help_text="Cycles are at least 28 days apart; the registry does not accept a start date in the future.",
+        help_text="The first administration day. Cycles are at least 28 days apart; a cycle may be dispensed "
+        "up to the dispensing window before it starts.",
     )
     dispensed_on = forms.DateField(label="Date supplied", widget=DATE)
     batch = BatchChoiceField(
@@ -46,6 +47,13 @@ class DispenseForm(forms.Form):
         "first expiry first.",
     )
     quantity = forms.IntegerField(min_value=1, initial=5, help_text="Protocol: one 2 MIU dose a day for 5 days.")
+    days_supplied = forms.IntegerField(
+        label="Days supplied",
+        min_value=1,
+        max_value=DOSING_DAYS_PER_CYCLE,
+        initial=DOSING_DAYS_PER_CYCLE,
+        help_text="Dosing days this supply covers; fewer than 5 is a part supply, completed later.",
+    )
     dose_miu_per_unit = forms.DecimalField(
         label="Dose per unit (MIU)", max_digits=6, decimal_places=3, min_value=Decimal("0.001")
     )
@@ -63,16 +71,27 @@ class DispenseForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, batches: list[Batch], special: bool, due: dt.date, prescriber: str = "", **kwargs: Any
+        self,
+        *args: Any,
+        batches: list[Batch],
+        special: bool,
+        due: dt.date | None,
+        prescriber: str = "",
+        days_left: int = DOSING_DAYS_PER_CYCLE,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.special = special
+        if due is None:  # completing a part-supplied cycle: its start is fixed
+            del self.fields["cycle_start_date"]
+        else:
+            self.fields["cycle_start_date"].initial = due
+        self.fields["days_supplied"].initial = days_left
+        self.fields["quantity"].initial = days_left
         model_choice_field(self, "batch").queryset = Batch.objects.filter(pk__in=[b.pk for b in batches]).order_by(
             "expiry_date", "received_on", "batch_number"
         )
-        today = timezone.localdate()
-        self.fields["cycle_start_date"].initial = due
-        self.fields["dispensed_on"].initial = today
+        self.fields["dispensed_on"].initial = timezone.localdate()
         self.fields["prescriber"].initial = prescriber
         self.fields["dose_miu_per_unit"].initial = batches[0].dose_miu_per_unit if batches else PROTOCOL_DAILY_DOSE_MIU
         if batches:
@@ -88,6 +107,7 @@ class DispenseForm(forms.Form):
             for name in (
                 "dispensed_on",
                 "quantity",
+                "days_supplied",
                 "dose_miu_per_unit",
                 "prescriber",
                 "cold_chain_confirmed",
@@ -150,3 +170,36 @@ class BatchStatusForm(forms.Form):
     def __init__(self, *args: Any, current: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choice_field(self, "status").choices = [c for c in STATUS_ACTIONS if c[0] != current]
+
+
+class PrescriptionForm(forms.ModelForm):
+    """The prescriber's order for the next cycle, as the pharmacy receives it."""
+
+    class Meta:
+        model = Prescription
+        fields = [
+            "prescribed_on",
+            "prescriber",
+            "dose_miu",
+            "doses",
+            "directions",
+            "unsolicited_request",
+            "special_need",
+        ]
+        widgets = {"prescribed_on": DATE, "special_need": forms.Textarea(attrs={"rows": 2})}
+        labels = {
+            "dose_miu": "Dose (MIU)",
+            "doses": "Doses in the cycle",
+            "unsolicited_request": "The prescriber's unsolicited request for this patient (reg. 167) is held",
+        }
+
+    def __init__(self, *args: Any, special: bool, prescriber: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("prescribed_on", timezone.localdate())
+        self.initial.setdefault("prescriber", prescriber)
+        if not special:
+            del self.fields["unsolicited_request"]
+            del self.fields["special_need"]
+
+    def _post_clean(self) -> None:
+        pass  # the service validates the whole record once (patient, route, reg. 167)

@@ -2,12 +2,15 @@
 
 from django.urls import path
 
-from pharmacy import views
+from pharmacy import prescribing, views
 
 app_name = "pharmacy"
 urlpatterns = [
     path("", views.worklist, name="worklist"),
     path("dispense/<str:study_id>/", views.dispense, name="dispense"),
+    path("prescribe/<str:study_id>/", prescribing.prescribe, name="prescribe"),
+    path("dispensings/<int:pk>/", prescribing.dispensing_detail, name="dispensing_detail"),
+    path("dispensings/<int:pk>/label.pdf", prescribing.dispensing_label, name="dispensing_label"),
     path("batches/", views.batch_list, name="batch_list"),
     path("batches/receive/", views.batch_receive, name="batch_receive"),
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),

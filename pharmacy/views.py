@@ -21,9 +21,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from access_programme import selectors, services
-from access_programme.models import Batch, BatchStatus, RouteCode
+from access_programme.models import Batch, BatchStatus, RouteCode, dispense_ahead_days
 from pharmacy.forms import BatchReceiveForm, BatchStatusForm, DispenseForm
 from registry import safe_csv
+from registry.constants import DOSING_DAYS_PER_CYCLE
 from registry.form_support import add_service_errors
 from registry.http import AuthenticatedHttpRequest
 from registry.models import User
@@ -46,41 +47,59 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "pharmacy/worklist.html",
-        {"page": due.page, "rows": due.rows, "today": today, "horizon": selectors.WORKLIST_HORIZON_DAYS},
+        {"page": due.page, "rows": due.rows, "today": today, "horizon": dispense_ahead_days()},
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def dispense(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
+    """Supply the next cycle against its checked prescription (from the dispensing window
+    before it starts), or complete a part-supplied cycle."""
     today = timezone.localdate()
     target = selectors.dispensing_target(request.user, study_id, today)
     if target is None:
         raise Http404("No such patient on a treatment route at your sites.")
     _require_pharmacy(request.user)
     patient = target.patient
-    if target.cycle_number == 0:
+    part = selectors.part_supplied_cycle(patient)
+    if target.cycle_number == 0 and part is None:
         messages.info(request, f"{patient.study_id} is not in follow-up: nothing to dispense.")
         return redirect("clinic:patient_detail", study_id=patient.study_id)
+    cycle_number = part[0].cycle_number if part else target.cycle_number
+    prescription = selectors.cycle_prescription(patient, cycle_number)
+    if prescription is None or not prescription.is_clinically_checked:
+        return redirect("pharmacy:prescribe", study_id=patient.study_id)
     batches = selectors.dispensable_batches(target.route, today)
     special = target.route.code == RouteCode.NHS_SPECIALS
     form = DispenseForm(
         request.POST or None,
         batches=batches,
         special=special,
-        due=max(target.due_date, today),
-        prescriber=patient.enrolment.treating_clinician,
+        due=None if part else max(target.due_date, today),
+        prescriber=prescription.prescriber,
+        days_left=DOSING_DAYS_PER_CYCLE - part[1] if part else prescription.doses,
     )
     if request.method == "POST" and form.is_valid():
         try:
-            dispensing = services.cycle_dispense(
-                actor=request.user,
-                patient=patient,
-                cycle_number=target.cycle_number,
-                start_date=form.cleaned_data["cycle_start_date"],
-                batch=form.cleaned_data["batch"],
-                **form.dispensing_fields(),
-            )
+            if part:
+                dispensing = services.dispensing_record(
+                    actor=request.user,
+                    cycle=part[0],
+                    batch=form.cleaned_data["batch"],
+                    prescription=prescription,
+                    **form.dispensing_fields(),
+                )
+            else:
+                dispensing = services.cycle_dispense(
+                    actor=request.user,
+                    patient=patient,
+                    cycle_number=target.cycle_number,
+                    start_date=form.cleaned_data["cycle_start_date"],
+                    batch=form.cleaned_data["batch"],
+                    prescription=prescription,
+                    **form.dispensing_fields(),
+                )
         except StaleRecordError as error:
             form.add_error(None, error.messages[0])
         except ValidationError as error:
@@ -88,20 +107,25 @@ def dispense(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Cycle {target.cycle_number} dispensed to {patient.study_id}: {dispensing.quantity} × "
-                f"batch {dispensing.batch.batch_number}.",
+                f"Cycle {cycle_number} dispensed to {patient.study_id}: {dispensing.quantity} × "
+                f"batch {dispensing.batch.batch_number}, {dispensing.days_supplied} day(s). "
+                "A second person makes the accuracy check.",
             )
-            return redirect("pharmacy:worklist")
+            return redirect("pharmacy:dispensing_detail", pk=dispensing.pk)
     return render(
         request,
         "pharmacy/dispense.html",
         {
             "target": target,
+            "cycle_number": cycle_number,
+            "part": part,
+            "prescription": prescription,
             "patient": patient,
             "form": form,
             "special": special,
             "batches": batches,
             "recent": selectors.recent_dispensings(patient),
+            "ahead": dispense_ahead_days(),
         },
     )
 

@@ -13,28 +13,35 @@ from access_programme.models.cycles import (
     TreatmentCycle,
     cycle_errors,
     cycle_findings,
+    dispense_ahead_days,
     next_cycle_due,
 )
-from access_programme.models.dispensing import Dispensing, dispensing_errors
+from access_programme.models.dispensing import Dispensing, dispensing_errors, supply_errors
 from access_programme.models.enrolment import Enrolment
+from access_programme.models.prescriptions import PROTOCOL_DIRECTIONS, Prescription, SitePharmacy
 from access_programme.models.products import Product, ProductCode, QuantityUnit, Route, RouteCode
 
 __all__ = [
     "MISSED_DOSES_RULE",
+    "PROTOCOL_DIRECTIONS",
     "Batch",
     "BatchStatus",
     "CycleStart",
     "Dispensing",
     "Enrolment",
+    "Prescription",
     "Product",
     "ProductCode",
     "QuantityUnit",
     "Route",
     "RouteCode",
+    "SitePharmacy",
     "TreatmentCycle",
     "batch_unusable_reason",
     "cycle_errors",
     "cycle_findings",
+    "dispense_ahead_days",
     "dispensing_errors",
     "next_cycle_due",
+    "supply_errors",
 ]

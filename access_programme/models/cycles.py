@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -68,6 +69,18 @@ class TreatmentCycle(ClinicalRecord):
             dates.append(("days_administered", min(last_dose, rules_today())))
         return dates
 
+    def check_not_too_late(self, field: str, value: dt.date) -> None:
+        """A cycle may be recorded when it is dispensed, up to `PHARMACY_DISPENSE_AHEAD_DAYS`
+        before its first day; its other dates keep to today."""
+        if field != "start_date":
+            super().check_not_too_late(field, value)
+            return
+        ahead = dispense_ahead_days()
+        if value > rules_today() + dt.timedelta(days=ahead):
+            raise ValidationError(
+                {field: f"A cycle can be dispensed and recorded at most {ahead} days before it starts."}
+            )
+
     @property
     def next_due_date(self) -> dt.date:
         return next_cycle_due(self.start_date)
@@ -78,6 +91,11 @@ class TreatmentCycle(ClinicalRecord):
             enrolment = Enrolment.objects.filter(patient_id=self.patient_id).select_related("route").first()
             siblings = TreatmentCycle.objects.filter(patient_id=self.patient_id)
             cycle_errors(self, enrolment=enrolment, siblings=siblings.values_list("cycle_number", "start_date", "pk"))
+
+
+def dispense_ahead_days() -> int:
+    """How many days before a cycle starts it may be dispensed (setting, default 7)."""
+    return int(getattr(settings, "PHARMACY_DISPENSE_AHEAD_DAYS", 7))
 
 
 def next_cycle_due(start_date: dt.date) -> dt.date:

@@ -7,15 +7,17 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from access_programme.models.batches import Batch, BatchStatus, batch_unusable_reason
-from access_programme.models.cycles import TreatmentCycle
+from access_programme.models.cycles import TreatmentCycle, dispense_ahead_days
 from access_programme.models.enrolment import Enrolment
+from access_programme.models.prescriptions import Prescription
 from access_programme.models.products import QuantityUnit
+from registry.constants import DOSING_DAYS_PER_CYCLE
 from registry.models import ClinicalRecord, Patient
 
 
@@ -44,6 +46,19 @@ class Dispensing(ClinicalRecord):
     cold_chain_temperature_c = models.DecimalField(
         max_digits=4, decimal_places=1, null=True, blank=True, help_text="Fridge reading at supply, °C."
     )
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.PROTECT, null=True, blank=True, related_name="dispensings"
+    )
+    days_supplied = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(DOSING_DAYS_PER_CYCLE)],
+        help_text="Dosing days this supply covers (a part supply covers fewer than the cycle's 5).",
+    )
+    accuracy_checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    accuracy_checked_at = models.DateTimeField(null=True, blank=True)
 
     timeline_date_field = "dispensed_on"
     history = HistoricalRecords()
@@ -82,8 +97,31 @@ class Dispensing(ClinicalRecord):
             errors.update(self._specials_errors(batch))
         if not self.cold_chain_confirmed:
             errors["cold_chain_confirmed"] = "Confirm the cold chain (2–8 °C) before supplying."
+        if self.cycle_id and self.dispensed_on:
+            errors.update(supply_errors(self, self.cycle, batch))
         if errors:
             raise ValidationError(errors)
+
+    def supplied_days_before(self) -> int:
+        """Dosing days of the cycle that the cycle's other supplies already cover."""
+        others = Dispensing.objects.filter(cycle_id=self.cycle_id).exclude(pk=self.pk)
+        return int(others.aggregate(days=models.Sum("days_supplied"))["days"] or 0)
+
+    def last_administration_day(self) -> dt.date | None:
+        """The last dosing day this supply covers (None when days supplied are not recorded)."""
+        if not self.cycle_id or self.days_supplied is None:
+            return None
+        first = self.supplied_days_before()
+        return self.cycle.start_date + dt.timedelta(days=first + self.days_supplied - 1)
+
+    def use_by(self) -> dt.date | None:
+        """The label's use-by date: the batch's expiry, or the beyond-use time if earlier."""
+        if not self.batch_id:
+            return None
+        dates = [self.batch.expiry_date]
+        if self.beyond_use_at:
+            dates.append(timezone.localtime(self.beyond_use_at).date())
+        return min(dates)
 
     def _specials_errors(self, batch: Batch) -> dict[str, str]:
         errors: dict[str, str] = {}
@@ -145,4 +183,36 @@ def dispensing_errors(
         errors["quantity_unit"] = f"Batch {batch.batch_number} is supplied in {batch.quantity_unit}s."
     if enrolment and batch.product.route_id != enrolment.route_id:
         errors["batch"] = f"{batch.product.name} is not supplied on the patient's route ({enrolment.route})."
+    return errors
+
+
+def supply_errors(dispensing: Dispensing, cycle: TreatmentCycle, batch: Batch | None) -> dict[str, str]:
+    """A supply's point-of-supply rules against its cycle: dispensed no earlier than the dispensing
+    window before the cycle starts, against the cycle's clinically checked prescription, no more
+    dosing days than the cycle has, and a use-by date that covers the last administration day."""
+    errors: dict[str, str] = {}
+    ahead = dispense_ahead_days()
+    if dispensing.dispensed_on < cycle.start_date - dt.timedelta(days=ahead):
+        errors["dispensed_on"] = f"A cycle is dispensed at most {ahead} days before it starts."
+    prescription = dispensing.prescription if dispensing.prescription_id else None
+    if prescription is not None:
+        if prescription.patient_id != dispensing.patient_id or prescription.cycle_number != cycle.cycle_number:
+            errors["prescription"] = "The prescription is for another patient or cycle."
+        elif not prescription.is_clinically_checked:
+            errors["prescription"] = "A pharmacist must clinically check the prescription before it is dispensed."
+    if dispensing.days_supplied is None:
+        return errors
+    before = dispensing.supplied_days_before()
+    if before + dispensing.days_supplied > DOSING_DAYS_PER_CYCLE:
+        errors["days_supplied"] = (
+            f"Cycle {cycle.cycle_number} has {DOSING_DAYS_PER_CYCLE} dosing days and {before} are already supplied."
+        )
+        return errors
+    last_day = dispensing.last_administration_day()
+    use_by = dispensing.use_by() if batch is not None else None
+    if last_day is not None and use_by is not None and use_by < last_day:
+        errors["days_supplied"] = (
+            f"The supply must be usable until its last dose on {last_day:%d %b %Y}, but its use-by date is "
+            f"{use_by:%d %b %Y}: supply fewer days."
+        )
     return errors

@@ -49,6 +49,13 @@ from access_programme.selectors.patient_page import (
     patient_overview,
     patient_page_queryset,
 )
+from access_programme.selectors.supply import (
+    Label,
+    cycle_prescription,
+    dispensing_label,
+    part_supplied_cycle,
+    visible_dispensing,
+)
 from access_programme.selectors.worklist import (
     WORKLIST_HORIZON_DAYS,
     WORKLIST_PAGE_SIZE,
@@ -72,6 +79,7 @@ __all__ = [
     "BatchRecipients",
     "DueFilter",
     "FollowUp",
+    "Label",
     "PatientListPage",
     "PatientOverview",
     "PatientStatus",
@@ -84,7 +92,9 @@ __all__ = [
     "batch_recipients_rows",
     "batch_register",
     "cycle_due_by",
+    "cycle_prescription",
     "dispensable_batches",
+    "dispensing_label",
     "dispensing_target",
     "dispensing_worklist",
     "follow_up",
@@ -93,6 +103,7 @@ __all__ = [
     "latest",
     "next_cycle_due",
     "open_sae",
+    "part_supplied_cycle",
     "patient_list",
     "patient_list_page",
     "patient_overview",
@@ -102,5 +113,6 @@ __all__ = [
     "status_is",
     "treated",
     "usable_batches",
+    "visible_dispensing",
     "with_follow_up",
 ]

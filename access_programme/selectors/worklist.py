@@ -16,6 +16,7 @@ from access_programme.models import (
     Dispensing,
     Product,
     Route,
+    dispense_ahead_days,
 )
 from access_programme.selectors.follow_up import (
     cycle_due_by,
@@ -36,7 +37,8 @@ from registry.selectors import (
 
 # --- the pharmacists' worklist -----------------------------------------------------------
 
-#: The dispensing worklist looks this far ahead.
+#: The dispensing worklist's default horizon; it looks as far ahead as a cycle may be dispensed
+#: (`access_programme.models.dispense_ahead_days()`, the setting PHARMACY_DISPENSE_AHEAD_DAYS).
 WORKLIST_HORIZON_DAYS = 7
 #: Rows per page of the worklist.
 WORKLIST_PAGE_SIZE = 50
@@ -98,18 +100,19 @@ def dispensing_worklist(
     *,
     today: dt.date,
     page: str | int | None = 1,
-    horizon_days: int = WORKLIST_HORIZON_DAYS,
+    horizon_days: int | None = None,
     per_page: int | None = None,
 ) -> WorklistPage:
     """Patients in follow-up on a treatment route whose next 28-day cycle is due within the
-    horizon, by due date (so overdue ones first), then study id; one page of them.
+    horizon (the dispensing window, `PHARMACY_DISPENSE_AHEAD_DAYS`, unless given), by due date
+    (so overdue ones first), then study id; one page of them.
 
     Counting and ordering need only the last cycle's start per patient (an index probe); the
     rest of the follow-up state is read for the page's rows alone.
     """
     due = (
         patients_visible_to(user, read_sites_first=True)
-        .filter(in_follow_up(), cycle_due_by(today + dt.timedelta(days=horizon_days)))
+        .filter(in_follow_up(), cycle_due_by(today + dt.timedelta(days=horizon_days or dispense_ahead_days())))
         .alias(next_cycle_due=next_cycle_due())
         .order_by("next_cycle_due", "study_id")
     )

@@ -289,6 +289,9 @@ EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="registry@localhost")
 SAE_ALERT_EMAILS: list[str] = env.list("SAE_ALERT_EMAILS", default=[])
+# Pharmacy: a cycle may be dispensed (and recorded) up to this many days before it starts; the
+# 28-day rule applies to the cycle's administration dates, not to the dispensing date.
+PHARMACY_DISPENSE_AHEAD_DAYS = env.int("PHARMACY_DISPENSE_AHEAD_DAYS", default=7)
 
 # --- security headers
 # Content security policy (django-csp 4): scripts only from our own static files, never inline;

@@ -65,6 +65,11 @@ class ClinicalRecord(models.Model):
         value = getattr(self, field) if field else None
         return [] if value is None or field is None else [(field, as_date(value))]
 
+    def check_not_too_late(self, field: str, value: dt.date) -> None:
+        """No timeline date in the future; a record that plans ahead (a cycle dispensed before
+        it starts) overrides this with its own limit."""
+        check_not_in_future(value, field)
+
     def clean(self) -> None:
         """The chronology every record keeps: nothing in the future, after death or before onset."""
         super().clean()
@@ -72,7 +77,7 @@ class ClinicalRecord(models.Model):
         if not dates:
             return
         for field, value in dates:
-            check_not_in_future(value, field)
+            self.check_not_too_late(field, value)
         patient = self.timeline_patient()
         if patient is None or patient.pk is None:
             return

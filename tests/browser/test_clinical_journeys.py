@@ -78,20 +78,26 @@ def test_a_pharmacist_dispenses_a_cycle_from_the_worklist(page, live_server, sig
     account("chloe", Role.PHARMACIST, london)
     patient = treated_patient(site=london)
     batch = BatchFactory(quantity_received=40, quantity_remaining=40)
+    first = patient.enrolment.first_dose_date
     sign_in(page, "chloe")
     page.goto(f"{live_server.url}/pharmacy/")
     page.get_by_role("link", name=f"Dispense cycle 1 for {patient.study_id}").click()
-    page.get_by_label("Cycle start (day 1)").fill(patient.enrolment.first_dose_date.isoformat())
-    page.get_by_label("Date supplied").fill(patient.enrolment.first_dose_date.isoformat())
-    page.get_by_label(batch.batch_number, exact=False).check()
+    # No prescription yet: the prescriber's order, then the clinical check, come first.
+    page.get_by_label("Prescribed on").fill(first.isoformat())
     page.get_by_label("Prescriber").fill("Dr A. Consultant (GMC 1234567)")
-    page.get_by_label("Reconstituted at").fill(f"{patient.enrolment.first_dose_date.isoformat()}T09:00")
-    page.get_by_label("Beyond-use time").fill(
-        f"{(patient.enrolment.first_dose_date + dt.timedelta(days=2)).isoformat()}T09:00"
-    )
+    page.get_by_label("The prescriber's unsolicited request for this patient (reg. 167) is held").check()
+    page.get_by_label("Special need").fill("ALS; no licensed low-dose product")
+    save(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Record my clinical check").click()
+    page.get_by_label("Cycle start (day 1)").fill(first.isoformat())
+    page.get_by_label("Date supplied").fill(first.isoformat())
+    page.get_by_label(batch.batch_number, exact=False).check()
+    page.get_by_label("Reconstituted at").fill(f"{first.isoformat()}T09:00")
+    page.get_by_label("Beyond-use time").fill(f"{(first + dt.timedelta(days=6)).isoformat()}T09:00")
     page.get_by_label("Cold chain confirmed: stored at 2–8 °C throughout").check()
     save(page)
-    assert Dispensing.objects.filter(patient=patient, cycle__cycle_number=1).count() == 1
+    assert Dispensing.objects.filter(patient=patient, cycle__cycle_number=1).count() == 1, page.content()[-3000:]
     assert Batch.objects.get(pk=batch.pk).quantity_remaining == 35
     assert "Cycle 1 dispensed" in page.locator(".messages").inner_text()
 

@@ -80,7 +80,11 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, object]]] = {
     "clinic:sae_alerts": ({}, DATA_MANAGERS),
     "clinic:sae_alert_acknowledge": ({"pk": "absent"}, POST_ONLY),
     "pharmacy:worklist": ({}, PHARMACY),
-    "pharmacy:dispense": ({"study_id": "patient"}, row(LOGIN, 403, 404, 200, 403, 200)),
+    # no checked prescription for the next cycle yet: the pharmacy is sent to the prescription step
+    "pharmacy:dispense": ({"study_id": "patient"}, row(LOGIN, 403, 404, 302, 403, 302)),
+    "pharmacy:prescribe": ({"study_id": "patient"}, row(LOGIN, 403, 404, 200, 403, 200)),
+    "pharmacy:dispensing_detail": ({"pk": "dispensing"}, PHARMACY),
+    "pharmacy:dispensing_label": ({"pk": "dispensing"}, PHARMACY),
     "pharmacy:batch_list": ({}, PHARMACY),
     "pharmacy:batch_receive": ({}, PHARMACY),
     "pharmacy:batch_detail": ({"pk": "batch"}, PHARMACY),

@@ -11,14 +11,17 @@ import pytest
 from django.urls import reverse
 
 from access_programme import selectors
-from access_programme.models import Batch, BatchStatus, Dispensing, Route, TreatmentCycle
+from access_programme import services as programme
+from access_programme.models import Batch, BatchStatus, Dispensing, Prescription, Route, TreatmentCycle
 from registry import services
+from registry.models import Role
 from tests.factories import (
     BatchFactory,
     CycleFactory,
     DiagnosisFactory,
     EnrolmentFactory,
     PatientFactory,
+    UserFactory,
     days_ago,
     treated_patient,
 )
@@ -117,6 +120,7 @@ def test_clinicians_cannot_open_the_worklist(clinician_client):
 
 
 def batch_choices(client, patient) -> list[str]:
+    prescribed(patient)
     form = client.get(reverse("pharmacy:dispense", args=[patient.study_id])).context["form"]
     return [batch.batch_number for batch in form.fields["batch"].queryset]
 
@@ -131,17 +135,36 @@ def test_the_batch_picker_offers_usable_batches_first_expiry_first(pharmacist_cl
     assert batch_choices(pharmacist_client, patient) == [sooner.batch_number, later.batch_number]
 
 
+def prescribed(patient, cycle_number: int = 1, on: dt.date | None = None):
+    """The cycle's prescription (the prescriber's unsolicited request for a special), clinically
+    checked by a pharmacist of the patient's site."""
+    prescription = programme.prescription_record(
+        actor=None,
+        patient=patient,
+        cycle_number=cycle_number,
+        prescribed_on=on or patient.enrolment.first_dose_date,
+        prescriber="Dr A. Consultant (GMC 1234567)",
+        unsolicited_request=True,
+        special_need="ALS: low-dose IL-2 is not available as a licensed product.",
+    )
+    checker = UserFactory.create(role=Role.PHARMACIST, sites=[patient.site])
+    return programme.prescription_clinical_check(actor=checker, prescription=prescription)
+
+
 def dispense_data(patient, batch, **overrides) -> dict[str, object]:
     start = patient.enrolment.first_dose_date
+    if not Prescription.objects.filter(patient=patient, cycle_number=1).exists():
+        prescribed(patient)
     data = {
         "cycle_start_date": start.isoformat(),
         "dispensed_on": start.isoformat(),
         "batch": batch.pk,
         "quantity": 5,
+        "days_supplied": 5,
         "dose_miu_per_unit": "2.000",
         "prescriber": "Dr A. Consultant (GMC 1234567)",
         "reconstituted_at": f"{start.isoformat()}T09:00",
-        "beyond_use_at": f"{(start + dt.timedelta(days=2)).isoformat()}T09:00",
+        "beyond_use_at": f"{(start + dt.timedelta(days=6)).isoformat()}T09:00",
         "cold_chain_confirmed": "on",
     }
     return {**data, **overrides}
