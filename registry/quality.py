@@ -100,8 +100,9 @@ def follow_up_ends(patient_ids: Sequence[int]) -> dict[int, dt.date]:
         withdrawn_on__isnull=False,
         withdrawal_scope=Consent.WithdrawalScope.NO_FURTHER_COLLECTION,
     )
-    for patient_id, day in withdrawals.values_list("patient_id", "withdrawn_on"):
-        ends[patient_id] = min(day, ends.get(patient_id, day))
+    for patient_id, withdrawn in withdrawals.values_list("patient_id", "withdrawn_on"):
+        if withdrawn is not None:
+            ends[patient_id] = min(withdrawn, ends.get(patient_id, withdrawn))
     return ends
 
 

@@ -55,11 +55,12 @@ def data_queries_raise(
     )
     open_keys = set(existing.exclude(status=QueryStatus.CLOSED).values_list("record_type_id", "record_id", "rule"))
     closed_at: dict[tuple[int, int, str], dt.datetime] = {}
-    for key in existing.filter(status=QueryStatus.CLOSED).values_list(
+    for type_id, record_id, rule_code, closed in existing.filter(status=QueryStatus.CLOSED).values_list(
         "record_type_id", "record_id", "rule", "closed_at"
     ):
-        if key[3] is not None:
-            closed_at[key[:3]] = max(key[3], closed_at.get(key[:3], key[3]))
+        if closed is not None:
+            closed_key = (type_id, record_id, rule_code)
+            closed_at[closed_key] = max(closed, closed_at.get(closed_key, closed))
     queries: list[DataQuery] = []
     for record, finding in pending:
         record_type = types[type(record)]

@@ -8,7 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0006_data_queries'),
+        ('registry', '0007_account_events'),
+        ('registry', '0007_data_quality_rules'),  # also merges the two 0007s landed side by side
     ]
 
     operations = [
