@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 from typing import IO
 
-from interchange import parallel
+from django.utils import timezone
+
+from interchange import parallel, rif
 from interchange.importer import (
     DEFAULT_CHUNK_SIZE,
     ImportContext,
@@ -20,6 +22,7 @@ from interchange.importer import (
     import_files,
     note_dispensing,
 )
+from interchange.manifest import Manifest, read_manifest
 from interchange.reader import CohortSource
 from interchange.report import ImportReport
 from registry.models import User
@@ -40,22 +43,50 @@ def import_cohort(
     between that many processes, each with its own connection (see `parallel`); the outcome
     is the same as with one.
 
-    Raises `reader.SourceError` if `path` is not a cohort at all; every problem inside the
+    Raises `reader.SourceError` if `path` is not a cohort at all, or its manifest names a
+    version the registry does not read (`manifest.ManifestError`); every problem inside the
     files is reported, never raised.
     """
     started = time.perf_counter()
     report = ImportReport(report_stream)
     with CohortSource(path) as source:
+        manifest = read_manifest(source, today=timezone.localdate())
+        _note_manifest(report, manifest)
         for name in source.ignored:
-            report.warn(name, "not a file of the interchange format (RIF v1): ignored.")
+            report.warn(name, f"not a file of the interchange format ({manifest.label}): ignored.")
         scans = {name: source.scan(name) for name in source.names}
         total = sum(max(scan.lines - 1, 0) for scan in scans.values())
         tracker = Tracker(total, progress)
         if workers > 1 and parallel.possible():
             source.close()  # each worker opens its own (a shared zip file offset would be a race)
-            parallel.run(path, scans, user=user, report=report, tracker=tracker, chunk_size=chunk_size, workers=workers)
+            parallel.run(
+                path,
+                scans,
+                user=user,
+                report=report,
+                tracker=tracker,
+                chunk_size=chunk_size,
+                workers=workers,
+                data_cutoff=manifest.data_cutoff,
+            )
         else:
-            import_files(source, scans, ImportContext.load(report, user), tracker, chunk_size)
+            import_files(source, scans, ImportContext.load(report, user, manifest.data_cutoff), tracker, chunk_size)
     note_dispensing(report)
     elapsed = time.perf_counter() - started
     return ImportOutcome(report=report, seconds=elapsed, rows=report.totals.read)
+
+
+def _note_manifest(report: ImportReport, manifest: Manifest) -> None:
+    if manifest.data_cutoff is None:
+        report.note(
+            rif.MANIFEST_NAME,
+            f"no {rif.MANIFEST_NAME}: read as {manifest.label}, the format before it was versioned. The rules that "
+            "depend on today (a date in the future, doses missed) were judged on the day of this import; a "
+            f"{rif.version_label()} cohort gives its data cut-off in {rif.MANIFEST_NAME} (see docs/interchange.md).",
+        )
+    else:
+        report.note(
+            rif.MANIFEST_NAME,
+            f"{manifest.label}, data cut-off {manifest.data_cutoff.isoformat()}: the rules that depend on today "
+            "(a date in the future, doses missed) were judged on that day.",
+        )

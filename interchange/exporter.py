@@ -1,9 +1,10 @@
 """Export the registry as a cohort in the interchange format (a folder or a .zip).
 
 Every file is written in natural-key order, streamed from the database a few thousand rows at
-a time, so memory does not grow with the cohort and two exports of the same data are
-identical byte for byte. The derived ALSFRS-R columns (total, subscores, stages) are added at
-the end of alsfrs_r.csv for analysts; the importer recomputes them and ignores these.
+a time, so memory does not grow with the cohort and two exports of the same data on the same
+day are identical byte for byte (manifest.csv gives the day as the data cut-off). The derived
+ALSFRS-R columns (total, subscores, stages) are added at the end of alsfrs_r.csv for analysts;
+the importer recomputes them and ignores these.
 
 Only patients the format can describe are exported: RIF's patients.csv requires a diagnosis
 and an enrolment (route and enrolment date). Registered patients without them are counted
@@ -12,6 +13,7 @@ and named in the outcome, and their records are left out, so the export always i
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -21,9 +23,11 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from django.db.models import Manager, Model, QuerySet
+from django.utils import timezone
 
 from access_programme.models import Dispensing, TreatmentCycle
 from interchange import rif
+from interchange.manifest import manifest_rows
 from registry import safe_csv
 from registry.models import (
     SERIOUSNESS_CRITERIA,
@@ -50,6 +54,8 @@ _yes_no = rif.format_yes_no
 
 @dataclass
 class ExportOutcome:
+    #: The day the export ran, written in manifest.csv: the data are complete to it.
+    data_cutoff: dt.date
     rows: dict[str, int] = field(default_factory=dict)
     patients_left_out: list[str] = field(default_factory=list)
 
@@ -269,16 +275,20 @@ def _open_target(path: Path) -> Iterator[Callable[[str], Any]]:
 
 
 def export_cohort(path: str | Path, *, progress: Callable[[str, int], None] | None = None) -> ExportOutcome:
-    """Write the whole registry (pseudonymous: study ids and year of birth only) to `path`."""
+    """Write the whole registry (pseudonymous: study ids and year of birth only) to `path`,
+    with its manifest: this registry's version of the format and today as the data cut-off."""
     target = Path(path)
     outcome = ExportOutcome(
+        data_cutoff=timezone.localdate(),
         patients_left_out=list(
             Patient.objects.exclude(pk__in=exportable_patients().values("pk"))
             .order_by("study_id")
             .values_list("study_id", flat=True)
-        )
+        ),
     )
     with _open_target(target) as open_member:
+        with open_member(rif.MANIFEST_NAME) as stream:
+            safe_csv.writer(stream, lineterminator="\n").writerows(manifest_rows(outcome.data_cutoff))
         for spec in (
             rif.PATIENTS,
             rif.ALSFRS_R,

@@ -22,7 +22,7 @@ class ImportStatus(models.TextChoices):
 
 
 class ImportRun(models.Model):
-    """One import of a cohort in the registry interchange format (RIF v1)."""
+    """One import of a cohort in the registry interchange format (RIF)."""
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="import_runs"

@@ -26,6 +26,7 @@ The merged report lists each file's issues in line order.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import multiprocessing
 import os
 import queue as queue_module
@@ -59,6 +60,7 @@ def run(
     tracker: Any,
     chunk_size: int,
     workers: int,
+    data_cutoff: dt.date | None = None,
 ) -> None:
     """Run `workers` processes over the cohort at `path`; merge their counts and issues into `report`."""
     context = multiprocessing.get_context("fork")
@@ -70,7 +72,7 @@ def run(
         processes = [
             context.Process(
                 target=_worker,
-                args=(str(path), scans, user, index, workers, chunk_size, str(paths[index]), messages),
+                args=(str(path), scans, user, data_cutoff, index, workers, chunk_size, str(paths[index]), messages),
                 name=f"import-worker-{index}",
             )
             for index in range(workers)
@@ -144,6 +146,7 @@ def _worker(
     path: str,
     scans: dict[str, Any],
     user: User | None,
+    data_cutoff: dt.date | None,
     index: int,
     count: int,
     chunk_size: int,
@@ -154,7 +157,7 @@ def _worker(
         with open(report_path, "w", encoding="utf-8", newline="") as stream:
             report = ImportReport(stream)
             with CohortSource(path) as source:
-                ctx = ImportContext.load(report, user)
+                ctx = ImportContext.load(report, user, data_cutoff)
                 ctx.parallel = True
                 import_files(
                     source,

@@ -66,7 +66,7 @@ class CohortSource:
             )
 
     def _add(self, name: str, location: str) -> None:
-        if name in rif.FILES_BY_NAME:
+        if name in rif.FILES_BY_NAME or name == rif.MANIFEST_NAME:
             self._members[name] = location
         else:
             self.ignored.append(name)
@@ -80,6 +80,9 @@ class CohortSource:
     def close(self) -> None:
         if self._zip is not None:
             self._zip.close()
+
+    def has(self, name: str) -> bool:
+        return name in self._members
 
     @property
     def names(self) -> list[str]:

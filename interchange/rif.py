@@ -1,4 +1,4 @@
-"""The registry interchange format (RIF v1): files, columns, natural keys and cell parsing.
+"""The registry interchange format (RIF): its version, files, columns, natural keys and cell parsing.
 
 One declaration per file serves the importer (which columns are required, how each cell is
 read, which columns form the natural key) and the exporter (column order). Cell parsing is
@@ -33,7 +33,19 @@ from registry.models import (
     YesNoUnknown,
 )
 
-FORMAT_VERSION = "RIF v1"
+FORMAT_NAME = "RIF"
+#: The version this registry writes. Any change to the files (a column, a value, a rule the
+#: format states) bumps it, with its entry in docs/interchange.md ("Versions").
+FORMAT_VERSION = 2
+#: The versions it reads: v1 (before versioning, no manifest) imports as it always did.
+READABLE_VERSIONS = (1, 2)
+#: From v2, the file naming the format, its version and the data cut-off (see `manifest`).
+MANIFEST_NAME = "manifest.csv"
+MANIFEST_COLUMNS = ("format", "version", "data_cutoff")
+
+
+def version_label(version: int = FORMAT_VERSION) -> str:
+    return f"{FORMAT_NAME} v{version}"
 
 
 class CellError(ValueError):

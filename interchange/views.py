@@ -7,6 +7,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from interchange import rif
 from interchange.forms import CohortUploadForm
 from interchange.models import ImportRun
 from interchange.services import (
@@ -29,7 +30,8 @@ def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
         run = import_run_start(user=request.user, files=form.cleaned_data["files"])
         return redirect("interchange:run_detail", pk=run.pk)
     runs = import_runs_visible_to(request.user)
-    return render(request, "interchange/upload.html", {"form": form, "runs": runs})
+    context = {"form": form, "runs": runs, "format": rif.version_label(), "manifest": rif.MANIFEST_NAME}
+    return render(request, "interchange/upload.html", context)
 
 
 @login_required

@@ -85,12 +85,15 @@ class ImportContext:
     patients_file_error: str | None = None
     #: Other worker processes import other patients at the same time (see `parallel`).
     parallel: bool = False
+    #: The file's data cut-off (its manifest): the "today" of the rules. None: the import's day.
+    data_cutoff: dt.date | None = None
 
     @classmethod
-    def load(cls, report: ImportReport, user: User | None) -> ImportContext:
+    def load(cls, report: ImportReport, user: User | None, data_cutoff: dt.date | None = None) -> ImportContext:
         return cls(
             report=report,
             user=user,
+            data_cutoff=data_cutoff,
             sites={site.code: site for site in Site.objects.all()},
             routes={route.code: route for route in Route.objects.all()},
             products={product.code: product for product in Product.objects.select_related("route")},
@@ -310,7 +313,7 @@ class RecordLoader(Loader):
         """Hook: take the locks a chunk needs before it reads shared state (see `parallel`)."""
 
     def process(self, rows: Sequence[Row]) -> None:
-        with same_day(), transaction.atomic():
+        with same_day(self.ctx.data_cutoff), transaction.atomic():
             self.exclusive()
             patients = self.load_patients(rows)
             existing = self.load_existing(patients)

@@ -100,7 +100,7 @@ class PatientLoader(Loader):
             self.ctx.rejected_patients.setdefault(study_id, line)
 
     def process(self, rows: Sequence[Row]) -> None:
-        with same_day(), transaction.atomic():
+        with same_day(self.ctx.data_cutoff), transaction.atomic():
             study_ids = [row.patient_id for row in rows]
             patients = {
                 p.study_id: p

@@ -95,7 +95,8 @@ def as_date(value: dt.date | dt.datetime) -> dt.date:
     return value
 
 
-_fixed_today: ContextVar[dt.date | None] = ContextVar("rules_today", default=None)
+#: The day the rules judge by, when a bulk caller fixed it, and whether it is a data cut-off.
+_fixed_today: ContextVar[tuple[dt.date, bool] | None] = ContextVar("rules_today", default=None)
 
 
 def rules_today() -> dt.date:
@@ -103,17 +104,23 @@ def rules_today() -> dt.date:
 
     `timezone.localdate()` unless a bulk caller fixed the day with `same_day()`: the lookup of
     the active time zone goes through asgiref's context-local storage and costs more than the
-    rule itself when it runs for a million imported rows.
+    rule itself when it runs for a million imported rows. An import fixes it at the file's data
+    cut-off: the records are judged as they stood when they were exported, not weeks later.
     """
     fixed = _fixed_today.get()
-    return timezone.localdate() if fixed is None else fixed
+    return timezone.localdate() if fixed is None else fixed[0]
 
 
 @contextmanager
-def same_day() -> Iterator[dt.date]:
-    """Fix `rules_today()` for a batch of validations (one import chunk: seconds, not a day)."""
-    today = timezone.localdate()
-    token = _fixed_today.set(today)
+def same_day(data_cutoff: dt.date | None = None) -> Iterator[dt.date]:
+    """Fix `rules_today()` for a batch of validations (one import chunk: seconds, not a day).
+
+    With `data_cutoff` (an imported file's, never after today) the rules run against that day:
+    a date after it is refused as after the cut-off, and a cycle still being dosed on it has
+    missed no dose yet.
+    """
+    today = timezone.localdate() if data_cutoff is None else data_cutoff
+    token = _fixed_today.set((today, data_cutoff is not None))
     try:
         yield today
     finally:
@@ -121,7 +128,11 @@ def same_day() -> Iterator[dt.date]:
 
 
 def check_not_in_future(value: dt.date | dt.datetime, field: str) -> None:
-    if as_date(value) > rules_today():
+    fixed = _fixed_today.get()
+    if fixed is not None and fixed[1]:
+        if as_date(value) > fixed[0]:
+            raise ValidationError({field: f"This date is after the data cut-off ({fixed[0]:%d %b %Y})."})
+    elif as_date(value) > rules_today():
         raise ValidationError({field: "This date is in the future."})
 
 

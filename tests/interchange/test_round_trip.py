@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import zipfile
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.utils import timezone
 
 from access_programme.demo_cohort import seed_cohort
-from access_programme.models import Dispensing
+from access_programme.models import MISSED_DOSES_RULE, Dispensing, TreatmentCycle, cycle_findings
 from interchange import rif
 from interchange.exporter import export_cohort
-from registry.models import ClinicalRecord, Patient, PatientIdentity, Site
+from registry.models import ClinicalRecord, DataQuery, Patient, PatientIdentity, Site
 from tests.interchange.conftest import run_import
 
 pytestmark = [pytest.mark.requirement("DAT-04"), pytest.mark.django_db]
@@ -25,6 +27,7 @@ def empty_the_registry() -> None:
     alert = apps.all_models["registry"].get("seriousadverseeventalert")
     if alert is not None:
         alert._default_manager.all().delete()
+    DataQuery.objects.all().delete()
     Dispensing.objects.all().delete()
     for model in reversed([m for m in apps.get_models() if issubclass(m, ClinicalRecord)]):
         model._default_manager.all().delete()
@@ -57,8 +60,42 @@ def test_a_zip_export_imports_back_to_the_same_zip_contents(seeded, tmp_path):
     assert run_import(tmp_path / "cohort.zip").errors == []
     export_cohort(tmp_path / "again.zip")
     with zipfile.ZipFile(tmp_path / "cohort.zip") as one, zipfile.ZipFile(tmp_path / "again.zip") as two:
-        assert sorted(one.namelist()) == sorted(spec.name for spec in rif.FILES)
+        assert sorted(one.namelist()) == sorted([rif.MANIFEST_NAME, *(spec.name for spec in rif.FILES)])
         assert {n: one.read(n) for n in one.namelist()} == {n: two.read(n) for n in two.namelist()}
+
+
+def missed_dose_queries() -> set[tuple[str, int]]:
+    cycles = dict(TreatmentCycle.objects.values_list("pk", "cycle_number"))
+    return {
+        (study_id, cycles[record_id])
+        for study_id, record_id in DataQuery.objects.filter(rule=MISSED_DOSES_RULE).values_list(
+            "patient__study_id", "record_id"
+        )
+    }
+
+
+def test_a_cohort_exported_on_one_date_and_imported_weeks_later_loses_no_record(db, tmp_path):
+    exported_on = timezone.localdate() - dt.timedelta(weeks=6)
+    with time_machine.travel(dt.datetime.combine(exported_on, dt.time(12), tzinfo=dt.UTC), tick=False):
+        seed_cohort(patients=40, seed=11, as_of=exported_on)
+        first = export_cohort(tmp_path / "exported")
+        due = {
+            (cycle.patient.study_id, cycle.cycle_number)
+            for cycle in TreatmentCycle.objects.select_related("patient")
+            if cycle_findings(cycle, today=exported_on)
+        }
+    assert first.data_cutoff == exported_on
+    empty_the_registry()
+
+    imported = run_import(tmp_path / "exported")  # six weeks on: the rules judge on the cut-off
+
+    assert imported.errors == []
+    assert imported.outcome.report.totals.created == first.total_rows
+    assert missed_dose_queries() == due  # what was due on the cut-off, not what six more weeks would add
+    export_cohort(tmp_path / "again")
+    manifest = rif.MANIFEST_NAME
+    again = {name: data for name, data in files_of(tmp_path / "again").items() if name != manifest}
+    assert again == {name: data for name, data in files_of(tmp_path / "exported").items() if name != manifest}
 
 
 def test_importing_an_export_into_the_registry_it_came_from_changes_nothing(seeded, tmp_path):

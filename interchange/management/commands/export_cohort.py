@@ -8,13 +8,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from interchange import rif
 from interchange.services import cohort_export
 
 
 class Command(BaseCommand):
     help = (
-        "Write the registry as a RIF v1 cohort: a folder, or a .zip if PATH ends in .zip. Pseudonymous (study ids "
-        "and year of birth only); alsfrs_r.csv carries the derived scores for analysts."
+        f"Write the registry as a {rif.version_label()} cohort, manifest.csv giving today as the data cut-off: "
+        "a folder, or a .zip if PATH ends in .zip. Pseudonymous (study ids and year of birth only); "
+        "alsfrs_r.csv carries the derived scores for analysts."
     )
 
     # The checks import every URLconf (and with it the statistics stack): seconds for nothing here.

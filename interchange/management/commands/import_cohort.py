@@ -9,13 +9,15 @@ from typing import Any, TextIO, cast
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from interchange import rif
 from interchange.importer import DEFAULT_CHUNK_SIZE
 from interchange.services import cohort_import
 
 
 class Command(BaseCommand):
     help = (
-        "Import a cohort in the registry interchange format (RIF v1): a folder or .zip of CSV files. "
+        f"Import a cohort in the registry interchange format ({rif.version_label()}, or RIF v1 without a manifest): "
+        "a folder or .zip of CSV files. "
         "Good rows are imported, every rejected row is listed in the report CSV; running it again changes nothing."
     )
 
