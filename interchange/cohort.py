@@ -51,7 +51,6 @@ def import_cohort(
     report = ImportReport(report_stream)
     with CohortSource(path) as source:
         manifest = read_manifest(source, today=timezone.localdate())
-        _note_manifest(report, manifest)
         for name in source.ignored:
             report.warn(name, f"not a file of the interchange format ({manifest.label}): ignored.")
         scans = {name: source.scan(name) for name in source.names}
@@ -72,6 +71,7 @@ def import_cohort(
         else:
             import_files(source, scans, ImportContext.load(report, user, manifest.data_cutoff), tracker, chunk_size)
     note_dispensing(report)
+    _note_manifest(report, manifest)
     elapsed = time.perf_counter() - started
     return ImportOutcome(report=report, seconds=elapsed, rows=report.totals.read)
 

@@ -76,12 +76,11 @@ class ImportReport:
     def add(self, issue: Issue) -> None:
         if self._writer is not None:
             self._writer.writerow(issue.as_row())
-        counts = self.counts(issue.file)
         if issue.severity == ERROR:
             self.errors += 1
         elif issue.severity == WARNING:
             self.warnings += 1
-            counts.warnings += 1
+            self.counts(issue.file).warnings += 1
         shown = self._shown_per_file.get(issue.file, 0)
         if shown < SHOWN_PER_FILE:
             self.shown.append(issue)

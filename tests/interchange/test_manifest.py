@@ -71,6 +71,7 @@ def test_a_cohort_without_a_manifest_imports_as_version_1_and_says_so(sites):
 def test_a_manifest_gives_the_cutoff_the_report_names(clean_files, import_files):
     imported = import_files({**clean_files, rif.MANIFEST_NAME: manifest()})
     assert imported.errors == []
+    assert rif.MANIFEST_NAME not in imported.outcome.report.files  # not a data file: no counts
     assert notes_on_the_manifest(imported) == [
         f"RIF v2, data cut-off {CUTOFF}: the rules that depend on today (a date in the future, doses missed) "
         "were judged on that day."
@@ -99,7 +100,8 @@ def test_a_record_dated_after_the_cutoff_is_refused_with_the_cutoff_named(clean_
         {"patient_id": "GB-SHF-0001", "event_date": "2025-10-03", "event_type": "niv_start", "detail": ""}
     )
     imported = import_files({**clean_files, rif.MANIFEST_NAME: manifest()})
-    assert imported.error_on("events.csv", 7)["message"] == "event_date: This date is after the data cut-off (02 Oct 2025)."
+    refused = imported.error_on("events.csv", 7)["message"]
+    assert refused == "event_date: This date is after the data cut-off (02 Oct 2025)."
     assert Patient.objects.count() == 3
 
 
