@@ -4,6 +4,7 @@ has its own URLs under analytics/survival/)."""
 from django.urls import path
 
 from analytics import views
+from analytics.safety_listing import sae_line_listing
 
 app_name = "analytics"
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
     path("dictionary/", views.dictionary_page, name="dictionary"),
     path("dictionary.<str:file_format>", views.dictionary_download, name="dictionary-download"),
     path("datasets/<str:table>.<str:file_format>", views.table_download, name="table-download"),
+    path("safety/line-listing.csv", sae_line_listing, name="sae-line-listing"),
     path("overview/", views.overview, name="overview"),
     path("overview/<str:name>.csv", views.overview_csv, name="overview-csv"),
     path("exports/", views.export_request, name="export-request"),

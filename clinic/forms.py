@@ -358,6 +358,15 @@ CTCAE_HELP = {
 
 
 class AdverseEventForm(forms.ModelForm):
+    aware_at = forms.DateTimeField(
+        label="Awareness date and time",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M"],
+        help_text="For a serious event: when the site first knew of it. The reporting clock runs from here; "
+        "empty means now.",
+    )
+
     class Meta:
         model = AdverseEvent
         fields = [
@@ -402,6 +411,10 @@ class AdverseEventForm(forms.ModelForm):
 
     def criteria_fields(self) -> list[forms.BoundField]:
         return [self[n] for n in self.CRITERIA]
+
+    def service_arguments(self) -> dict[str, Any]:
+        """The event's fields and the awareness time, as the adverse event services take them."""
+        return {name: self.cleaned_data[name] for name in ("aware_at", *self.Meta.fields)}
 
 
 class AdverseEventEditForm(EditFieldsMixin, AdverseEventForm):

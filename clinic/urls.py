@@ -22,6 +22,13 @@ urlpatterns = [
     path("quality/", views.quality_overview, name="quality_overview"),
     path("quality/queries/<int:pk>/", views.query_detail, name="query_detail"),
     path("quality/queries/<int:pk>/<slug:action>/", views.query_act, name="query_act"),
+    path("safety/", views.safety_dashboard, name="safety_dashboard"),
+    path("safety/cases/<int:pk>/", views.safety_case, name="safety_case"),
+    path("safety/cases/<int:pk>/reports/new/", views.safety_report_create, name="safety_report_create"),
+    path("safety/cases/<int:pk>/close/", views.safety_case_close_view, name="safety_case_close"),
+    path("safety/cases/<int:pk>/icsr.json", views.safety_case_icsr, name="safety_case_icsr"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
     path("alerts/", views.sae_alerts, name="sae_alerts"),
     path("alerts/<int:pk>/acknowledge/", views.sae_alert_acknowledge, name="sae_alert_acknowledge"),
 ]

@@ -8,6 +8,7 @@ on days 1-5 of every 28-day cycle; primary endpoint survival at 640 days; CSF pN
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 #: Length of a treatment cycle, first dosing day to the next cycle's first dosing day.
@@ -51,3 +52,77 @@ def pnfh_stratum(value: Decimal | float | None) -> str | None:
     if value <= PNFH_HIGH_ABOVE:
         return PNFH_LOW
     return PNFH_HIGH
+
+
+# --- pharmacovigilance: reporting clocks per route (sources in docs/safety.md) ---------------
+
+
+@dataclass(frozen=True)
+class ReportingClock:
+    """Who receives a serious adverse event from the registry on one route, and by when.
+
+    `initial_hours` None means "as soon as possible" (no fixed limit). `company_is_sponsor`
+    marks a route where the company's own expedited (SUSAR) clocks are tracked as well.
+    """
+
+    recipient: str
+    recipient_label: str
+    initial_hours: int | None
+    company_is_sponsor: bool
+    product: str
+    unlicensed: bool
+    reference_safety_information: str
+    source: str
+
+
+#: The recipient codes a sent report names (`SafetyReport.recipient`).
+RECIPIENT_COMPANY = "company"
+RECIPIENT_YELLOW_CARD = "yellow_card"
+RECIPIENT_NONE = ""
+
+REPORTING_CLOCKS: dict[str, ReportingClock] = {
+    "managed_access": ReportingClock(
+        recipient=RECIPIENT_COMPANY,
+        recipient_label="ILTOO Pharma (managed access programme)",
+        initial_hours=24,
+        company_is_sponsor=True,
+        product="ILT-101 (aldesleukin, ILTOO Pharma)",
+        unlicensed=True,
+        reference_safety_information="ILT-101 reference safety information supplied under the programme agreement",
+        source="MAP programme agreement (default 24 h from awareness; set the agreed limit here)",
+    ),
+    "nhs_specials": ReportingClock(
+        recipient=RECIPIENT_YELLOW_CARD,
+        recipient_label="MHRA Yellow Card",
+        initial_hours=None,
+        company_is_sponsor=False,
+        product="Proleukin (aldesleukin) prepared as an unlicensed low-dose special",
+        unlicensed=True,
+        reference_safety_information="Proleukin UK SmPC (Clinigen), section 4.8 Undesirable effects",
+        source="MHRA Yellow Card scheme; Human Medicines Regulations 2012 reg. 170; MHRA Guidance Note 14",
+    ),
+}
+#: Patients on no treatment route (registry-only comparators, or not enrolled): the SAE is
+#: tracked, but no product report is due.
+NO_PRODUCT_CLOCK = ReportingClock(
+    recipient=RECIPIENT_NONE,
+    recipient_label="No product report (untreated)",
+    initial_hours=None,
+    company_is_sponsor=False,
+    product="",
+    unlicensed=False,
+    reference_safety_information="",
+    source="No IL-2LD given: not a suspected reaction to the product",
+)
+
+#: Sponsor clocks for suspected unexpected serious adverse reactions (ICH E2A; Regulation (EU)
+#: 536/2014 art. 42; UK SI 2004/1031 reg. 33): fatal or life-threatening within 7 days, with
+#: follow-up information within 8 more; all others within 15 days. Days from awareness.
+SUSAR_FATAL_DAYS = 7
+SUSAR_FATAL_FOLLOW_UP_DAYS = 8
+SUSAR_OTHER_DAYS = 15
+
+
+def reporting_clock(route_code: str | None) -> ReportingClock:
+    """The clock of a route code (the untreated clock for none or an unknown code)."""
+    return REPORTING_CLOCKS.get(route_code or "", NO_PRODUCT_CLOCK)

@@ -9,18 +9,22 @@ from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
+from django.utils import timezone
 
 from registry.meta import concrete_field
 from registry.models import (
     AlsfrsrAssessment,
     DataQualityRule,
     DataQuery,
+    CaseStatus,
     EventType,
     IdentityAccess,
+    Notification,
     Patient,
     PatientIdentity,
     QueryStatus,
     Role,
+    SafetyCase,
     SeriousAdverseEventAlert,
     Site,
     User,
@@ -87,6 +91,32 @@ def sae_alerts_visible_to(user: User) -> models.QuerySet[SeriousAdverseEventAler
         .select_related("adverse_event__patient__site", "raised_by", "acknowledged_by")
         .order_by(models.F("acknowledged_at").desc(nulls_first=True), "-raised_at")
     )
+
+
+def safety_cases_visible_to(user: User) -> models.QuerySet[SafetyCase]:
+    """Safety cases of the patients the user may see, with what their pages and listings show."""
+    return (
+        SafetyCase.objects.filter(adverse_event__patient__in=patients_visible_to(user))
+        .select_related("adverse_event__patient__site")
+        .prefetch_related("reports")
+    )
+
+
+def open_safety_cases(user: User) -> list[SafetyCase]:
+    """Cases not closed: initial report awaited first (soonest due first, "as soon as possible"
+    before fixed limits), then reported cases awaiting follow-up."""
+    cases = list(safety_cases_visible_to(user).exclude(status=CaseStatus.CLOSED))
+    far = timezone.now() + dt.timedelta(days=3650)
+    return sorted(cases, key=lambda c: (c.status != CaseStatus.OPEN, c.initial_due_at or c.aware_at or far, c.pk))
+
+
+def notifications_of(user: User) -> models.QuerySet[Notification]:
+    """The user's own in-app notifications, newest first."""
+    return Notification.objects.filter(user=user)
+
+
+def unread_notifications(user: User) -> models.QuerySet[Notification]:
+    return notifications_of(user).filter(read_at__isnull=True)
 
 
 @dataclass(frozen=True)

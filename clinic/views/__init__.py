@@ -13,6 +13,15 @@ from clinic.views.records import (
     record_edit,
     record_history_view,
 )
+from clinic.views.safety import (
+    notification_open,
+    notifications,
+    safety_case,
+    safety_case_close_view,
+    safety_case_icsr,
+    safety_dashboard,
+    safety_report_create,
+)
 
 __all__ = [
     "adverse_event_create",
@@ -24,6 +33,8 @@ __all__ = [
     "enrol_eligibility",
     "event_create",
     "home",
+    "notification_open",
+    "notifications",
     "patient_detail",
     "patient_list",
     "quality_overview",
@@ -34,4 +45,9 @@ __all__ = [
     "record_history_view",
     "sae_alert_acknowledge",
     "sae_alerts",
+    "safety_case",
+    "safety_case_close_view",
+    "safety_case_icsr",
+    "safety_dashboard",
+    "safety_report_create",
 ]

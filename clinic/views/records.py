@@ -118,12 +118,15 @@ def adverse_event_create(request: AuthenticatedHttpRequest, study_id: str) -> Ht
         lambda: services.adverse_event_record(
             actor=request.user,
             patient=patient,
-            **{name: form.cleaned_data[name] for name in forms.AdverseEventForm.Meta.fields},
+            **form.service_arguments(),
         ),
     )
     if event is not None:
         if event.serious:
-            messages.warning(request, "Serious adverse event saved and flagged to the data managers.")
+            messages.warning(
+                request, "Serious adverse event saved: its safety case is open and the data managers are alerted."
+            )
+            return redirect("clinic:safety_case", pk=event.safety_case.pk)
         else:
             messages.success(request, "Adverse event saved.")
         return redirect(patient_url(patient))
@@ -290,6 +293,8 @@ def _save_edit(user: User, record_kind: RecordKind, record: Any, form: Any) -> N
         changes = {
             k: data[k] for k in ("sample_date", "analyte", "reported_value", "reported_unit", "assay", "laboratory")
         }
+    if data.get("aware_at"):  # an adverse event made serious: when the site knew starts the clock
+        changes["aware_at"] = data["aware_at"]
     record_kind.update(
         record=form.instance if hasattr(form, "instance") else record,
         actor=user,

@@ -40,6 +40,16 @@ from registry.models.events import (
 from registry.models.patient import PERCENT_PREDICTED, Consent, Diagnosis, Patient, PatientIdentity, symptom_onset
 from registry.models.people import Site, User
 from registry.models.quality import DataQualityRule, DataQuery, Finding, QueryStatus, Severity
+from registry.models.pharmacovigilance import (
+    SUSPECTED,
+    CaseStatus,
+    Expectedness,
+    Notification,
+    ReportRecipient,
+    SafetyCase,
+    SafetyReport,
+    initial_due,
+)
 from registry.models.safety import AdverseEvent, SeriousAdverseEventAlert
 
 __all__ = [
@@ -49,12 +59,14 @@ __all__ = [
     "SERIOUSNESS_CRITERION_FIELDS",
     "AccountAction",
     "AccountEvent",
+    "SUSPECTED",
     "AdverseEvent",
     "AeAction",
     "AeOutcome",
     "AlsfrsrAssessment",
     "Analyte",
     "BiomarkerResult",
+    "CaseStatus",
     "ChangeReasonRequired",
     "ClinicalEvent",
     "ClinicalRecord",
@@ -65,14 +77,19 @@ __all__ = [
     "Diagnosis",
     "ElEscorial",
     "EventType",
+    "Expectedness",
     "Finding",
     "IdentityAccess",
+    "Notification",
     "OnsetRegion",
     "Patient",
     "PatientIdentity",
     "QueryStatus",
     "Relatedness",
+    "ReportRecipient",
     "Role",
+    "SafetyCase",
+    "SafetyReport",
     "SeriousAdverseEventAlert",
     "Severity",
     "Sex",
@@ -86,6 +103,7 @@ __all__ = [
     "check_not_in_future",
     "check_order",
     "death_errors",
+    "initial_due",
     "latest_record_date",
     "latest_record_dates",
     "rules_today",

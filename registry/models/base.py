@@ -83,8 +83,8 @@ class ClinicalRecord(models.Model):
             return
         for field, value in dates:
             check_not_after_death(patient, value, field, exclude=self)
-        if self.follows_symptom_onset:
-            onset = patient.symptom_onset_date()
+        onset = patient.symptom_onset_date() if self.follows_symptom_onset else None
+        if onset is not None:
             for field, value in dates:
                 check_order(onset, value, field, f"This date precedes symptom onset ({onset:%d %b %Y}).")
 

@@ -7,6 +7,7 @@ is listed on the data managers' page and mailed to them once the record is commi
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Sequence
 from smtplib import SMTPException
@@ -16,37 +17,51 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from registry.meta import concrete_field
-from registry.models import AdverseEvent, Patient, Role, SeriousAdverseEventAlert, User
+from registry.models import AdverseEvent, Patient, Role, SafetyCase, SeriousAdverseEventAlert, User
 from registry.roles import Area
 from registry.services.audit import audited_save, authorise_write, record_update
+from registry.services.pharmacovigilance import notifications_send, safety_cases_open, safety_officers
 
 logger = logging.getLogger(__name__)
 
 
-def adverse_event_record(*, actor: User | None, patient: Patient, **fields: Any) -> AdverseEvent:
-    """Record an adverse event; a serious one is flagged to the data managers in the same transaction."""
+def adverse_event_record(
+    *, actor: User | None, patient: Patient, aware_at: dt.datetime | None = None, **fields: Any
+) -> AdverseEvent:
+    """Record an adverse event; a serious one opens its safety case (the clock runs from
+    `aware_at`, by default now) and is flagged to the data managers in the same transaction."""
     authorise_write(actor, Area.CLINICAL, patient)
     with transaction.atomic():
         event = audited_save(AdverseEvent(patient=patient, **fields), actor=actor)
-        sae_alerts_raise(actor=actor, adverse_events=[event])
+        sae_alerts_raise(actor=actor, adverse_events=[event], aware_at=aware_at)
     return event
 
 
 def adverse_event_update(
-    *, actor: User | None, record: AdverseEvent, reason: str, expected_version: int | None, **changes: Any
+    *,
+    actor: User | None,
+    record: AdverseEvent,
+    reason: str,
+    expected_version: int | None,
+    aware_at: dt.datetime | None = None,
+    **changes: Any,
 ) -> AdverseEvent:
     """Edit an adverse event; one that becomes serious on review is flagged like a new one."""
     with transaction.atomic():
         event = record_update(record, actor=actor, reason=reason, expected_version=expected_version, **changes)
-        sae_alerts_raise(actor=actor, adverse_events=[event])
+        sae_alerts_raise(actor=actor, adverse_events=[event], aware_at=aware_at)
     return event
 
 
-def sae_alerts_raise(*, actor: User | None, adverse_events: Sequence[AdverseEvent]) -> list[SeriousAdverseEventAlert]:
-    """Flag each serious AE once, and mail the data managers after the records are committed.
+def sae_alerts_raise(
+    *, actor: User | None, adverse_events: Sequence[AdverseEvent], aware_at: dt.datetime | None = None
+) -> list[SeriousAdverseEventAlert]:
+    """Open each serious AE's safety case and flag it once: an in-app notification to every data
+    manager now, and a mail after the records are committed.
 
     Set-wise, so an import of a thousand events raises them in two queries; the web, API and
     admin paths pass one. The mail goes out on commit, so a rolled-back save never alerts
@@ -55,6 +70,7 @@ def sae_alerts_raise(*, actor: User | None, adverse_events: Sequence[AdverseEven
     serious = [event for event in adverse_events if event.serious]
     if not serious:
         return []
+    safety_cases_open(actor=actor, adverse_events=serious, aware_at=aware_at)
     flagged = set(
         SeriousAdverseEventAlert.objects.filter(adverse_event__in=serious).values_list("adverse_event_id", flat=True)
     )
@@ -67,9 +83,35 @@ def sae_alerts_raise(*, actor: User | None, adverse_events: Sequence[AdverseEven
         ]
     )
     if alerts:
+        _notify(alerts)
         alert_ids = [alert.pk for alert in alerts]
         transaction.on_commit(lambda: sae_alerts_mail(alert_ids))
     return alerts
+
+
+def _notify(alerts: Sequence[SeriousAdverseEventAlert]) -> None:
+    officers = safety_officers()
+    for alert in alerts:
+        event = alert.adverse_event
+        case = SafetyCase.objects.filter(adverse_event=event).only("pk", "initial_due_at", "route_code").first()
+        if case is None:
+            continue
+        notifications_send(
+            users=officers,
+            subject=f"Serious adverse event: {event.patient.study_id} – {event.term}",
+            body=_clock_line(case),
+            link=reverse("clinic:safety_case", args=[case.pk]),
+        )
+
+
+def _clock_line(case: SafetyCase) -> str:
+    clock = case.clock
+    if not clock.recipient:
+        return "No product report is due (the patient is not on a treatment route)."
+    if case.initial_due_at is None:
+        return f"Report to {clock.recipient_label} as soon as possible."
+    due = timezone.localtime(case.initial_due_at)
+    return f"Report to {clock.recipient_label} by {due:%H:%M on %d %b %Y} ({clock.initial_hours} h from awareness)."
 
 
 def sae_alert_recipients() -> list[str]:
@@ -110,11 +152,17 @@ def _sae_mail(alert: SeriousAdverseEventAlert, event: AdverseEvent) -> tuple[str
         f"CTCAE grade: {event.get_ctcae_grade_display()}\n"
         f"Seriousness: {criteria}\n"
         f"Relatedness to IL-2LD: {event.get_relatedness_display()}\n"
-        f"Recorded by: {reporter}\n\n"
+        f"Recorded by: {reporter}\n"
+        f"{_case_clock(event)}\n\n"
         "Review it on the registry's serious adverse event page (/alerts/). Suspected reactions to an "
         "unlicensed medicine are reported to the MHRA through the Yellow Card scheme."
     )
     return f"Serious adverse event: {event.patient.study_id} – {event.term}", body
+
+
+def _case_clock(event: AdverseEvent) -> str:
+    case = SafetyCase.objects.filter(adverse_event=event).first()
+    return f"Case {case.case_number}: {_clock_line(case)}" if case else ""
 
 
 def sae_alert_acknowledge(*, actor: User, alert: SeriousAdverseEventAlert) -> SeriousAdverseEventAlert:

@@ -31,6 +31,7 @@ from registry.models import (
     DataQuery,
     Patient,
     Role,
+    SafetyCase,
     SeriousAdverseEventAlert,
     User,
 )
@@ -231,6 +232,7 @@ def test_a_serious_adverse_event_is_saved_audited_and_alerted_on_every_path(
     event = AdverseEvent.objects.get(term="Cellulitis at injection site")
     assert event.history.count() == 1 and event.history.get().history_user is not None
     assert SeriousAdverseEventAlert.objects.filter(adverse_event=event).count() == 1
+    assert SafetyCase.objects.filter(adverse_event=event, status="open").count() == 1  # the clock runs
     assert [m.subject for m in mail.outbox] == [f"Serious adverse event: {ALIVE} – Cellulitis at injection site"]
 
 
@@ -413,4 +415,5 @@ def test_an_adverse_event_made_serious_on_review_is_alerted_once_on_every_path(
     event = _reviewed_event()
     assert event.serious and event.history.count() == 2
     assert SeriousAdverseEventAlert.objects.filter(adverse_event=event).count() == 1
+    assert SafetyCase.objects.filter(adverse_event=event, status="open").count() == 1  # the clock runs
     assert [m.subject for m in mail.outbox] == [f"Serious adverse event: {ALIVE} – Injection site reaction"]

@@ -17,6 +17,7 @@ from django.urls import resolve
 
 from access_programme.models import Dispensing, Enrolment, TreatmentCycle
 from analytics.models import ExportJob
+from registry import services
 from registry.models import (
     AdverseEvent,
     AlsfrsrAssessment,
@@ -79,6 +80,14 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, object]]] = {
     "clinic:record_history": ({"study_id": "patient", "kind": "=diagnosis", "pk": "diagnosis"}, PATIENT_READ),
     "clinic:sae_alerts": ({}, DATA_MANAGERS),
     "clinic:sae_alert_acknowledge": ({"pk": "absent"}, POST_ONLY),
+    "clinic:safety_dashboard": ({}, DATA_MANAGERS),
+    "clinic:safety_case": ({"pk": "safety_case"}, CLINICAL_WRITE_FORM),
+    "clinic:safety_case_icsr": ({"pk": "safety_case"}, CLINICAL_WRITE_FORM),
+    "clinic:safety_report_create": ({"pk": "safety_case"}, POST_ONLY),
+    "clinic:safety_case_close": ({"pk": "safety_case"}, POST_ONLY),
+    "clinic:notifications": ({}, SIGNED_IN),
+    "clinic:notification_open": ({"pk": "absent"}, POST_ONLY),
+    "analytics:sae-line-listing": ({}, DATA_MANAGERS),
     "pharmacy:worklist": ({}, PHARMACY),
     # no checked prescription for the next cycle yet: the pharmacy is sent to the prescription step
     "pharmacy:dispense": ({"study_id": "patient"}, row(LOGIN, 403, 404, 302, 403, 302)),
@@ -188,6 +197,16 @@ def objects(world, full_patient):
         "biomarker": BiomarkerResult.objects.get(patient=patient).pk,
         "event": ClinicalEvent.objects.get(patient=patient).pk,
         "adverse_event": AdverseEvent.objects.get(patient=patient).pk,
+        "safety_case": services.adverse_event_record(
+            actor=None,
+            patient=patient,
+            term="Pneumonia",
+            onset_date=days_ago(5),
+            ctcae_grade=3,
+            serious=True,
+            criterion_hospitalisation=True,
+            relatedness="unlikely",
+        ).safety_case.pk,
         "enrolment": Enrolment.objects.get(patient=patient).pk,
         "cycle": TreatmentCycle.objects.get(patient=patient).pk,
         "batch": dispensing.batch_id,

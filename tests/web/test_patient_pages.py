@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -95,7 +96,7 @@ def test_a_patient_followed_on_schedule_has_nothing_overdue(clinician_client, lo
     assert "overdue" not in content.lower().replace("cycle overdue</option>", "")
 
 
-def serious_ae(patient, **fields: object) -> None:
+def serious_ae(patient, **fields: Any) -> None:
     services.adverse_event_record(
         actor=None,
         patient=patient,
