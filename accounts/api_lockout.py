@@ -18,6 +18,8 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.request import Request
 
+from registry.services.accounts import api_token_authenticate
+
 TOKEN_PSEUDO_USER = "api-token"  # noqa: S105 - a label for lockout records, not a secret
 
 
@@ -28,6 +30,15 @@ class LockedOut(exceptions.APIException):
 
 
 class LockoutTokenAuthentication(TokenAuthentication):
+    """`Authorization: Token <key>` against the registry's ApiToken (hashed, scoped, expiring,
+    revocable; registry.services.accounts), with django-axes lockout of guessing."""
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        token = api_token_authenticate(key)
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
+        return token.user, token
+
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         django_request = request._request
         credentials = {"username": TOKEN_PSEUDO_USER}

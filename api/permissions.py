@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
+from registry.models import ApiToken, TokenScope
 from registry.roles import Area, may_write
 from registry.selectors import can_see_identity
 
@@ -24,6 +25,9 @@ class RegistryAccess(BasePermission):
         user = request.user
         if not (user and user.is_authenticated and user.is_active):
             return False
+        if not token_allows(request):
+            self.message = "This API token is read-only: create a write token for changes."
+            return False
         if request.method in SAFE_METHODS:
             return True
         area: Area | None = getattr(view, "write_area", None)
@@ -37,3 +41,9 @@ class SeesIdentity(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return can_see_identity(request.user)
+
+
+def token_allows(request: Request) -> bool:
+    """A read-scoped token (registry.models.ApiToken) allows only safe methods."""
+    token = request.auth
+    return not (isinstance(token, ApiToken) and token.scope == TokenScope.READ and request.method not in SAFE_METHODS)

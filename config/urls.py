@@ -9,6 +9,7 @@ from django.urls import include, path
 from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
 
+from accounts.tokens import token_list, token_revoke
 from accounts.two_factor import two_factor_setup, two_factor_verify
 from api.views import not_found as api_not_found
 from config.health import healthz, healthz_all
@@ -23,6 +24,8 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/2fa/setup/", two_factor_setup, name="two_factor_setup"),
     path("accounts/2fa/verify/", two_factor_verify, name="two_factor_verify"),
+    path("accounts/tokens/", token_list, name="token_list"),
+    path("accounts/tokens/<int:pk>/revoke/", token_revoke, name="token_revoke"),
     path("healthz", healthz, name="healthz"),
     path("healthz/all", healthz_all, name="healthz_all"),
     path("pharmacy/", include("pharmacy.urls")),

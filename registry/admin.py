@@ -1,8 +1,12 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 
 from registry.admin_audit import register_audited
 from registry.models import (
+    AccountAction,
     AdverseEvent,
     AlsfrsrAssessment,
     BiomarkerResult,
@@ -15,6 +19,7 @@ from registry.models import (
     User,
 )
 from registry.services import RECORD_SERVICES
+from registry.services.accounts import account_event_record
 
 
 @admin.register(Site)
@@ -25,10 +30,42 @@ class SiteAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class RegistryUserAdmin(UserAdmin):
-    fieldsets = (*(UserAdmin.fieldsets or ()), ("Registry role", {"fields": ("role", "sites")}))
-    list_display = ("username", "get_full_name", "role", "is_active")
-    list_filter = ("role", "is_active", "sites")
+    """Users, for superusers only: they alone set roles, sites and the staff and superuser flags.
+
+    Anyone else with admin access may look but not change, add or reset a password (which would
+    take over the account): nothing a data manager reaches grants more rights than they have.
+    Site leads manage their own site's users on the site-users pages (accounts.site_users).
+    Every change made here is recorded as an AccountEvent.
+    """
+
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        ("Registry role", {"fields": ("role", "sites", "is_site_lead")}),
+    )
+    list_display = ("username", "get_full_name", "role", "is_site_lead", "is_active")
+    list_filter = ("role", "is_site_lead", "is_active", "sites")
     filter_horizontal = ("sites", "groups", "user_permissions")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser) and super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        changed = [name for name in form.changed_data if name != "password"]
+        if changed or not change:
+            account_event_record(
+                actor=request.user if isinstance(request.user, User) else None,
+                subject=obj,
+                action=AccountAction.USER_CHANGED,
+                detail=("created; " if not change else "")
+                + ", ".join(f"{name}={form.cleaned_data.get(name)!s}"[:80] for name in changed),
+            )
 
 
 register_audited(

@@ -140,3 +140,11 @@ class BatchFactory(AuditedFactory):
     quantity_remaining = 50
     quantity_unit = "syringe"
     dose_miu_per_unit = Decimal("2.000")
+
+
+def api_key_for(user: User, scope: str = "write") -> str:
+    """The key of a new API token of `user` (as the user would create it on their tokens page)."""
+    from registry.services.accounts import api_token_create
+
+    _, key = api_token_create(actor=user, name="test client", scope=scope, expires_on=TODAY + dt.timedelta(days=30))
+    return key

@@ -1,7 +1,7 @@
 """The registry's models, one module per aggregate; import them from `registry.models`."""
 
 from registry.models.access import IdentityAccess
-from registry.models.accounts import AccountAction, AccountEvent
+from registry.models.accounts import AccountAction, AccountEvent, ApiToken, TokenScope
 from registry.models.assessments import AlsfrsrAssessment, BiomarkerResult, canonical_biomarker_value
 from registry.models.base import (
     NON_FIELD,
@@ -65,6 +65,7 @@ __all__ = [
     "AeOutcome",
     "AlsfrsrAssessment",
     "Analyte",
+    "ApiToken",
     "BiomarkerResult",
     "CaseStatus",
     "ChangeReasonRequired",
@@ -94,6 +95,7 @@ __all__ = [
     "Severity",
     "Sex",
     "Site",
+    "TokenScope",
     "TriState",
     "User",
     "YesNoUnknown",

@@ -34,6 +34,11 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.CLINICIAN)
     sites = models.ManyToManyField(Site, blank=True, related_name="users")
+    is_site_lead = models.BooleanField(
+        "site lead",
+        default=False,
+        help_text="Manages the users of their own sites (invite, deactivate, reset 2FA), up to their own role.",
+    )
 
     @property
     def is_site_scoped(self) -> bool:

@@ -6,12 +6,17 @@ transaction (append-only, like the audit trail).
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+import datetime as dt
+import hashlib
+import secrets
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from registry.models import AccountAction, AccountEvent, User
+from registry.models import AccountAction, AccountEvent, ApiToken, User
 
 RECOVERY_CODE_COUNT = 10
 RECOVERY_DEVICE_NAME = "recovery codes"
@@ -52,3 +57,67 @@ def second_factor_enrol(*, actor: User, device: TOTPDevice) -> list[str]:
         action = AccountAction.SECOND_FACTOR_REPLACED if replacing else AccountAction.SECOND_FACTOR_ENROLLED
         account_event_record(actor=actor, subject=actor, action=action)
         return recovery_codes_issue(actor=actor)
+
+
+# --- API tokens
+
+TOKEN_MAX_DAYS = 365
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_token_create(*, actor: User, name: str, scope: str, expires_on: dt.date) -> tuple[ApiToken, str]:
+    """A new token for `actor` themself; returns it and its key, which is shown once and never kept."""
+    today = timezone.localdate()
+    if expires_on <= today or expires_on > today + dt.timedelta(days=TOKEN_MAX_DAYS):
+        raise ValidationError({"expires_on": f"Choose an expiry after today and within {TOKEN_MAX_DAYS} days."})
+    key = secrets.token_urlsafe(32)
+    expires_at = timezone.make_aware(dt.datetime.combine(expires_on, dt.time.max))
+    token = ApiToken(user=actor, name=name.strip(), scope=scope, key_hash=_key_hash(key), prefix=key[:8])
+    token.expires_at = expires_at
+    token.full_clean()
+    with transaction.atomic():
+        token.save()
+        account_event_record(
+            actor=actor,
+            subject=actor,
+            action=AccountAction.TOKEN_CREATED,
+            detail=f"{token.name!r} ({token.prefix}…), {scope}, expires {expires_on:%Y-%m-%d}",
+        )
+    return token, key
+
+
+def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+    """Revoke a token: its owner, or a superuser, may."""
+    if token.user_id != actor.pk and not actor.is_superuser:
+        raise PermissionDenied("You may revoke only your own tokens.")
+    with transaction.atomic():
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        token.refresh_from_db()
+        account_event_record(
+            actor=actor,
+            subject=token.user,
+            action=AccountAction.TOKEN_REVOKED,
+            detail=f"{token.name!r} ({token.prefix}…)",
+        )
+    return token
+
+
+def api_token_authenticate(key: str) -> ApiToken | None:
+    """The live token for `key` (not revoked, not expired, its user active), its last use noted."""
+    now = timezone.now()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_key_hash(key), revoked_at__isnull=True, expires_at__gt=now, user__is_active=True)
+        .first()
+    )
+    if token is not None and (token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION):
+        # At most one write a minute per token: last use to the minute is what a reviewer needs.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+LAST_USED_PRECISION = dt.timedelta(minutes=1)

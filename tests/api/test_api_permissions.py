@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from registry.models import ClinicalEvent
 from tests.conftest import login_with_second_factor
-from tests.factories import days_ago
+from tests.factories import api_key_for, days_ago
 
 pytestmark = [pytest.mark.requirement("EXP-02"), pytest.mark.django_db]
 
@@ -28,9 +27,9 @@ def test_the_schema_needs_a_signed_in_user(world, client_for):
 
 
 def test_a_token_authenticates_api_requests(world, client_for):
-    token = Token.objects.create(user=world.clinician_london)
+    key = api_key_for(world.clinician_london)
     client = client_for(None)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     response = client.get("/api/v1/patients/")
     assert response.status_code == 200
     assert [p["study_id"] for p in response.json()["results"]] == [world.london_patient.study_id]

@@ -39,7 +39,6 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi.checks import (
@@ -50,6 +49,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.api.personas import World
+from tests.factories import api_key_for
 
 pytestmark = [
     pytest.mark.requirement("DAT-05", "EXP-02"),
@@ -87,7 +87,7 @@ def wsgi_app() -> Iterator[Any]:
 def _headers(world: World, role: str) -> dict[str, str]:
     if role == "anonymous":
         return {}
-    return {"Authorization": f"Token {Token.objects.create(user=getattr(world, role)).key}"}
+    return {"Authorization": f"Token {api_key_for(getattr(world, role))}"}
 
 
 def _failure_line(case: schemathesis.Case, status: int, failure: Failure) -> str:
