@@ -27,7 +27,7 @@ def admin_client(user: User) -> Client:
 
 
 def user_form(user: User, **changes: object) -> dict[str, object]:
-    data = {
+    data: dict[str, object] = {
         "username": user.username,
         "first_name": user.first_name,
         "last_name": user.last_name,
