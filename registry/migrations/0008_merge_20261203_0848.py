@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('registry', '0007_account_events'),
         ('registry', '0007_data_quality_rules'),
-        ('registry', '0007_diagnosis_alsfrsr_total_and_fvc_at_diagnosis'),
+        ('registry', '0008_diagnosis_alsfrsr_total_and_fvc_at_diagnosis'),  # renamed from 0007 on main (a350931)
     ]
 
     operations = [
