@@ -14,9 +14,9 @@ from django.utils import timezone
 from registry.meta import concrete_field
 from registry.models import (
     AlsfrsrAssessment,
+    CaseStatus,
     DataQualityRule,
     DataQuery,
-    CaseStatus,
     EventType,
     IdentityAccess,
     Notification,

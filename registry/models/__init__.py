@@ -39,7 +39,6 @@ from registry.models.events import (
 )
 from registry.models.patient import PERCENT_PREDICTED, Consent, Diagnosis, Patient, PatientIdentity, symptom_onset
 from registry.models.people import Site, User
-from registry.models.quality import DataQualityRule, DataQuery, Finding, QueryStatus, Severity
 from registry.models.pharmacovigilance import (
     SUSPECTED,
     CaseStatus,
@@ -50,6 +49,7 @@ from registry.models.pharmacovigilance import (
     SafetyReport,
     initial_due,
 )
+from registry.models.quality import DataQualityRule, DataQuery, Finding, QueryStatus, Severity
 from registry.models.safety import AdverseEvent, SeriousAdverseEventAlert
 
 __all__ = [
@@ -57,9 +57,9 @@ __all__ = [
     "PERCENT_PREDICTED",
     "SERIOUSNESS_CRITERIA",
     "SERIOUSNESS_CRITERION_FIELDS",
+    "SUSPECTED",
     "AccountAction",
     "AccountEvent",
-    "SUSPECTED",
     "AdverseEvent",
     "AeAction",
     "AeOutcome",
