@@ -84,7 +84,7 @@ def test_a_pharmacist_dispenses_a_cycle_from_the_worklist(page, live_server, sig
     page.get_by_role("link", name=f"Dispense cycle 1 for {patient.study_id}").click()
     # No prescription yet: the prescriber's order, then the clinical check, come first.
     page.get_by_label("Prescribed on").fill(first.isoformat())
-    page.get_by_label("Prescriber").fill("Dr A. Consultant (GMC 1234567)")
+    page.get_by_role("textbox", name="Prescriber").fill("Dr A. Consultant (GMC 1234567)")
     page.get_by_label("The prescriber's unsolicited request for this patient (reg. 167) is held").check()
     page.get_by_label("Special need").fill("ALS; no licensed low-dose product")
     save(page)
