@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from registry.form_support import DATE
 from registry.models import AeOutcome, SafetyCase
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -70,8 +71,8 @@ class LineListingForm(forms.Form):
         choices=[("", "All routes"), ("managed_access", "Managed access programme"), ("nhs_specials", "NHS specials")],
         required=False,
     )
-    start = forms.DateField(label="From (awareness)", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To (awareness)", widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label="From (awareness)", widget=DATE)
+    end = forms.DateField(label="To (awareness)", widget=DATE)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
