@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 DEMO_PATIENTS ?= 300
+BENCH_PATIENTS ?= 20000
+BENCH_USERS ?= 20,50
+BENCH_ONLY ?= startup,survival,export,import,web
 
 .PHONY: demo test lint migrate seed serve bench clean image
 
@@ -40,6 +43,11 @@ lint: $(VENV)/.dev
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+## Every benchmark on a database of its own (<DATABASE_URL's name>_b$(BENCH_PATIENTS), seeded once),
+## figures to bench/results/bench-$(BENCH_PATIENTS).json and docs/benchmarks.md (PostgreSQL only)
+bench: $(VENV)/.dev
+	$(BIN)/python bench/run_all.py --patients $(BENCH_PATIENTS) --users $(BENCH_USERS) --only $(BENCH_ONLY)
 
 ## The production image, with the commit it holds baked in (docs/deployment.md)
 image:

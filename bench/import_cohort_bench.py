@@ -23,19 +23,24 @@ The target database is dropped and recreated: never point --target at real data.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.measured import run_measured  # noqa: E402
+
 PYTHON = sys.executable
-TARGET_ROWS_PER_SECOND = 20_000
+TARGET_ROWS_PER_SECOND = 50_000  # accepted rows (issue 18)
 LAST_CPU_SECONDS = [0.0]
 LAST_CHILD_MAXRSS_KB = [0]
 
@@ -59,7 +64,14 @@ def manage(database_url: str, *args: str) -> tuple[str, float, int]:
     The CPU seconds (user + system) of the process and its worker processes are kept in
     LAST_CPU_SECONDS, the largest worker's peak RSS in LAST_CHILD_MAXRSS_KB.
     """
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings.base"}
+    # One role per database here (the URL's): an owner URL from the caller's environment would
+    # name another database, so DATABASE_ADMIN_URL is left empty.
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DATABASE_ADMIN_URL": "",
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+    }
     started = time.perf_counter()
     done = subprocess.run(
         [PYTHON, "-c", MEASURED, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
@@ -95,6 +107,27 @@ def parse_import(stdout: str) -> dict[str, float]:
     }
 
 
+def copy_from_floor(database_url: str, cohort: Path) -> dict[str, Any]:
+    """The raw floor: `psql \\copy … FROM` of the same files into plain (logged, unindexed) tables of
+    text columns, one per file, as one psql command timed whole; the tables are dropped after."""
+    script = []
+    rows = 0
+    for index, path in enumerate(sorted(cohort.glob("*.csv"))):
+        with path.open(encoding="utf-8") as handle:
+            header = next(csv.reader(handle))
+            rows += sum(1 for _ in handle)
+        columns = ", ".join(f'"{name}" text' for name in header)
+        script += [f"DROP TABLE IF EXISTS bench_raw_{index}; CREATE TABLE bench_raw_{index} ({columns});"]
+        script += [f"\\copy bench_raw_{index} FROM '{path.resolve()}' WITH (FORMAT csv, HEADER)"]
+    drop = "; ".join(f"DROP TABLE IF EXISTS bench_raw_{i}" for i in range(len(script) // 2))
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as sql:
+        sql.write("\n".join(script) + "\n")
+    measured = run_measured(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", database_url, "-f", sql.name])
+    subprocess.run(["psql", "-X", "-q", database_url, "-c", drop], check=True)
+    Path(sql.name).unlink()
+    return {"rows": rows, **measured.figures(), "rows_per_second": round(rows / measured.wall_s)}
+
+
 def table_counts(database_url: str) -> dict[str, tuple[int, int]]:
     code = (
         "import json\n"
@@ -119,6 +152,7 @@ def main() -> None:
         "--no-seed", action="store_true", help="The source is already seeded: only export it (nothing is written to it)"
     )
     parser.add_argument("--workers", type=int, default=1, help="import_cohort --workers")
+    parser.add_argument("--json", type=Path, default=None, help="Also write the report to this file.")
     args = parser.parse_args()
 
     report: dict[str, Any] = {"patients": args.patients}
@@ -146,6 +180,8 @@ def main() -> None:
     first = parse_import(stdout)
     report["import"] = {
         **first,
+        "accepted_rows": first["rows"] - first["rejected"],
+        "accepted_rows_per_second": round((first["rows"] - first["rejected"]) / first["seconds"]),
         "process_wall_seconds": round(wall, 1),
         "process_cpu_seconds": LAST_CPU_SECONDS[0],
         "rows_per_cpu_second": round(first["rows"] / LAST_CPU_SECONDS[0]) if LAST_CPU_SECONDS[0] else None,
@@ -165,8 +201,13 @@ def main() -> None:
     again = parse_import(stdout)
     report["reimport"] = {**again, "process_wall_seconds": round(wall, 1), "process_cpu_seconds": LAST_CPU_SECONDS[0]}
     report["reimport"]["nothing_changed"] = table_counts(args.target) == counts
-    report["meets_target"] = first["rows_per_second"] >= TARGET_ROWS_PER_SECOND
-    print(json.dumps(report, indent=2))
+    report["copy_from"] = copy_from_floor(args.target, cohort)
+    report["target_accepted_rows_per_second"] = TARGET_ROWS_PER_SECOND
+    report["meets_target"] = report["import"]["accepted_rows_per_second"] >= TARGET_ROWS_PER_SECOND
+    text = json.dumps(report, indent=2)
+    if args.json:
+        args.json.write_text(text)
+    print(text)
 
 
 if __name__ == "__main__":

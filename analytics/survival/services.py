@@ -118,10 +118,16 @@ def run_fingerprint(params: SuiteParameters) -> tuple[dict[str, Any], str]:
 
 
 def survival_run_request(
-    *, user: User | None, trigger: str = "manual", params: SuiteParameters | None = None, enqueue: bool = True
+    *,
+    user: User | None,
+    trigger: str = "manual",
+    params: SuiteParameters | None = None,
+    enqueue: bool = True,
+    reuse: bool = True,
 ) -> AnalysisRun:
     """Queue a run (sent to a worker after commit unless `enqueue` is false), or return the
-    reusable or already active one."""
+    reusable or already active one. `reuse=False` computes afresh even when a run of the same
+    fingerprint has succeeded (a benchmark must time the computation, not a cache hit)."""
     if not may_run_analyses(user):
         raise PermissionDenied("Only analysts and data managers run analyses.")
     params = params or SuiteParameters()
@@ -131,7 +137,7 @@ def survival_run_request(
     reusable = AnalysisRun.objects.filter(
         analysis=ANALYSIS, fingerprint=fingerprint, status=RunStatus.SUCCEEDED
     ).first()
-    if reusable is not None:
+    if reusable is not None and reuse:
         return reusable
     try:
         with transaction.atomic():

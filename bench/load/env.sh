@@ -7,7 +7,9 @@ export DJANGO_SETTINGS_MODULE=bench.load.settings_load
 # Deliberately not taken from an existing DATABASE_URL: the driver migrates the database and creates
 # users in it, so it must be the load-test copy, never il2ld_bench (shared) or a working database.
 case "$LOAD_DB" in il2ld_bench) echo "refusing to load-test il2ld_bench: make a copy (see README)" >&2; return 1 2>/dev/null || exit 1;; esac
-export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$LOAD_DB
+# `make bench` passes its own database (LOAD_DATABASE_URL, a database of the bench's own).
+export DATABASE_URL=${LOAD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$LOAD_DB}
+export DATABASE_ADMIN_URL=${LOAD_DATABASE_ADMIN_URL:-}
 export DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost
 export DJANGO_SECURE_SSL_REDIRECT=false
 export DJANGO_LOG_LEVEL=${DJANGO_LOG_LEVEL:-WARNING}

@@ -24,6 +24,7 @@ class Collector:
         self.started = 0.0
         self.stopped = 0.0
         self.times: dict[str, list[float]] = defaultdict(list)
+        self.endpoints: dict[str, list[float]] = defaultdict(list)
         self.errors: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
         self.outcomes: Counter[str] = Counter()
@@ -38,6 +39,7 @@ class Collector:
             return
         category = name.split(":", 1)[0]
         self.times[category].append(response_time)
+        self.endpoints[name].append(response_time)
         self.statuses[f"{category} {status}"] += 1
         if exception is not None:
             self.errors[category] += 1
@@ -46,7 +48,12 @@ class Collector:
 
     def summary(self) -> dict:
         elapsed = (self.stopped or time.time()) - self.started if self.started else 0.0
-        out: dict = {"measured_seconds": round(elapsed, 1), "categories": {}}
+        out: dict = {
+            "measured_seconds": round(elapsed, 1),
+            "started": self.started,
+            "stopped": self.stopped or time.time(),
+            "categories": {},
+        }
         groups = {"view": self.times["view"], "save": self.times["save"]}
         groups["all"] = groups["view"] + groups["save"]
         for category, values in groups.items():
@@ -61,6 +68,17 @@ class Collector:
                 "max_ms": round(values[-1]) if values else None,
                 "errors": errors,
             }
+        out["endpoints"] = {
+            name: {
+                "requests": len(values),
+                "req_per_s": round(len(values) / elapsed, 2) if elapsed else None,
+                "p50_ms": _percentile(sorted(values), 50),
+                "p95_ms": _percentile(sorted(values), 95),
+                "p99_ms": _percentile(sorted(values), 99),
+            }
+            for name, values in sorted(self.endpoints.items())
+            if not name.startswith("login")
+        }
         out["login"] = {"requests": len(self.times["login"]), "errors": self.errors["login"]}
         out["statuses"] = dict(sorted(self.statuses.items()))
         out["save_outcomes"] = dict(sorted(self.outcomes.items()))

@@ -24,19 +24,23 @@ mkdir -p "$OUT"
 .venv/bin/python manage.py migrate --noinput -v0 2>&1 | grep -v " INFO " || true  # the copy, not il2ld_bench
 if [ "${SETUP:-1}" = 1 ]; then .venv/bin/python bench/load/setup_users.py 2>&1 | grep -v " INFO " || true; fi
 
+# CPU of app, database and locust, sampled each second (bench/load/cpu_sampler.py)
+rm -f "$OUT/gunicorn.pid"
+.venv/bin/python bench/load/cpu_sampler.py "$OUT/cpu.jsonl" "$OUT/gunicorn.pid" "${DATABASE_URL##*/}" "$PORT" &
+SAMPLER=$!
 # gunicorn as in the Dockerfile (config.wsgi:application, 4 sync workers, default 30 s timeout),
 # bound to loopback only.
-.venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
+.venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:$PORT" --workers "$WORKERS" ${THREADS:+--threads "$THREADS"} \
   --access-logfile "$OUT/gunicorn-access.log" --error-logfile "$OUT/gunicorn-error.log" \
   --capture-output --pid "$OUT/gunicorn.pid" --daemon
-trap 'kill "$(cat "$OUT/gunicorn.pid")" 2>/dev/null || true' EXIT
+trap 'kill "$(cat "$OUT/gunicorn.pid")" "$SAMPLER" 2>/dev/null || true' EXIT
 for _ in $(seq 60); do curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.5; done
 
 RAMP=$(( (USERS + SPAWN_RATE - 1) / SPAWN_RATE ))
 RUN_TIME=$(( RAMP + ${LOAD_WARMUP%.*} + MEASURE ))
 {
   echo "date_utc=$(date -u +%FT%TZ) users=$USERS measure_s=$MEASURE ramp_s=$RAMP warmup_s=$LOAD_WARMUP"
-  echo "nproc=$(nproc) workers=$WORKERS gunicorn_class=sync user_classes=${USER_CLASSES:-Clinician,Pharmacist}"
+  echo "nproc=$(nproc) workers=$WORKERS threads=${THREADS:-1} gunicorn_class=sync user_classes=${USER_CLASSES:-Clinician,Pharmacist}"
   echo "loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/environment.txt"
 
@@ -45,6 +49,7 @@ LOAD_SUMMARY="$OUT/summary.json" .venv/bin/locust -f bench/load/locustfile.py --
   --stop-timeout 30 ${USER_CLASSES:-} --csv "$OUT/locust" --only-summary --loglevel WARNING > "$OUT/locust.out" 2>&1 || true
 
 echo "loadavg_after=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/environment.txt"
+kill "$SAMPLER" 2>/dev/null || true
 # Stop gunicorn: TERM (graceful, 30 s), then KILL if a worker is still busy.
 GPID=$(cat "$OUT/gunicorn.pid")
 kill "$GPID" 2>/dev/null || true

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
 from django.utils import timezone
 
 from access_programme.demo_cohort import seed_cohort
@@ -52,6 +54,15 @@ def test_the_same_data_and_parameters_reuse_the_stored_result(cohort, analyst, d
     second = request_and_run(analyst, django_capture_on_commit_callbacks)
     assert second.pk == first.pk
     assert AnalysisRun.objects.count() == 1
+
+
+def test_the_command_with_recompute_computes_afresh_instead_of_reusing(cohort, tmp_path):
+    call_command("run_survival", "--output", str(tmp_path / "first.json"))
+    call_command("run_survival", "--output", str(tmp_path / "second.json"), "--recompute")
+    runs = AnalysisRun.objects.order_by("pk")
+    assert [run.status for run in runs] == [RunStatus.SUCCEEDED, RunStatus.SUCCEEDED]
+    assert runs[0].fingerprint == runs[1].fingerprint
+    assert json.loads((tmp_path / "second.json").read_text())["provenance"]["run"] == runs[1].pk
 
 
 def test_a_change_to_the_data_gives_a_new_run(cohort, analyst, django_capture_on_commit_callbacks):

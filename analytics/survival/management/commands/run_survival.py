@@ -16,9 +16,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--output", required=True, type=Path, help="Path of the JSON file to write.")
+        parser.add_argument(
+            "--recompute",
+            action="store_true",
+            help="Compute afresh even if a run of the same data and parameters has succeeded (for benchmarks).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        run = services.survival_run_request(user=None, trigger="command", enqueue=False)
+        run = services.survival_run_request(user=None, trigger="command", enqueue=False, reuse=not options["recompute"])
         if run.status != RunStatus.SUCCEEDED:
             try:
                 run = services.survival_run_execute(run.pk) or run

@@ -1,0 +1,232 @@
+"""`make bench`: every benchmark in one run, on a database of the bench's own (issue 18, item 1).
+
+1. The database `<DATABASE_URL's name>_b<patients>` (same server and roles as DATABASE_URL /
+   DATABASE_ADMIN_URL) is created, migrated and seeded (`seed_demo --patients N --seed 1
+   --as-of 2026-11-01`) unless it already holds that cohort, then ANALYZEd.
+2. survival (`bench/survival_bench.py`), export (`bench/export_commands_bench.py`), import
+   (`bench/import_cohort_bench.py` into `<name>_b<N>_import`, dropped and recreated) and web
+   (`bench/load/run_load_test.sh` at each user count; it writes to the bench database: saves,
+   dispensings, users) run one after the other, each in its own process.
+3. All figures go to `bench/results/bench-<N>.json`; `bench/report_md.py` then rewrites the
+   generated section of docs/benchmarks.md from every `bench/results/bench-*.json`.
+
+    .venv/bin/python bench/run_all.py --patients 20000 [--users 20,50] [--only survival,export]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.load.cpu_sampler import window_cpu  # noqa: E402
+from bench.measured import loadavg, run_measured  # noqa: E402
+
+PY = sys.executable
+AS_OF = "2026-11-01"
+STEPS = ("startup", "survival", "export", "import", "web")
+
+
+def with_db(url: str, name: str) -> str:
+    return urlunparse(urlparse(url)._replace(path=f"/{name}"))
+
+
+def db_name(url: str) -> str:
+    return urlparse(url).path.lstrip("/")
+
+
+class Bench:
+    def __init__(self, patients: int) -> None:
+        app, owner = os.environ.get("DATABASE_URL", ""), os.environ.get("DATABASE_ADMIN_URL", "")
+        if not app.startswith("postgres"):
+            raise SystemExit("make bench needs DATABASE_URL (and DATABASE_ADMIN_URL) on PostgreSQL: source your env.")
+        owner = owner or app
+        self.name = f"{db_name(app)}_b{patients}"
+        self.app_url, self.owner_url = with_db(app, self.name), with_db(owner, self.name)
+        self.import_url = with_db(owner, f"{self.name}_import")
+        self.patients = patients
+        self.env = {**os.environ, "DATABASE_URL": self.app_url, "DATABASE_ADMIN_URL": self.owner_url}
+        self.env["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
+
+    def psql(self, url: str, sql: str) -> str:
+        out = subprocess.run(["psql", "-X", "-qtA", url, "-c", sql], capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+
+    def prepare(self) -> dict[str, Any]:
+        """Create, migrate and seed the bench database unless it already holds the cohort."""
+        exists = self.psql(
+            with_db(self.owner_url, "postgres"), f"SELECT 1 FROM pg_database WHERE datname = '{self.name}'"
+        )
+        if not exists:
+            self.psql(with_db(self.owner_url, "postgres"), f'CREATE DATABASE "{self.name}"')
+        run_measured([PY, "manage.py", "migrate", "--noinput", "-v0"], env=self.env)
+        count = self.psql(self.app_url, "SELECT count(*) FROM registry_patient")
+        if int(count) == self.patients:
+            seeded: dict[str, Any] = {"reused": True}
+        elif int(count) == 0:
+            before = loadavg()
+            command = ["manage.py", "seed_demo", "--patients", str(self.patients), "--seed", "1", "--as-of", AS_OF]
+            seeded = {
+                "reused": False,
+                "load_average_before": before,
+                **run_measured([PY, *command], env=self.env).figures(),
+            }
+            seeded["load_average_after"] = loadavg()
+            seeded["command"] = " ".join(command)
+        else:
+            raise SystemExit(f"{self.name} holds {count} patients, not {self.patients}: drop it and run again.")
+        self.psql(self.owner_url, "ANALYZE")
+        return seeded
+
+    def script(self, *argv: str) -> dict[str, Any]:
+        """A bench script with the bench database; its --json report."""
+        out = ROOT / "var" / "bench" / f"{Path(argv[0]).stem}-{self.patients}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        run_measured([PY, *argv, "--json", str(out)], env=self.env)
+        return json.loads(out.read_text())
+
+    def startup(self) -> dict[str, Any]:
+        """`manage.py check`, median of 5, and the slowest top-level imports (`python -X importtime`)."""
+        runs = [run_measured([PY, "manage.py", "check"], env=self.env).figures() for _ in range(5)]
+        median = {key: sorted(run[key] for run in runs)[2] for key in runs[0]}
+        trace = run_measured([PY, "-X", "importtime", "manage.py", "check"], env=self.env).stderr
+        cumulative: dict[str, int] = {}
+        for line in trace.splitlines():
+            if line.startswith("import time:") and "|" in line and "cumulative" not in line:
+                _, cum, name = line.removeprefix("import time:").split("|")
+                if not name.startswith("  "):  # top level: one space after the bar, nested ones more
+                    cumulative[name.strip()] = int(cum)
+        slowest = sorted(cumulative.items(), key=lambda item: -item[1])[:12]
+        return {"repeats": 5, **median, "slowest_imports_ms": {name: round(us / 1000) for name, us in slowest}}
+
+    def survival(self) -> dict[str, Any]:
+        return self.script("bench/survival_bench.py", "--repeat", "3")
+
+    def export(self) -> dict[str, Any]:
+        return self.script("bench/export_commands_bench.py", "--repeat", "3")
+
+    def import_(self) -> dict[str, Any]:
+        cohort = ROOT / "var" / "bench" / f"cohort{self.patients}"
+        argv = ["--source", self.app_url, "--target", self.import_url, "--patients", str(self.patients)]
+        argv += ["--workers", "2"]
+        argv += (
+            ["--cohort", str(cohort)]
+            if (cohort / "patients.csv").exists()
+            else ["--no-seed", "--cohort-dir", str(cohort)]
+        )
+        return self.script("bench/import_cohort_bench.py", *argv)
+
+    def web(self, users: list[int], measure: int) -> dict[str, Any]:
+        runs = []
+        for index, count in enumerate(users):
+            out = ROOT / "var" / "bench" / f"load-{self.patients}-u{count}"
+            env = {**self.env, "LOAD_DATABASE_URL": self.app_url, "LOAD_DATABASE_ADMIN_URL": self.owner_url}
+            env |= {"OUT": str(out), "SETUP": "1" if index == 0 else "0"}
+            run_measured(["bench/load/run_load_test.sh", str(count), str(measure)], env=env)
+            runs.append(load_run(out))
+        return {"runs": runs, **capacity(runs)}
+
+
+def load_run(out: Path) -> dict[str, Any]:
+    summary = json.loads((out / "summary.json").read_text())
+    environment = dict(
+        line.split("=", 1)
+        for line in (out / "environment.txt").read_text().split("\n")
+        if "=" in line and " " not in line
+    )
+    for line in (out / "environment.txt").read_text().splitlines():
+        for pair in line.split(" "):
+            if "=" in pair:
+                environment[pair.split("=", 1)[0]] = pair.split("=", 1)[1]
+    samples = [json.loads(line) for line in (out / "cpu.jsonl").read_text().splitlines()]
+    for sample in samples:
+        for group in ("app", "db", "locust"):
+            sample[group] = {int(pid): cpu for pid, cpu in sample[group].items()}
+    cpu = window_cpu(samples, summary["started"], summary["stopped"])
+    requests = summary["categories"]["all"]["requests"]
+    per_request = {group: round(1000 * seconds / requests, 1) if requests else None for group, seconds in cpu.items()}
+    return {
+        "users": summary["users"],
+        "measured_s": summary["measured_seconds"],
+        "categories": summary["categories"],
+        "endpoints": summary.get("endpoints", {}),
+        "cpu_s": cpu,
+        "cpu_ms_per_request": per_request,
+        "statuses": summary["statuses"],
+        "load_average_before": environment.get("loadavg_before", "").replace(",", " "),
+        "load_average_after": environment.get("loadavg_after", ""),
+        "workers": environment.get("workers"),
+        "threads": environment.get("threads"),
+    }
+
+
+def capacity(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The highest user count whose p95 (all requests) stayed under 200 ms, and a projection of
+    throughput to more cores from the CPU each request cost (app + database)."""
+    under = [r["users"] for r in runs if (r["categories"]["all"]["p95_ms"] or 1e9) < 200]
+    costs = [
+        r["cpu_ms_per_request"]["app"] + r["cpu_ms_per_request"]["db"] for r in runs if r["cpu_ms_per_request"]["app"]
+    ]
+    cost = min(costs) if costs else None
+    projection = {}
+    if cost:
+        for cores in (2, 4, 16):
+            rps = cores * 1000 / cost
+            # think time 0.5-1.5 s (mean 1.0) plus ~0.1 s response; 70 % utilisation keeps queues short
+            projection[str(cores)] = {"max_req_per_s": round(rps, 1), "users_at_70pct": int(0.7 * rps * 1.1)}
+    return {
+        "highest_users_p95_under_200ms": max(under) if under else None,
+        "cpu_ms_per_request_min": cost,
+        "projection": projection,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patients", type=int, default=int(os.environ.get("BENCH_PATIENTS", 20000)))
+    parser.add_argument("--users", default=os.environ.get("BENCH_USERS", "20,50"))
+    parser.add_argument("--measure", type=int, default=int(os.environ.get("BENCH_MEASURE", 60)))
+    parser.add_argument("--only", default=",".join(STEPS))
+    parser.add_argument("--no-docs", action="store_true")
+    args = parser.parse_args()
+    bench = Bench(args.patients)
+    path = ROOT / "bench" / "results" / f"bench-{args.patients}.json"
+    report: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    report |= {
+        "patients": args.patients,
+        "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
+        "commit": subprocess.run(
+            ["git", "describe", "--always", "--dirty"], capture_output=True, text=True
+        ).stdout.strip(),
+        "machine": {"nproc": os.cpu_count(), "python": platform.python_version()},
+        "load_average_start": loadavg(),
+    }
+    report["database"] = {**report.get("database", {}), **bench.prepare()}
+    only = args.only.split(",")
+    for step in STEPS:
+        if step in only:
+            before = loadavg()
+            if step == "web":
+                result = bench.web([int(u) for u in args.users.split(",")], args.measure)
+            else:
+                result = getattr(bench, "import_" if step == "import" else step)()
+            result["load_average"] = f"{before} -> {loadavg()}"
+            report[step] = result
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(report, indent=2) + "\n")
+            print(f"[bench] {step} done ({result['load_average']})", flush=True)
+    if not args.no_docs:
+        subprocess.run([PY, "bench/report_md.py"], cwd=ROOT, check=True)
+
+
+if __name__ == "__main__":
+    main()
