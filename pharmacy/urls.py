@@ -3,12 +3,13 @@
 from django.urls import path
 
 from pharmacy import prescribing, views
+from registry import identifiers  # noqa: F401 - registers the study_id path converter
 
 app_name = "pharmacy"
 urlpatterns = [
     path("", views.worklist, name="worklist"),
-    path("dispense/<str:study_id>/", views.dispense, name="dispense"),
-    path("prescribe/<str:study_id>/", prescribing.prescribe, name="prescribe"),
+    path("dispense/<study_id:study_id>/", views.dispense, name="dispense"),
+    path("prescribe/<study_id:study_id>/", prescribing.prescribe, name="prescribe"),
     path("dispensings/<int:pk>/", prescribing.dispensing_detail, name="dispensing_detail"),
     path("dispensings/<int:pk>/label.pdf", prescribing.dispensing_label, name="dispensing_label"),
     path("batches/", views.batch_list, name="batch_list"),

@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from registry.crypto import blind_index
 from registry.fields import EncryptedDateField, EncryptedTextField
+from registry.identifiers import STUDY_ID_MAX_LENGTH, validate_study_id
 from registry.models.base import ClinicalRecord, check_not_in_future, check_order, rules_today
 from registry.models.choices import ElEscorial, EventType, OnsetRegion, Sex, TriState, YesNoUnknown
 from registry.models.people import Site
@@ -24,7 +25,9 @@ from registry.scoring import MAX_TOTAL as ALSFRSR_MAX_TOTAL
 class Patient(ClinicalRecord):
     """A pseudonymous registry participant. Identity is kept apart in PatientIdentity."""
 
-    study_id = models.CharField(max_length=24, unique=True, editable=False)
+    study_id = models.CharField(
+        max_length=STUDY_ID_MAX_LENGTH, unique=True, editable=False, validators=[validate_study_id]
+    )
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="patients")
     sex = models.CharField(max_length=6, choices=Sex.choices)
     year_of_birth = models.PositiveSmallIntegerField()
