@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from access_programme.demo_cohort import seed_cohort
 from registry.identifiers import STUDY_ID_RULE, is_study_id
 from registry.models import Patient, Role
+from tests.conftest import login_with_second_factor
 from tests.factories import PatientFactory, SiteFactory, UserFactory, treated_patient
 from tests.interchange.conftest import CLEAN, read_cohort, run_import, sites, write_cohort
 
@@ -58,7 +59,7 @@ def test_a_study_id_outside_the_pattern_is_a_404_on_the_web_and_refused_by_the_a
     site = SiteFactory(code="GB-LON")
     clinician = UserFactory(username="cli", role=Role.CLINICIAN, sites=[site])
     web = Client()
-    web.force_login(clinician)
+    login_with_second_factor(web, clinician)
     assert web.get(f"/clinic/patients/{study_id}/").status_code == 404
     api = APIClient()
     api.force_authenticate(clinician)
@@ -101,7 +102,7 @@ def test_the_patient_list_and_page_work_for_an_imported_style_study_id():
     site = SiteFactory(code="GB-LON")
     patient = treated_patient(site=site, study_id="x_Y-9")
     client = Client()
-    client.force_login(UserFactory(username="cli", role=Role.CLINICIAN, sites=[site]))
+    login_with_second_factor(client, UserFactory(username="cli", role=Role.CLINICIAN, sites=[site]))
     listing = client.get(reverse("clinic:patient_list"))
     assert (
         listing.status_code == 200
