@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from interchange import rif, writing
+from interchange import rif
 from interchange.loaders.core import Existing, RecordLoader, Row, cached_onset
 from interchange.validation import validate
 from registry.models import AlsfrsrAssessment, ClinicalRecord, Patient
+from registry.services import records_bulk_insert, records_bulk_update
 
 
 class AlsfrsrLoader(RecordLoader):
@@ -36,6 +37,6 @@ class AlsfrsrLoader(RecordLoader):
         obj.derive_scores(cached_onset(patient))  # type: ignore[attr-defined]
 
     def write(self, new: list[ClinicalRecord], changed: list[ClinicalRecord]) -> None:
-        writing.insert(new, self.model, reason=self.reason, user=self.ctx.user)
+        records_bulk_insert(actor=self.ctx.user, records=new, model=self.model, reason=self.reason)
         fields = (*self.compare_fields, *AlsfrsrAssessment.DERIVED_FIELDS)
-        writing.update(changed, self.model, fields, reason=self.reason, user=self.ctx.user)
+        records_bulk_update(actor=self.ctx.user, records=changed, model=self.model, fields=fields, reason=self.reason)

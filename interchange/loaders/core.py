@@ -27,7 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from access_programme.models import Enrolment, Product, Route
-from interchange import rif, writing
+from interchange import rif
 from interchange.report import FileCounts, ImportReport
 from interchange.validation import (
     bind_known_death,
@@ -39,6 +39,7 @@ from interchange.validation import (
     validate,
 )
 from registry.models import ClinicalEvent, ClinicalRecord, Diagnosis, EventType, Patient, Site, User, same_day
+from registry.services import records_bulk_insert, records_bulk_update
 
 
 def import_reason(file_name: str) -> str:
@@ -284,8 +285,10 @@ class RecordLoader(Loader):
         """Hook: load what the cross-row rules need for the chunk."""
 
     def write(self, new: list[ClinicalRecord], changed: list[ClinicalRecord]) -> None:
-        writing.insert(new, self.model, reason=self.reason, user=self.ctx.user)
-        writing.update(changed, self.model, self.compare_fields, reason=self.reason, user=self.ctx.user)
+        records_bulk_insert(actor=self.ctx.user, records=new, model=self.model, reason=self.reason)
+        records_bulk_update(
+            actor=self.ctx.user, records=changed, model=self.model, fields=self.compare_fields, reason=self.reason
+        )
 
     def load_existing(self, patients: dict[str, Patient]) -> dict[tuple[Any, ...], Existing]:
         """The chunk's patients' records, keyed like `lookup_key`, with the values compared."""

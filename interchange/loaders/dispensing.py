@@ -10,10 +10,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from access_programme.models import Batch, Dispensing, TreatmentCycle, dispensing_errors
-from interchange import rif, writing
+from interchange import rif
 from interchange.loaders.core import Existing, ImportContext, RecordLoader, Row, RowRejected, cached_enrolment
 from interchange.validation import describe, validate
 from registry.models import ClinicalRecord, Patient
+from registry.services import records_bulk_insert, records_bulk_update
 
 DISPENSING_LOCK = 0x52494644  # "RIFD": the advisory lock of dispensing chunks in a parallel import
 
@@ -208,7 +209,7 @@ class DispensingLoader(RecordLoader):
 
     def write(self, new: list[ClinicalRecord], changed: list[ClinicalRecord]) -> None:
         created = [s.batch for s in self.batches.values() if s.is_new and s.touched]
-        writing.insert(created, Batch, reason=self.reason, user=self.ctx.user)
+        records_bulk_insert(actor=self.ctx.user, records=created, model=Batch, reason=self.reason)
         for batch in created:
             self.ctx.report.warn(
                 self.file,
@@ -226,15 +227,17 @@ class DispensingLoader(RecordLoader):
         self.created_batches += len(created)
         for obj in new:
             obj.batch = obj.batch  # type: ignore[attr-defined]  # relink to the batch's new id
-        writing.insert(new, Dispensing, reason=self.reason, user=self.ctx.user)
-        writing.update(changed, Dispensing, self.compare_fields, reason=self.reason, user=self.ctx.user)
+        records_bulk_insert(actor=self.ctx.user, records=new, model=Dispensing, reason=self.reason)
+        records_bulk_update(
+            actor=self.ctx.user, records=changed, model=Dispensing, fields=self.compare_fields, reason=self.reason
+        )
         stock = [s.batch for s in self.batches.values() if s.touched and not s.is_new]
-        writing.update(
-            stock,
-            Batch,
-            ["quantity_remaining", "quantity_received", "received_on"],
+        records_bulk_update(
+            actor=self.ctx.user,
+            records=stock,
+            model=Batch,
+            fields=["quantity_remaining", "quantity_received", "received_on"],
             reason=self.reason,
-            user=self.ctx.user,
         )
         for state in self.batches.values():
             state.is_new = False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from django.db import transaction
 
 from access_programme.eligibility import EligibilityInput, age_in_years, unmet_mirocals_criteria
 from access_programme.models import Enrolment
-from interchange import rif, writing
+from interchange import rif
 from interchange.loaders.core import ImportContext, Loader, Row, RowRejected, cached_enrolment
 from interchange.validation import bind_known_death, describe, model_fields, new_instance, set_cached_relation, validate
 from registry.models import (
@@ -25,9 +24,9 @@ from registry.models import (
     EventType,
     Patient,
     PatientIdentity,
-    Site,
     same_day,
 )
+from registry.services import record_versions_lock, records_bulk_insert, records_bulk_update, study_ids_reserve
 
 CONSENT_FORM_VERSION = "not recorded"
 
@@ -240,7 +239,7 @@ class PatientLoader(Loader):
         for plan in plans:
             for model, pk, _ in plan.versions.values():
                 by_model[model].append(pk)
-        current = {model: writing.lock_versions(model, pks) for model, pks in by_model.items()}
+        current = {model: record_versions_lock(model, pks) for model, pks in by_model.items()}
         for plan in list(plans):
             if any(current[model].get(pk) != version for model, pk, version in plan.versions.values()):
                 self.reject(
@@ -317,7 +316,7 @@ class PatientLoader(Loader):
         new_patients = [p.patient for p in plans if p.is_new]
         for patient in new_patients:
             patient.pk = None
-        writing.insert(new_patients, Patient, reason=reason, user=user)
+        records_bulk_insert(actor=user, records=new_patients, model=Patient, reason=reason)
         new_parts: dict[str, list[ClinicalRecord]] = defaultdict(list)
         changed: dict[str, list[ClinicalRecord]] = defaultdict(list)
         changed_fields: dict[str, set[str]] = defaultdict(set)
@@ -340,24 +339,11 @@ class PatientLoader(Loader):
             "enrolment": Enrolment,
         }
         for part in ("diagnosis", "consent", "enrolment"):
-            writing.insert(new_parts[part], models_by_part[part], reason=reason, user=user)
+            records_bulk_insert(actor=user, records=new_parts[part], model=models_by_part[part], reason=reason)
         for part, objs in changed.items():
-            writing.update(objs, models_by_part[part], sorted(changed_fields[part]), reason=reason, user=user)
-        self._advance_site_numbers(new_patients)
+            records_bulk_update(
+                actor=user, records=objs, model=models_by_part[part], fields=sorted(changed_fields[part]), reason=reason
+            )
+        study_ids_reserve(patients=new_patients)
         self.counts.created += sum(1 for p in plans if p.is_new)
         self.counts.updated += sum(1 for p in plans if not p.is_new)
-
-    @staticmethod
-    def _advance_site_numbers(patients: list[Patient]) -> None:
-        """Keep `study_id_allocate` from ever handing out an imported study id again."""
-        highest: dict[int, int] = {}
-        for patient in patients:
-            match = re.fullmatch(rf"{re.escape(patient.site.code)}-(\d+)", patient.study_id)
-            if match:
-                highest[patient.site_id] = max(highest.get(patient.site_id, 0), int(match.group(1)))
-        # FOR NO KEY UPDATE: it does not wait for (or deadlock with) the key-share locks that
-        # another worker's patient inserts hold on the same site.
-        for site in Site.objects.select_for_update(no_key=True).filter(pk__in=highest).order_by("pk"):
-            if site.next_patient_number <= highest[site.pk]:
-                site.next_patient_number = highest[site.pk] + 1
-                site.save(update_fields=["next_patient_number"])

@@ -23,6 +23,7 @@ from registry.models import (
     PatientIdentity,
 )
 from registry.services.audit import StaleRecordError, audited_save, authorise_write, record_update
+from registry.services.bulk import record_versions_lock, records_bulk_insert, records_bulk_update
 from registry.services.clinical import (
     alsfrsr_record,
     alsfrsr_update,
@@ -42,6 +43,7 @@ from registry.services.patients import (
     patient_register,
     patient_update,
     study_id_allocate,
+    study_ids_reserve,
 )
 from registry.services.quality import (
     data_quality_check,
@@ -123,9 +125,13 @@ __all__ = [
     "patient_register",
     "patient_update",
     "record_update",
+    "record_versions_lock",
+    "records_bulk_insert",
+    "records_bulk_update",
     "sae_alert_acknowledge",
     "sae_alert_recipients",
     "sae_alerts_mail",
     "sae_alerts_raise",
     "study_id_allocate",
+    "study_ids_reserve",
 ]

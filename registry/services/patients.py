@@ -4,6 +4,8 @@ diagnosis and consent."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -22,6 +24,25 @@ def study_id_allocate(site: Site) -> str:
     locked.next_patient_number = number + 1
     locked.save(update_fields=["next_patient_number"])
     return f"{locked.code}-{number:04d}"
+
+
+@transaction.atomic
+def study_ids_reserve(*, patients: Sequence[Patient]) -> None:
+    """Keep `study_id_allocate` from ever handing out the ids of patients written in bulk.
+
+    Ids of the site's form (`<site code>-<n>`) move the site's next number past them, under
+    `FOR NO KEY UPDATE` in site order: it does not wait for (or deadlock with) the key-share
+    locks that another import worker's patient inserts hold on the same site.
+    """
+    highest: dict[int, int] = {}
+    for patient in patients:
+        match = re.fullmatch(rf"{re.escape(patient.site.code)}-(\d+)", patient.study_id)
+        if match:
+            highest[patient.site_id] = max(highest.get(patient.site_id, 0), int(match.group(1)))
+    for site in Site.objects.select_for_update(no_key=True).filter(pk__in=highest).order_by("pk"):
+        if site.next_patient_number <= highest[site.pk]:
+            site.next_patient_number = highest[site.pk] + 1
+            site.save(update_fields=["next_patient_number"])
 
 
 @transaction.atomic

@@ -1,4 +1,9 @@
-"""Bulk writes that keep the audit trail: one history row per inserted or updated row.
+"""The registry's bulk writing service: records written in sets, each with its audit row.
+
+The one way an adapter writes many records at once (the cohort import; `tests/architecture`
+proves the adapters write no model directly). The caller has authorised the write and run each
+record's rules (the model's validators and the pure rule functions); this service writes the
+records and one history row per inserted or updated record, with the reason and the actor.
 
 Updates go through simple-history's `bulk_update_with_history` ("~" history rows). Inserts
 go through simple-history's `bulk_create_with_history` on SQLite (the demo) and, on
@@ -7,12 +12,13 @@ the demo cohort, with primary keys reserved from the table's sequence first so c
 point at their parents. Unlike `registry.bulk`, the COPY stream is formatted by the C `csv`
 module, one call per row rather than one Python call per value, and a history row reuses its
 record's formatted line (see docs/benchmarks.md). Every history row carries the reason
-"import <file name>" and the user who started the import (None from the command line).
+(the import's is "import <file name>") and the actor (None from the command line).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import operator
 from collections.abc import Callable, Sequence
@@ -29,17 +35,19 @@ from registry.models import User
 COPY_BLOCK = 1 << 20
 
 
-def insert(objs: Sequence[models.Model], model: type[models.Model], *, reason: str, user: User | None) -> None:
-    """Insert unsaved objects with their history; sets their primary keys."""
-    if not objs:
+def records_bulk_insert(
+    *, actor: User | None, records: Sequence[models.Model], model: type[models.Model], reason: str
+) -> None:
+    """Insert unsaved records with their history; sets their primary keys."""
+    if not records:
         return
     if connection.vendor == "postgresql":
-        _copy_insert(objs, model, reason=reason, user_id=user.pk if user else None)
+        _copy_insert(records, model, reason=reason, user_id=actor.pk if actor else None)
     else:
-        bulk_create_with_history(list(objs), model, default_user=user, default_change_reason=reason)
+        bulk_create_with_history(list(records), model, default_user=actor, default_change_reason=reason)
 
 
-def _converter(field: models.Field) -> Callable[[Any], Any] | None:
+def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
     """Values whose database form is not their str(): JSON, and encrypted identifiers."""
     if isinstance(field, JSONField):
         return json.dumps
@@ -129,14 +137,9 @@ class _CopyPlan:
         self.converters = [(i, convert) for i, f in enumerate(fields) if (convert := _converter(f))]
 
 
-_plans: dict[type[models.Model], _CopyPlan] = {}
-
-
+@functools.cache
 def _copy_plan(model: type[models.Model]) -> _CopyPlan:
-    plan = _plans.get(model)
-    if plan is None:
-        plan = _plans[model] = _CopyPlan(model)
-    return plan
+    return _CopyPlan(model)
 
 
 class _Lines:
@@ -170,26 +173,28 @@ def _copy(cursor: Any, table: str, columns: str, not_null: str, lines: Any) -> N
             copy.write("".join(block))
 
 
-def update(
-    objs: Sequence[models.Model],
+def records_bulk_update(
+    *,
+    actor: User | None,
+    records: Sequence[models.Model],
     model: type[models.Model],
     fields: Sequence[str],
-    *,
     reason: str,
-    user: User | None,
 ) -> None:
     """Update changed records (version + 1, as `audited_save` does) with a "~" history row each."""
-    if not objs:
+    if not records:
         return
     now = timezone.now()
     names = list(dict.fromkeys([*fields, "version", "updated_at"]))
-    for obj in objs:
+    for obj in records:
         obj.version += 1  # type: ignore[attr-defined]
         obj.updated_at = now  # type: ignore[attr-defined]
-    bulk_update_with_history(list(objs), model, names, batch_size=1000, default_user=user, default_change_reason=reason)
+    bulk_update_with_history(
+        list(records), model, names, batch_size=1000, default_user=actor, default_change_reason=reason
+    )
 
 
-def lock_versions(model: type[models.Model], pks: Sequence[int]) -> dict[int, int]:
+def record_versions_lock(model: type[models.Model], pks: Sequence[int]) -> dict[int, int]:
     """Lock rows about to be updated and return their current versions (optimistic check)."""
     if not pks:
         return {}
