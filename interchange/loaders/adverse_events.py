@@ -6,7 +6,14 @@ from typing import Any, ClassVar
 
 from interchange import rif
 from interchange.loaders.core import RecordLoader, Row, optional
-from registry.models import SERIOUSNESS_CRITERIA, SERIOUSNESS_CRITERION_FIELDS, AdverseEvent, ClinicalRecord, Patient
+from registry.models import (
+    SERIOUSNESS_CRITERIA,
+    SERIOUSNESS_CRITERION_FIELDS,
+    AdverseEvent,
+    ClinicalRecord,
+    Patient,
+    same_day,
+)
 from registry.services import sae_alerts_raise
 
 
@@ -65,6 +72,10 @@ class AdverseEventLoader(RecordLoader):
         )
 
     def write(self, new: list[ClinicalRecord], changed: list[ClinicalRecord]) -> None:
-        """Write, then flag every serious event as the web, API and admin do (`sae_alerts_raise`)."""
+        """Write, then flag every serious event as the web, API and admin do (`sae_alerts_raise`).
+
+        The alert and the safety case are the registry's own records, made now: they are judged
+        on today, not on the file's data cut-off (which judges the file's records)."""
         super().write(new, changed)
-        sae_alerts_raise(actor=self.ctx.user, adverse_events=[*new, *changed])  # type: ignore[list-item]
+        with same_day():
+            sae_alerts_raise(actor=self.ctx.user, adverse_events=[*new, *changed])  # type: ignore[list-item]

@@ -21,7 +21,7 @@ from interchange import rif
 from interchange.exporter import export_cohort
 from interchange.manifest import ManifestError
 from interchange.models import ImportRun, ImportStatus
-from registry.models import DataQuery, Patient
+from registry.models import AdverseEvent, DataQuery, Patient, SafetyCase, SeriousAdverseEventAlert
 from tests.interchange.conftest import CLEAN, run_import, write_cohort
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +93,15 @@ def test_the_same_cycle_without_a_cutoff_is_kept_with_a_missed_dose_query(clean_
     cycle = TreatmentCycle.objects.get(patient__study_id="GB-LON-0001", cycle_number=4)
     query = DataQuery.objects.get(record_id=cycle.pk, rule=MISSED_DOSES_RULE)
     assert query.message.startswith("3 dose(s) missed")
+
+
+def test_a_serious_event_under_a_past_cutoff_raises_its_alert_and_opens_its_case_today(clean_files, import_files):
+    imported = import_files({**clean_files, rif.MANIFEST_NAME: manifest()})
+    assert imported.errors == []
+    event = AdverseEvent.objects.get(patient__study_id="GB-LON-0002", term="Aspiration pneumonia")
+    assert SeriousAdverseEventAlert.objects.filter(adverse_event=event).exists()
+    # The registry learnt of it today: its own records are judged on today, the file's on the cut-off.
+    assert timezone.localtime(SafetyCase.objects.get(adverse_event=event).aware_at).date() == timezone.localdate()
 
 
 def test_a_record_dated_after_the_cutoff_is_refused_with_the_cutoff_named(clean_files, import_files):
