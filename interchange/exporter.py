@@ -97,6 +97,7 @@ def _patients() -> Iterator[list[str]]:
             "diagnosis__c9orf72",
             "diagnosis__ftd",
             "diagnosis__weight_kg",
+            "diagnosis__alsfrsr_total_at_diagnosis",
         )
     )
     formats: list[Formatter] = [
@@ -116,6 +117,7 @@ def _patients() -> Iterator[list[str]]:
         _number,
         _text,
         _text,
+        _number,
         _number,
     ]
     return _formatted(rows, formats)

@@ -192,6 +192,7 @@ PATIENTS = FileSpec(
         Column("c9orf72", enum(_choices(TriState)), required=False),
         Column("ftd", enum(_choices(YesNoUnknown)), required=False),
         Column("weight_kg", parse_number, required=False),
+        Column("alsfrsr_total_at_diagnosis", parse_int, required=False),
     ),
 )
 

@@ -49,6 +49,7 @@ _DIAGNOSIS_COLUMNS = {
     "weight_kg": "weight_kg",
     "c9orf72": "c9orf72",
     "ftd": "ftd",
+    "alsfrsr_total_at_diagnosis": "alsfrsr_total_at_diagnosis",
 }
 _TEXT_CHOICE_FIELDS = {"c9orf72", "ftd"}
 

@@ -27,7 +27,7 @@ from registry.constants import (
     ReportingClock,
     reporting_clock,
 )
-from registry.models.base import ClinicalRecord, check_not_in_future
+from registry.models.base import ClinicalRecord, as_date, check_not_in_future
 from registry.models.choices import AeOutcome, Relatedness
 from registry.models.safety import AdverseEvent
 
@@ -131,7 +131,10 @@ class SafetyCase(ClinicalRecord):
     def clean(self) -> None:
         super().clean()
         if self.aware_at:
-            check_not_in_future(self.aware_at, "aware_at")
+            # Awareness is when the registry learnt of the case (an import's moment, not a fact of
+            # its file), so it is judged against the real today, never an import's data cut-off.
+            if as_date(self.aware_at) > timezone.localdate():
+                raise ValidationError({"aware_at": "This date is in the future."})
             onset = self.adverse_event.onset_date if self.adverse_event_id else None
             if onset and self.aware_at.date() < onset:
                 raise ValidationError({"aware_at": "Awareness cannot precede the event's onset."})

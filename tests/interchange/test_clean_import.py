@@ -22,7 +22,7 @@ from registry.models import (
     PatientIdentity,
     Site,
 )
-from tests.interchange.conftest import CLEAN, run_import
+from tests.interchange.conftest import CLEAN, read_cohort, run_import, write_cohort
 
 pytestmark = [pytest.mark.requirement("DAT-03"), pytest.mark.django_db]
 
@@ -60,6 +60,18 @@ def test_every_row_of_a_clean_cohort_is_created_and_none_rejected(imported):
     assert AdverseEvent.objects.count() == 2
     assert TreatmentCycle.objects.count() == 5
     assert Dispensing.objects.count() == 5
+
+
+def test_the_alsfrs_r_total_at_diagnosis_column_of_rif_v2_is_kept_on_the_diagnosis(sites, tmp_path):
+    files = read_cohort()
+    for row, total in zip(files["patients.csv"], ("44", "", "40"), strict=True):
+        row["alsfrsr_total_at_diagnosis"] = total
+    run_import(write_cohort(tmp_path / "cohort", files))
+    assert dict(Diagnosis.objects.values_list("patient__study_id", "alsfrsr_total_at_diagnosis")) == {
+        "GB-LON-0001": 44,
+        "GB-LON-0002": None,
+        "GB-SHF-0001": 40,
+    }
 
 
 def test_a_patient_row_becomes_patient_diagnosis_consent_and_enrolment(imported):
