@@ -33,7 +33,7 @@ from access_programme.eligibility import (
 )
 from registry.constants import DAYS_PER_MONTH, PNFH_HIGH_ABOVE, PNFH_LOW_FROM, TRIAL_FOLLOW_UP_DAYS
 
-SAP_VERSION = "1.0"
+SAP_VERSION = "1.1"
 """Version of docs/sap.md that this code implements; recorded in every run's parameters."""
 TREATED_ROUTES = ("managed_access", "nhs_specials")
 RILUZOLE_RUN_IN_DAYS = 84

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from analytics import emulation, emulation_analyses
+from analytics import emulation, emulation_analyses, emulation_primary
 from analytics.benchmark_spec import BenchmarkSpec
 from analytics.stats import DigitisedArm
 
@@ -59,18 +59,33 @@ def benchmark_inputs(benchmarks: Sequence[BenchmarkSpec]) -> list[emulation_anal
     return inputs
 
 
+def _cohort(patients: pd.DataFrame, params: Any) -> tuple[pd.DataFrame, emulation.EmulationParameters] | str:
+    """The dataset with the emulation's columns, or why it cannot be built."""
+    missing = [c for c in EMULATION_COLUMNS if c not in patients.columns]
+    if missing:
+        return "the dataset lacks the columns the emulation needs: " + ", ".join(missing)
+    if not params.data_cutoff:
+        return "no data cut-off date was given for the run"
+    cutoff = dt.date.fromisoformat(params.data_cutoff)
+    eparams = emulation.EmulationParameters(data_cutoff=cutoff, horizon_days=params.horizon_days)
+    return emulation.prepare_cohort(patients, eparams), eparams
+
+
+def emulation_dataset(patients: pd.DataFrame, params: Any) -> pd.DataFrame | None:
+    """The pseudonymised analysis dataset the emulation analysed (for the run's analysis package)."""
+    prepared = _cohort(patients, params)
+    return None if isinstance(prepared, str) else emulation_primary.analysis_dataset(prepared[0])
+
+
 def run_emulation(
     patients: pd.DataFrame, benchmarks: Sequence[BenchmarkSpec], params: Any, withheld: int
 ) -> dict[str, Any]:
     """The target-trial emulation of docs/sap.md: flow, Table 1 and the primary comparisons."""
-    missing = [c for c in EMULATION_COLUMNS if c not in patients.columns]
-    if missing:
-        return {"error": "the dataset lacks the columns the emulation needs: " + ", ".join(missing)}
-    cutoff = dt.date.fromisoformat(params.data_cutoff) if params.data_cutoff else None
-    if cutoff is None:
-        return {"error": "no data cut-off date was given for the run"}
-    eparams = emulation.EmulationParameters(data_cutoff=cutoff, horizon_days=params.horizon_days)
-    cohort = emulation.prepare_cohort(patients, eparams)
+    prepared = _cohort(patients, params)
+    if isinstance(prepared, str):
+        return {"error": prepared}
+    cohort, eparams = prepared
+    cutoff = eparams.data_cutoff
     sets = emulation.analysis_sets(cohort)
     primary = sets["primary"]
     return {
@@ -84,6 +99,7 @@ def run_emulation(
             sets, benchmark_inputs(benchmarks), eparams, params.alpha
         ),
         "encals": {name: emulation_analyses.encals_comparison(data, params.alpha) for name, data in sets.items()},
+        "primary_analysis": emulation_primary.primary_analysis(primary, benchmarks, params.horizon_days, params.alpha),
         "routes": emulation_analyses.route_comparison(primary, eparams, params.alpha, params.imputations, params.seed),
         "competing_risks": emulation_analyses.competing_events(primary, params.alpha),
         "definitions": {

@@ -29,7 +29,7 @@ import pandas as pd
 
 from analytics import dataset, emulation
 from analytics.benchmark_spec import BenchmarkSpec
-from analytics.emulation_suite import run_emulation
+from analytics.emulation_suite import emulation_dataset, run_emulation
 from analytics.stats import (
     BenchmarkCurve,
     alsfrs_slope,
@@ -82,6 +82,8 @@ class SuiteParameters:
 class SuiteOutput:
     results: dict[str, Any] = field(default_factory=dict)
     figures: dict[str, str] = field(default_factory=dict)
+    dataset: pd.DataFrame | None = None
+    """The pseudonymised analysis dataset of the emulation (for the run's archived package)."""
 
 
 def prepare_patients(patients: pd.DataFrame) -> pd.DataFrame:
@@ -369,6 +371,7 @@ def run_survival_suite(
     out.results["benchmarks"] = [jsonable(b) for b in benchmarks]
     step(7)
     out.results["emulation"] = run_emulation(patients, benchmarks, params, withheld_consent)
+    out.dataset = emulation_dataset(patients, params)
     step(8)
     if render_figures:
         out.figures = render_km_figures(out.results, benchmarks)

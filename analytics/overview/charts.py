@@ -10,8 +10,6 @@ set, and every line also has its own dash pattern, so no figure depends on colou
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,13 +17,13 @@ from typing import Any
 import matplotlib as mpl
 import matplotlib.dates as mdates
 import pandas as pd
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.typing import RcKeyType
 
 from analytics.overview.selectors import ROUTES, STRATA, Overview
+from analytics.svg import accessible_svg
 
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 DASHES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 1)), (0, (8, 2)), (0, (3, 3)))
@@ -50,18 +48,7 @@ class Chart:
 
 def svg_markup(fig: Figure, name: str, alt: str) -> SafeString:
     """The figure as an <svg> element with role="img" and its alt text as <title>."""
-    buffer = io.StringIO()
-    with mpl.rc_context({"svg.hashsalt": f"overview-{name}", "svg.fonttype": "none"}):
-        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    text = buffer.getvalue()
-    text = text[text.index("<svg") :]
-    text = re.sub(r'^<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", text, count=1)
-    title_id = f"{name}-title"
-    opening_end = text.index(">") + 1
-    opening = text[:opening_end].replace(
-        "<svg", f'<svg class="chart overview-chart" role="img" aria-labelledby="{title_id}"', 1
-    )
-    return mark_safe(f'{opening}<title id="{title_id}">{escape(alt)}</title>{text[opening_end:]}')  # noqa: S308
+    return accessible_svg(fig, name, alt, salt=f"overview-{name}", css_class="chart overview-chart")
 
 
 def _figure(height: float = 3.2) -> tuple[Figure, Axes]:

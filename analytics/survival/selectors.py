@@ -68,15 +68,14 @@ def km_table(results: dict[str, Any], endpoint: str = "os") -> list[dict[str, An
 
 
 def trend(limit: int = 30) -> list[dict[str, Any]]:
-    """Key estimates across successive succeeded runs, as data accrue."""
+    """Key estimates of the newest `limit` succeeded runs, oldest first, as data accrue."""
+    newest = AnalysisRun.objects.filter(analysis=ANALYSIS, status=RunStatus.SUCCEEDED).order_by("-finished_at", "-pk")
     points = []
-    for run in AnalysisRun.objects.filter(analysis=ANALYSIS, status=RunStatus.SUCCEEDED).order_by("finished_at")[
-        :limit
-    ]:
+    for run in reversed(newest[:limit]):
         results = run.results or {}
         treated = _at(results.get("km", {}).get("treated", {}).get("os"), 640)
-        hr = {row["benchmark"]["code"]: row["registry"] for row in results.get("cox", {}).get("trial_comparison", [])}
         encals = results.get("encals", {}).get("groups", {}).get("all", {})
+        primary = (results.get("emulation") or {}).get("primary_analysis", {}).get("estimate", {})
         points.append(
             {
                 "run": run.pk,
@@ -84,9 +83,9 @@ def trend(limit: int = 30) -> list[dict[str, Any]]:
                 "n": results.get("cohort", {}).get("n"),
                 "deaths": results.get("cohort", {}).get("os_events"),
                 "treated_s640": treated["survival"] if treated else None,
-                "hr_unadjusted": hr.get("mirocals_hr_unadjusted", {}).get("hr"),
-                "hr_adjusted": hr.get("mirocals_hr_adjusted", {}).get("hr"),
-                "hr_low_pnfh": hr.get("mirocals_hr_low_pnfh", {}).get("hr"),
+                "primary_smr": primary.get("smr"),
+                "primary_smr_ci_lower": primary.get("smr_ci_lower"),
+                "primary_smr_ci_upper": primary.get("smr_ci_upper"),
                 "encals_smr": encals.get("smr"),
             }
         )

@@ -29,6 +29,7 @@ from django.utils import timezone
 from analytics import dataset, emulation
 from analytics.selectors import dataset_frames, patients_refusing_sharing
 from analytics.suite import BenchmarkSpec, SuiteParameters, run_survival_suite
+from analytics.survival.figures import drawn_figures
 from analytics.survival.models import ANALYSIS, AnalysisRun, Benchmark, BenchmarkKind, RunStatus
 from registry.models import ClinicalRecord, Role, User
 from registry.tasking import enqueue_on_commit
@@ -244,7 +245,9 @@ def survival_run_execute(run_id: int) -> AnalysisRun | None:
             params,
             progress=lambda done, total, step: _report_progress(run.pk, done, total, step),
             withheld_consent=patients_refusing_sharing().count(),
+            render_figures=False,
         )
+        figures = drawn_figures(output.results)
     except Exception as error:
         log.exception("Survival run %s failed", run_id)
         with transaction.atomic():
@@ -256,7 +259,7 @@ def survival_run_execute(run_id: int) -> AnalysisRun | None:
         if locked.status != RunStatus.RUNNING:  # marked failed meanwhile by the recovery sweep
             return locked
         locked.results = output.results
-        locked.figures = output.figures
+        locked.figures = figures
         locked.status = RunStatus.SUCCEEDED
         locked.finished_at = timezone.now()
         locked.progress_done = locked.progress_total

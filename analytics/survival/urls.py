@@ -13,7 +13,9 @@ urlpatterns = [
     path("runs/<int:run_id>/report.html", views.download_report, name="download_report"),
     path("runs/<int:run_id>/tables/<str:table>.csv", views.download_table, name="download_table"),
     re_path(
-        r"^runs/(?P<run_id>\d+)/figures/(?P<name>\w+)\.(?P<fmt>svg|png)$", views.download_figure, name="download_figure"
+        r"^runs/(?P<run_id>\d+)/figures/(?P<name>\w+)\.(?P<fmt>svg|png|csv)$",
+        views.download_figure,
+        name="download_figure",
     ),
     path("benchmarks/", views.benchmark_list, name="benchmarks"),
 ]

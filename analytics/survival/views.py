@@ -16,16 +16,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
-from analytics.suite import benchmark_specs_from_results, render_km_figures
-from analytics.survival import selectors, services
+from analytics.survival import formatting, selectors, services
+from analytics.survival.figures import result_figures
 from analytics.survival.models import AnalysisRun, Benchmark, RunStatus
 from registry.http import AuthenticatedHttpRequest
-
-FIGURE_TITLES = {
-    "km_treated_vs_benchmark": "Treated patients against the MIROCALS benchmarks",
-    "km_by_route": "Overall survival by route",
-    "km_by_pnfh_stratum": "Overall survival by CSF pNFH stratum",
-}
 
 
 def analysts_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -60,10 +54,11 @@ def _results_context(run: AnalysisRun | None) -> dict[str, Any]:
     return {
         "run": run,
         "results": results,
-        "provenance": services.run_summary(run),
+        "summary": formatting.primary_summary(results),
+        "figures": result_figures(results, run.figures),
+        "parameters": formatting.parameter_rows(run.parameters),
         "km_os": selectors.km_table(results, "os"),
         "km_composite": selectors.km_table(results, "composite"),
-        "figures": [(name, FIGURE_TITLES.get(name, name), svg) for name, svg in (run.figures or {}).items()],
         "tables": selectors.TABLES,
     }
 
@@ -128,17 +123,18 @@ def download_table(request: AuthenticatedHttpRequest, run_id: int, table: str) -
 @require_GET
 @analysts_only
 def download_figure(request: AuthenticatedHttpRequest, run_id: int, name: str, fmt: str) -> HttpResponse:
+    """A figure of the results page as SVG or PNG, or the numbers it plots as CSV."""
     run = _succeeded(run_id)
-    figures = run.figures or {}
-    if name not in figures:
+    figure = next((f for f in result_figures(_results(run), run.figures) if f.name == name), None)
+    if figure is None:
         raise Http404("No such figure.")
+    body: str | bytes
     if fmt == "svg":
-        body: str | bytes = figures[name]
-        content_type = "image/svg+xml"
+        body, content_type = f'<?xml version="1.0" encoding="utf-8"?>\n{figure.svg}', "image/svg+xml"
+    elif fmt == "png":
+        body, content_type = figure.png, "image/png"
     else:
-        results = _results(run)
-        body = render_km_figures(results, benchmark_specs_from_results(results), fmt="png")[name]
-        content_type = "image/png"
+        body, content_type = figure.data.to_csv(index=False), "text/csv; charset=utf-8"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="survival-run-{run.pk}-{name}.{fmt}"'
     return response

@@ -110,5 +110,5 @@ def test_the_mirocals_arm_proportions_are_labelled_approximate_and_cite_the_pape
 
 def test_a_run_records_its_sap_version_and_data_cut_off():
     run = services.survival_run_request(user=None, enqueue=False)
-    assert run.parameters["sap_version"] == "1.0"
+    assert run.parameters["sap_version"] == "1.1"
     assert run.parameters["data_cutoff"] == timezone.localdate().isoformat()

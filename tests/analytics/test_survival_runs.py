@@ -42,7 +42,7 @@ def test_a_run_stores_results_figures_snapshot_and_versions(cohort, analyst, dja
     assert run.status == RunStatus.SUCCEEDED
     assert run.results["cohort"]["n"] == 80
     assert run.results["km"]["overall"]["os"]["n"] == 80
-    assert set(run.figures) == {"km_treated_vs_benchmark", "km_by_route", "km_by_pnfh_stratum"}
+    assert set(run.figures) == {"km_primary", "forest_subgroups", "km_by_route", "km_by_pnfh_stratum"}
     assert run.snapshot["registry.Patient"][0] == 80
     assert "lifelines" in run.library_versions
     assert ["mirocals_hr_low_pnfh", 2] in run.benchmarks_used

@@ -175,7 +175,7 @@ def emulated():
 
 def test_emulation_gives_the_flow_and_table_one_and_records_the_sap_version(emulated):
     emulation = emulated["emulation"]
-    assert emulation["sap_version"] == "1.0" and emulation["data_cutoff"] == "2026-06-30"
+    assert emulation["sap_version"] == "1.1" and emulation["data_cutoff"] == "2026-06-30"
     assert emulation["time_zero"] == "first dose"
     assert emulation["flow"][-1]["step"].endswith("(primary set)")
     assert set(emulation["table_one"]) == {"primary", "all_treated"}

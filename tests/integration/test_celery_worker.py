@@ -45,4 +45,4 @@ def test_a_worker_killed_mid_run_leaves_no_half_written_run_and_the_run_is_compl
     finished = AnalysisRun.objects.get(pk=run.pk)
     assert finished.attempts == 2
     assert finished.results["cohort"]["n"] == 400
-    assert set(finished.figures) == {"km_treated_vs_benchmark", "km_by_route", "km_by_pnfh_stratum"}
+    assert set(finished.figures) == {"km_primary", "forest_subgroups", "km_by_route", "km_by_pnfh_stratum"}
