@@ -16,6 +16,7 @@ from access_programme.demo_cohort import seed_cohort
 from analytics.survival import selectors, services
 from analytics.survival.models import AnalysisRun, RunStatus
 from registry.models import Role
+from tests.conftest import login_with_second_factor
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +59,7 @@ def completed_run():
 
 @pytest.fixture
 def analyst_client(client):
-    client.force_login(UserFactory(role=Role.ANALYST))
+    login_with_second_factor(client, UserFactory(role=Role.ANALYST))
     return client
 
 
