@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
@@ -28,6 +29,36 @@ def latest_succeeded_run() -> AnalysisRun | None:
 
 def active_run() -> AnalysisRun | None:
     return runs().filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).first()
+
+
+STEP_LABELS = {
+    "prepare": "preparing the dataset",
+    "kaplan_meier": "Kaplan-Meier estimates",
+    "logrank": "log-rank tests",
+    "cox": "Cox models",
+    "one_sample": "observed against expected deaths",
+    "encals": "the ENCALS expectation",
+    "slopes": "ALSFRS-R slopes",
+    "emulation": "the emulated trial",
+    "figures": "drawing the figures",
+    "done": "saving the results",
+}
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    minutes, secs = divmod(seconds, 60)
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def run_progress(run: AnalysisRun, now: dt.datetime) -> dict[str, Any]:
+    """Steps done of total, the step under way (in words) and the time since the run was requested."""
+    return {
+        "done": run.progress_done,
+        "total": run.progress_total,
+        "step": STEP_LABELS.get(run.progress_step, run.progress_step.replace("_", " ")),
+        "elapsed": _duration((now - (run.started_at or run.created_at)).total_seconds()),
+    }
 
 
 def benchmarks() -> QuerySet[Benchmark]:

@@ -11,11 +11,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from analytics.exports import frame_csv_text
 from analytics.survival import formatting, selectors, services
 from analytics.survival.figures import result_figures
 from analytics.survival.models import AnalysisRun, Benchmark, RunStatus
@@ -67,7 +70,10 @@ def _results_context(run: AnalysisRun | None) -> dict[str, Any]:
 @analysts_only
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = _results_context(selectors.latest_succeeded_run())
-    context.update({"active": selectors.active_run(), "recent": selectors.runs()[:10], "trend": selectors.trend()})
+    active = selectors.active_run()
+    context.update({"active": active, "recent": selectors.runs()[:10], "trend": selectors.trend()})
+    if active:
+        context["progress"] = selectors.run_progress(active, timezone.now())
     return render(request, "survival/dashboard.html", context)
 
 
@@ -81,12 +87,17 @@ def run_detail(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
 
 @require_POST
 @analysts_only
+@transaction.non_atomic_requests  # the run is sent (or, eager, computed) when the service commits
 def run_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     run = services.survival_run_request(user=request.user, trigger="manual")
-    if run.status == RunStatus.SUCCEEDED:
+    if run.status == RunStatus.SUCCEEDED:  # reused: nothing changed since
         messages.info(request, f"Nothing has changed since run {run.pk}: its results are shown.")
+        return redirect("survival:dashboard")
+    run.refresh_from_db(fields=["status"])  # computed already when tasks run eagerly (the demo)
+    if run.status == RunStatus.SUCCEEDED:
+        messages.success(request, f"Run {run.pk} finished: its results are shown below.")
     else:
-        messages.success(request, f"Run {run.pk} started; its progress is shown below.")
+        messages.success(request, f"Run {run.pk} is queued and runs in the background; its progress is shown below.")
     return redirect("survival:dashboard")
 
 
@@ -94,7 +105,8 @@ def run_start(request: AuthenticatedHttpRequest) -> HttpResponse:
 @analysts_only
 def run_progress(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(AnalysisRun.objects.defer("results", "figures"), pk=run_id)
-    response = render(request, "survival/_progress.html", {"active": run})
+    context = {"active": run, "progress": selectors.run_progress(run, timezone.now())}
+    response = render(request, "survival/_progress.html", context)
     if not run.is_active and request.htmx:
         response["HX-Refresh"] = "true"  # results are ready: reload the dashboard
     return response
@@ -134,7 +146,7 @@ def download_figure(request: AuthenticatedHttpRequest, run_id: int, name: str, f
     elif fmt == "png":
         body, content_type = figure.png, "image/png"
     else:
-        body, content_type = figure.data.to_csv(index=False), "text/csv; charset=utf-8"
+        body, content_type = frame_csv_text(figure.data), "text/csv; charset=utf-8"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="survival-run-{run.pk}-{name}.{fmt}"'
     return response

@@ -1,21 +1,24 @@
 """The survival results page in headless Chromium: the answer first, Kaplan-Meier plots with their
 numbers at risk, a forest plot, words rather than codes, WCAG 2.2 AA, and no sideways scrolling on
-a tablet (768 px) or a phone (390 px).
+a tablet (768 px) or a phone (390 px); a run in the background shows its progress and updates itself.
 
 With UPDATE_SCREENSHOTS=1 the tests also save the pictures in docs/screenshots/.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from access_programme.demo_cohort import seed_cohort
 from analytics.survival import services
+from analytics.survival.models import AnalysisRun, RunStatus
 from registry.models import Role
 from tests.browser.axe import axe_violations, horizontal_overflow
 from tests.browser.test_clinical_journeys import account
@@ -77,3 +80,25 @@ def test_the_results_page_fits_the_screen_without_sideways_scrolling(results_pag
     results_page.locator("details").evaluate_all("nodes => nodes.forEach(n => n.open = true)")
     assert horizontal_overflow(results_page) <= 0
     screenshot(results_page, f"survival-results-{width}")
+
+
+def test_a_background_run_shows_its_progress_and_updates_itself(sign_in, page, live_server):
+    now = timezone.now()
+    run = AnalysisRun.objects.create(
+        status=RunStatus.RUNNING,
+        started_at=now - dt.timedelta(seconds=40),
+        heartbeat_at=now,
+        progress_done=3,
+        progress_total=9,
+        progress_step="cox",
+        attempts=1,
+    )
+    account("ana", Role.ANALYST)
+    sign_in(page, "ana")
+    page.goto(f"{live_server.url}/analytics/survival/")
+    status = page.locator("#run-progress-step")
+    assert status.inner_text().startswith("Step 3 of 9 done: now Cox models.")
+    screenshot(page, "survival-run-progress")
+    AnalysisRun.objects.filter(pk=run.pk).update(progress_done=7, progress_step="emulation")
+    expect(status).to_contain_text("Step 7 of 9 done: now the emulated trial.", timeout=15_000)
+    assert axe_violations(page) == []
