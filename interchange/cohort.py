@@ -72,6 +72,7 @@ def import_cohort(
             import_files(source, scans, ImportContext.load(report, user, manifest.data_cutoff), tracker, chunk_size)
     note_dispensing(report)
     _note_manifest(report, manifest)
+    report.finish()
     elapsed = time.perf_counter() - started
     return ImportOutcome(report=report, seconds=elapsed, rows=report.totals.read)
 

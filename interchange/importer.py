@@ -309,10 +309,10 @@ def import_files(
         tracker.file = spec.name
         rows = max(scan.lines - 1, 0) if primary else 0
         ctx.report.counts(spec.name)
-        if scan.encoding_error:
-            file_report.file_error(spec.name, scan.encoding_error, line=None, rows=rows)
+        if scan.error:
+            file_report.file_error(spec.name, scan.error, line=None, rows=rows)
             tracker.advance(rows)
-            _note_unreadable(ctx, spec, scan.encoding_error)
+            _note_unreadable(ctx, spec, scan.error)
             continue
         names = _header_names(source, spec.name)
         header = _Header(spec, names, file_report)

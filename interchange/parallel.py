@@ -42,6 +42,7 @@ from interchange.importer import ImportContext, Part, import_files
 from interchange.reader import CohortSource
 from interchange.report import ImportReport, Issue
 from registry.models import User
+from registry.safe_csv import unquote
 
 POLL_SECONDS = 0.5
 
@@ -123,7 +124,9 @@ def _merge(report: ImportReport, counts: dict[int, dict[str, dict[str, int]]], p
         with path.open(encoding="utf-8", newline="") as stream:
             rows = csv.reader(stream)
             next(rows, None)  # the header
-            for sequence, (severity, file, line, key, columns, message) in enumerate(rows):
+            for sequence, cells in enumerate(rows):
+                # The worker's report went through the CSV writer: its formula quotes come off here.
+                severity, file, line, key, columns, message = map(unquote, cells)
                 issue = Issue(severity, file, int(line) if line else None, key, columns, message)
                 issues.append((order.get(file, -1), issue.line or 0, index, sequence, issue))
     issues.sort(key=lambda entry: entry[:4])
@@ -167,6 +170,7 @@ def _worker(
                     chunk_size,
                     Part(index, count),
                 )
+            report.finish()
         counts = {file: counts.as_dict() for file, counts in report.files.items()}
         messages.put(("done", index, counts))
     except BaseException:  # noqa: BLE001 - sent to the parent, which raises it

@@ -3,13 +3,20 @@
 Issues are streamed to a CSV file as they are found (an import of a badly broken cohort may
 reject hundreds of thousands of rows), and only the first few per file are kept in memory
 for the summary on screen.
+
+The report grows with the number of distinct problems, not with the size of the input: a run of
+the same problem on successive rows (two million empty rows) is one issue, "lines 5-2,000,004
+(2,000,000 rows): empty row ignored.", and after `IMPORT_REPORT_MAX_ISSUES_PER_FILE` issues in
+one file the rest are counted, not listed. Call `finish()` when the import is over.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import IO
+
+from django.conf import settings
 
 from registry import safe_csv
 
@@ -63,28 +70,87 @@ class ImportReport:
     shown: list[Issue] = field(default_factory=list)
     errors: int = 0
     warnings: int = 0
+    max_issues_per_file: int | None = None
 
     def __post_init__(self) -> None:
         self._writer = safe_csv.writer(self.stream, lineterminator="\n") if self.stream is not None else None
         if self._writer is not None:
             self._writer.writerow(REPORT_COLUMNS)
+        if self.max_issues_per_file is None:
+            self.max_issues_per_file = settings.IMPORT_REPORT_MAX_ISSUES_PER_FILE
         self._shown_per_file: dict[str, int] = {}
+        self._listed_per_file: dict[str, int] = {}
+        self._unlisted_per_file: dict[str, int] = {}
+        self._run: Issue | None = None  # the issue being repeated on successive rows
+        self._run_last = 0
+        self._run_rows = 0
 
     def counts(self, file: str) -> FileCounts:
         return self.files.setdefault(file, FileCounts())
 
     def add(self, issue: Issue) -> None:
-        if self._writer is not None:
-            self._writer.writerow(issue.as_row())
+        """Record an issue; the same problem on the next rows of the file joins it as one run."""
+        run = self._run
+        if (
+            run is not None
+            and issue.line is not None
+            and run.line is not None
+            and issue.line > self._run_last
+            and (issue.severity, issue.file, issue.key, issue.columns, issue.message)
+            == (run.severity, run.file, run.key, run.columns, run.message)
+        ):
+            self._run_last = issue.line
+            self._run_rows += 1
+            return
+        self._flush()
+        self._run, self._run_last, self._run_rows = issue, issue.line or 0, 1
+
+    def _flush(self) -> None:
+        run = self._run
+        if run is None:
+            return
+        self._run = None
+        if self._run_rows > 1:
+            run = replace(
+                run, message=f"lines {run.line:,}-{self._run_last:,} ({self._run_rows:,} rows): {run.message}"
+            )
+        self._record(run)
+
+    def _record(self, issue: Issue) -> None:
         if issue.severity == ERROR:
             self.errors += 1
         elif issue.severity == WARNING:
             self.warnings += 1
             self.counts(issue.file).warnings += 1
+        listed = self._listed_per_file.get(issue.file, 0)
+        if self.max_issues_per_file is not None and listed >= self.max_issues_per_file:
+            self._unlisted_per_file[issue.file] = self._unlisted_per_file.get(issue.file, 0) + 1
+            return
+        self._listed_per_file[issue.file] = listed + 1
+        if self._writer is not None:
+            self._writer.writerow(issue.as_row())
         shown = self._shown_per_file.get(issue.file, 0)
         if shown < SHOWN_PER_FILE:
             self.shown.append(issue)
             self._shown_per_file[issue.file] = shown + 1
+
+    def finish(self) -> None:
+        """Write the last run of repeats, and say how many issues were counted but not listed."""
+        self._flush()
+        for file, unlisted in self._unlisted_per_file.items():
+            note = Issue(
+                NOTE,
+                file,
+                None,
+                "",
+                "",
+                f"{unlisted:,} more issue(s) in this file are counted but not listed: the report lists "
+                f"{self.max_issues_per_file:,} per file (IMPORT_REPORT_MAX_ISSUES_PER_FILE).",
+            )
+            if self._writer is not None:
+                self._writer.writerow(note.as_row())
+            self.shown.append(note)
+        self._unlisted_per_file.clear()
 
     def reject(self, file: str, line: int | None, key: str, message: str, columns: Iterable[str] = ()) -> None:
         """One rejected row: counted once, however many problems its message lists."""

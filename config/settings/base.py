@@ -338,3 +338,10 @@ CACHES = {
 # Web uploads of cohorts are capped (refused before parsing); bigger migrations use the
 # import_cohort command, which streams from disk.
 IMPORT_UPLOAD_MAX_BYTES = env.int("IMPORT_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+# What one file of a cohort may hold, whatever the channel (docs/interchange.md, "Limits"): a
+# file over a limit is refused as a whole with a file-level error, before any row is parsed.
+IMPORT_MAX_LINE_BYTES = env.int("IMPORT_MAX_LINE_BYTES", default=1024 * 1024)
+IMPORT_MAX_FILE_BYTES = env.int("IMPORT_MAX_FILE_BYTES", default=2 * 1024**3)
+IMPORT_MAX_COMPRESSION_RATIO = env.int("IMPORT_MAX_COMPRESSION_RATIO", default=100)
+IMPORT_MAX_ROWS_PER_FILE = env.int("IMPORT_MAX_ROWS_PER_FILE", default=10_000_000)
+IMPORT_REPORT_MAX_ISSUES_PER_FILE = env.int("IMPORT_REPORT_MAX_ISSUES_PER_FILE", default=100_000)
