@@ -27,6 +27,7 @@ from access_programme.models import (
     TreatmentCycle,
     cycle_findings,
 )
+from access_programme.stock import ledger
 from registry.constants import DOSING_DAYS_PER_CYCLE, PROTOCOL_DAILY_DOSE_MIU
 from registry.models import Diagnosis, Patient, PatientIdentity, Role, Site, User, rules_today
 from registry.roles import Area
@@ -185,8 +186,13 @@ def batch_recall(*, actor: User | None, batch: Batch, reason: str, expected_vers
 
 
 def batch_release(*, actor: User | None, batch: Batch, reason: str, expected_version: int | None = None) -> Batch:
+    """Release a quarantined batch for use; the releasing pharmacist and the time are recorded."""
     if batch.status == BatchStatus.RECALLED:
         raise ValidationError({"status": "A recalled batch cannot be released."})
+    if actor is not None and actor.role != Role.PHARMACIST and not actor.is_superuser:
+        raise PermissionDenied("Only a pharmacist may release a batch.")
+    batch.released_by = actor
+    batch.released_at = timezone.now()
     return _batch_status_set(actor, batch, BatchStatus.AVAILABLE, reason, expected_version)
 
 
@@ -255,6 +261,8 @@ def dispensing_record(*, actor: User | None, cycle: TreatmentCycle, batch: Batch
         if actor is not None and not dispensing.dispensed_by:
             dispensing.dispensed_by = actor.get_full_name() or actor.username
         audited_save(dispensing, actor=actor)
+        if ledger.is_tracked(locked):  # from the shelf of the patient's site
+            ledger.take(locked, cycle.patient.site, dispensing.quantity)
         locked.quantity_remaining -= dispensing.quantity  # full_clean refused more than the stock
         audited_save(
             locked,
@@ -283,6 +291,11 @@ def dispensing_update(
             old, new = locked[before.batch_id], locked[record.batch_id]
             old.quantity_remaining += before.quantity
             new.quantity_remaining -= record.quantity  # clean() checked the stock net of the returned quantity
+            site = record.patient.site
+            if ledger.is_tracked(old):
+                ledger.give(old, site, before.quantity)
+            if ledger.is_tracked(new):
+                ledger.take(new, site, record.quantity)
             for batch in {old.pk: old, new.pk: new}.values():
                 audited_save(batch, actor=actor, reason=f"Stock: dispensing to {record.patient} corrected ({reason})")
     return record

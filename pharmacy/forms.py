@@ -11,11 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.utils import timezone
 
 from access_programme.models import Batch, BatchStatus, Prescription, Product
 from registry.constants import DOSING_DAYS_PER_CYCLE, PROTOCOL_DAILY_DOSE_MIU
 from registry.form_support import DATE, choice_field, model_choice_field
+from registry.models import Site
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -122,6 +124,11 @@ class DispenseForm(forms.Form):
 
 
 class BatchReceiveForm(forms.ModelForm):
+    """Goods in: a delivery received at one of the user's sites, against its delivery note."""
+
+    site = forms.ModelChoiceField(label="Received at", queryset=Site.objects.none(), empty_label=None)
+    delivery_note = forms.CharField(label="Delivery note", max_length=120)
+
     class Meta:
         model = Batch
         fields = [
@@ -141,8 +148,9 @@ class BatchReceiveForm(forms.ModelForm):
         widgets = {"expiry_date": DATE, "received_on": DATE}
         labels = {"dose_miu_per_unit": "Dose per unit (MIU)", "max_hours_after_reconstitution": "Beyond-use limit (h)"}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sites: models.QuerySet[Site] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        model_choice_field(self, "site").queryset = sites if sites is not None else Site.objects.none()
         model_choice_field(self, "product").queryset = Product.objects.order_by("code")
         model_choice_field(self, "product").empty_label = None
         self.initial["received_on"] = self.initial.get("received_on") or timezone.localdate()

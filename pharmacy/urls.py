@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pharmacy import prescribing, views
+from pharmacy import prescribing, stock_views, views
 from registry import identifiers  # noqa: F401 - registers the study_id path converter
 
 app_name = "pharmacy"
@@ -12,6 +12,9 @@ urlpatterns = [
     path("prescribe/<study_id:study_id>/", prescribing.prescribe, name="prescribe"),
     path("dispensings/<int:pk>/", prescribing.dispensing_detail, name="dispensing_detail"),
     path("dispensings/<int:pk>/label.pdf", prescribing.dispensing_label, name="dispensing_label"),
+    path("dispensings/<int:pk>/return/", stock_views.dispensing_return, name="dispensing_return"),
+    path("batches/<int:pk>/stock/", stock_views.batch_stock, name="batch_stock"),
+    path("reconciliation/", stock_views.reconciliation, name="reconciliation"),
     path("batches/", views.batch_list, name="batch_list"),
     path("batches/receive/", views.batch_receive, name="batch_receive"),
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),

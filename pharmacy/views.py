@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from access_programme import selectors, services
 from access_programme.models import Batch, BatchStatus, RouteCode, dispense_ahead_days
+from access_programme.stock import services as stock_services
 from pharmacy.forms import BatchReceiveForm, BatchStatusForm, DispenseForm
 from registry import safe_csv
 from registry.constants import DOSING_DAYS_PER_CYCLE
@@ -29,7 +30,7 @@ from registry.form_support import add_service_errors
 from registry.http import AuthenticatedHttpRequest
 from registry.models import User
 from registry.roles import Area, may_write
-from registry.selectors import record_history
+from registry.selectors import record_history, sites_visible_to
 from registry.services import StaleRecordError
 
 
@@ -163,16 +164,23 @@ def batch_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def batch_receive(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Goods in at one of the user's sites, against the delivery note, into quarantine."""
     _require_pharmacy(request.user)
-    form = BatchReceiveForm(request.POST or None)
+    form = BatchReceiveForm(request.POST or None, sites=sites_visible_to(request.user))
     if request.method == "POST" and form.is_valid():
-        fields = {k: v for k, v in form.cleaned_data.items() if k != "product"}
+        fields = {k: v for k, v in form.cleaned_data.items() if k not in ("product", "site", "delivery_note")}
         try:
-            batch = services.batch_receive(actor=request.user, product=form.cleaned_data["product"], **fields)
+            batch = stock_services.batch_goods_in(
+                actor=request.user,
+                product=form.cleaned_data["product"],
+                site=form.cleaned_data["site"],
+                delivery_note=form.cleaned_data["delivery_note"],
+                **fields,
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Batch {batch.batch_number} received into stock.")
+            messages.success(request, f"Batch {batch.batch_number} received into quarantine: release it to use it.")
             return redirect("pharmacy:batch_detail", pk=batch.pk)
     return render(request, "pharmacy/batch_receive.html", {"form": form})
 

@@ -6,7 +6,7 @@ Guidance Note 14): source and date obtained, person supplied and date, quantity,
 and linked suspected adverse reactions.
 """
 
-from access_programme.models.batches import Batch, BatchStatus, batch_unusable_reason
+from access_programme.models.batches import Batch, BatchStatus, batch_unusable_reason, units_display
 from access_programme.models.cycles import (
     MISSED_DOSES_RULE,
     CycleStart,
@@ -20,6 +20,13 @@ from access_programme.models.dispensing import Dispensing, dispensing_errors, su
 from access_programme.models.enrolment import Enrolment
 from access_programme.models.prescriptions import PROTOCOL_DIRECTIONS, Prescription, SitePharmacy
 from access_programme.models.products import Product, ProductCode, QuantityUnit, Route, RouteCode
+from access_programme.models.stock import (
+    MovementKind,
+    ReturnCondition,
+    SiteStock,
+    StockDiscrepancy,
+    StockMovement,
+)
 
 __all__ = [
     "MISSED_DOSES_RULE",
@@ -29,13 +36,18 @@ __all__ = [
     "CycleStart",
     "Dispensing",
     "Enrolment",
+    "MovementKind",
     "Prescription",
     "Product",
     "ProductCode",
     "QuantityUnit",
+    "ReturnCondition",
     "Route",
     "RouteCode",
     "SitePharmacy",
+    "SiteStock",
+    "StockDiscrepancy",
+    "StockMovement",
     "TreatmentCycle",
     "batch_unusable_reason",
     "cycle_errors",
@@ -44,4 +56,5 @@ __all__ = [
     "dispensing_errors",
     "next_cycle_due",
     "supply_errors",
+    "units_display",
 ]

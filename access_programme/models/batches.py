@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -48,6 +49,10 @@ class Batch(ClinicalRecord):
     storage_location = models.CharField(max_length=120, blank=True)
     status = models.CharField(max_length=12, choices=BatchStatus.choices, default=BatchStatus.AVAILABLE)
     status_reason = models.TextField(blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
     certificate_reference = models.CharField(
         max_length=120, blank=True, help_text="Certificate of conformity / analysis reference."
     )
@@ -93,11 +98,27 @@ class Batch(ClinicalRecord):
         if self.status != BatchStatus.AVAILABLE and not self.status_reason:
             raise ValidationError({"status_reason": "Give the reason for quarantine or recall."})
 
+    def status_on(self, today: dt.date) -> str:
+        """The status a person should read: an expired batch is "Expired", never "Available"."""
+        if self.status == BatchStatus.AVAILABLE and self.expiry_date < today:
+            return "Expired"
+        return self.get_status_display()
+
+    @property
+    def stock_display(self) -> str:
+        """Whole units with their unit: "35 prefilled syringes"."""
+        return units_display(self.quantity_remaining, self.quantity_unit)
+
     def unusable_reason(self, on: dt.date, quantity: int = 1) -> str | None:
         """Why this batch cannot be dispensed on a date, or None if it can."""
         return batch_unusable_reason(
             self.batch_number, self.status, self.expiry_date, self.quantity_remaining, self.quantity_unit, on, quantity
         )
+
+
+def units_display(quantity: int, unit: str) -> str:
+    label = QuantityUnit(unit).label.lower() if unit in QuantityUnit.values else unit
+    return f"{quantity} {label}{'' if quantity == 1 else 's'}"
 
 
 def batch_unusable_reason(

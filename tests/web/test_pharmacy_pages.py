@@ -201,8 +201,10 @@ def test_a_pharmacist_of_another_site_gets_404(pharmacist_client, sheffield):
     assert pharmacist_client.get(reverse("pharmacy:dispense", args=[other.study_id])).status_code == 404
 
 
-def test_a_batch_is_received_into_stock(pharmacist_client):
+def test_a_batch_is_received_at_a_site_against_its_delivery_note_into_quarantine(pharmacist_client, london):
     data = {
+        "site": london.pk,
+        "delivery_note": "DN-2026-118",
         "product": BatchFactory.build().product.pk,
         "batch_number": "SPX-NEW",
         "expiry_date": days_ago(-180).isoformat(),
@@ -215,7 +217,9 @@ def test_a_batch_is_received_into_stock(pharmacist_client):
         "max_hours_after_reconstitution": 168,
     }
     assert pharmacist_client.post(reverse("pharmacy:batch_receive"), data).status_code == 302
-    assert Batch.objects.get(batch_number="SPX-NEW").quantity_remaining == 60
+    batch = Batch.objects.get(batch_number="SPX-NEW")
+    assert (batch.quantity_remaining, batch.status) == (60, BatchStatus.QUARANTINED)
+    assert batch.site_stock.get().site == london
 
 
 def supplied(patient, batch, cycle_number: int = 1) -> Dispensing:

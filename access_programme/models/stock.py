@@ -1,0 +1,120 @@
+"""Accountability for stock from receipt to destruction, per batch and per site.
+
+`SiteStock` holds what a site has of a batch on its shelves (never negative: a CHECK constraint,
+and every change made under the batch's row lock). `StockMovement` is the append-only ledger of
+what came in and went out other than by dispensing (receipts against a delivery note, transfers
+between sites, patient returns, destruction with its method and witness). Dispensed quantities
+are read from the dispensing records themselves, so a corrected supply is counted as corrected.
+Patient returns are counted and destroyed, never put back into stock.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from access_programme.models.batches import Batch
+from access_programme.models.dispensing import Dispensing
+from registry.models import Site
+
+
+class SiteStock(models.Model):
+    """Units of a batch on a site's shelves."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="site_stock")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="batch_stock")
+    quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["batch", "site"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "site"], name="one_stock_row_per_batch_and_site"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=0),
+                name="site_stock_not_negative",
+                violation_error_message="Stock cannot go below zero.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch.batch_number} at {self.site.code}: {self.quantity}"
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", "Received against a delivery note"
+    TRANSFER_IN = "transfer_in", "Transferred in"
+    TRANSFER_OUT = "transfer_out", "Transferred out"
+    RETURNED = "returned", "Returned by a patient"
+    DESTROYED_STOCK = "destroyed_stock", "Destroyed from stock"
+    DESTROYED_RETURN = "destroyed_return", "Patient return destroyed"
+
+
+class ReturnCondition(models.TextChoices):
+    UNUSED = "unused", "Unused"
+    PART_USED = "part_used", "Partly used"
+
+
+class StockMovement(models.Model):
+    """One line of the stock ledger. Append-only (registry.audit_guard): a mistake is corrected by
+    a further movement with its reason, never by rewriting a line."""
+
+    append_only = True
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="movements")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="stock_movements")
+    kind = models.CharField(max_length=20, choices=MovementKind.choices)
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    occurred_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    reference = models.CharField(max_length=120, blank=True, help_text="Delivery note or transfer reference.")
+    other_site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, null=True, blank=True, related_name="+", help_text="A transfer's other end."
+    )
+    dispensing = models.ForeignKey(
+        Dispensing, on_delete=models.PROTECT, null=True, blank=True, related_name="stock_movements"
+    )
+    condition = models.CharField(max_length=10, choices=ReturnCondition.choices, blank=True)
+    method = models.CharField(max_length=200, blank=True, help_text="How the stock was destroyed.")
+    witness = models.CharField(max_length=120, blank=True, help_text="Who witnessed the destruction.")
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["occurred_on", "pk"]
+        indexes = [models.Index(fields=["batch", "site", "kind"], name="movement_batch_site_kind")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="movement_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.quantity} × {self.batch_id} at {self.site_id}"
+
+
+class StockDiscrepancy(models.Model):
+    """A physical count that differs from the stock the registry holds; listed until explained."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="discrepancies")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="stock_discrepancies")
+    counted_on = models.DateField()
+    expected = models.PositiveIntegerField()
+    counted = models.PositiveIntegerField()
+    counted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    explanation = models.TextField(blank=True)
+    explained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    explained_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["counted_on", "pk"]
+        verbose_name_plural = "stock discrepancies"
+
+    def __str__(self) -> str:
+        return f"{self.batch_id} at {self.site_id}: counted {self.counted}, expected {self.expected}"
+
+    @property
+    def difference(self) -> int:
+        return self.counted - self.expected

@@ -1,0 +1,1 @@
+"""Stock accountability: the per-site ledger (`ledger`) and its services (`services`)."""

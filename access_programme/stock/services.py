@@ -1,0 +1,255 @@
+"""Writes that move stock other than by dispensing: goods in, transfers, patient returns,
+destruction, and stock counts with their discrepancies (issue 16, item 2).
+
+Each takes `actor=`, checks the actor may work at the site, locks the batch row first (the
+same order as dispensing, so stock changes of one batch are serialised), writes the ledger line
+and the stock in one transaction, and audits the batch's total through simple-history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from access_programme.models import (
+    Batch,
+    BatchStatus,
+    Dispensing,
+    MovementKind,
+    Product,
+    ReturnCondition,
+    SiteStock,
+    StockDiscrepancy,
+    StockMovement,
+    units_display,
+)
+from access_programme.stock import ledger
+from registry.models import Site, User, check_not_in_future
+from registry.roles import Area
+from registry.selectors import sites_visible_to
+from registry.services import audited_save, authorise_write
+
+#: Sources a destruction takes from.
+FROM_STOCK, FROM_RETURNS = "stock", "returns"
+
+
+def _authorise_site(actor: User | None, site: Site) -> None:
+    authorise_write(actor, Area.PHARMACY)
+    if actor is not None and not sites_visible_to(actor).filter(pk=site.pk).exists():
+        raise PermissionDenied("This site is not one of yours.")
+
+
+def _locked(batch: Batch) -> Batch:
+    return Batch.objects.select_for_update().select_related("product").get(pk=batch.pk)
+
+
+def _dated(on: dt.date, field: str) -> None:
+    check_not_in_future(on, field)
+
+
+def batch_goods_in(*, actor: User | None, product: Product, site: Site, delivery_note: str, **fields: Any) -> Batch:
+    """Receive a batch at a site against its delivery note, into quarantine until a pharmacist
+    releases it (`batch_release`)."""
+    _authorise_site(actor, site)
+    if not delivery_note.strip():
+        raise ValidationError({"delivery_note": "Give the delivery note the batch was received against."})
+    fields.setdefault("quantity_remaining", fields.get("quantity_received"))
+    fields.setdefault("status", BatchStatus.QUARANTINED)
+    fields.setdefault("status_reason", f"Received against delivery note {delivery_note}: awaiting release.")
+    with transaction.atomic():
+        batch = audited_save(Batch(product=product, **fields), actor=actor)
+        ledger.give(batch, site, batch.quantity_received)
+        StockMovement.objects.create(
+            batch=batch,
+            site=site,
+            kind=MovementKind.RECEIPT,
+            quantity=batch.quantity_received,
+            occurred_on=batch.received_on,
+            recorded_by=actor,
+            reference=delivery_note,
+        )
+    return batch
+
+
+def _take_from_stock(actor: User | None, batch: Batch, site: Site, quantity: int, reason: str) -> None:
+    """Take units off a site's shelf and off the batch's total (audited), under the batch lock."""
+    ledger.take(batch, site, quantity, field="quantity")
+    batch.quantity_remaining -= quantity
+    audited_save(batch, actor=actor, reason=reason)
+
+
+def stock_transfer(
+    *,
+    actor: User | None,
+    batch: Batch,
+    from_site: Site,
+    to_site: Site,
+    quantity: int,
+    transferred_on: dt.date,
+    reference: str = "",
+) -> StockMovement:
+    """Move units of a batch from one site's shelf to another's (two ledger lines)."""
+    _authorise_site(actor, from_site)
+    if from_site.pk == to_site.pk:
+        raise ValidationError({"to_site": "A transfer goes to another site."})
+    if quantity < 1:
+        raise ValidationError({"quantity": "Transfer at least one unit."})
+    _dated(transferred_on, "transferred_on")
+    with transaction.atomic():
+        locked = _locked(batch)
+        ledger.take(locked, from_site, quantity, field="quantity")
+        ledger.give(locked, to_site, quantity)
+        common = {"batch": locked, "quantity": quantity, "occurred_on": transferred_on, "recorded_by": actor}
+        out = StockMovement.objects.create(
+            site=from_site, kind=MovementKind.TRANSFER_OUT, other_site=to_site, reference=reference, **common
+        )
+        StockMovement.objects.create(
+            site=to_site, kind=MovementKind.TRANSFER_IN, other_site=from_site, reference=reference, **common
+        )
+    return out
+
+
+def returned_quantity(dispensing: Dispensing) -> int:
+    moved = StockMovement.objects.filter(dispensing=dispensing, kind=MovementKind.RETURNED)
+    return int(moved.aggregate(total=models.Sum("quantity"))["total"] or 0)
+
+
+def stock_return(
+    *,
+    actor: User | None,
+    dispensing: Dispensing,
+    quantity: int,
+    condition: str,
+    returned_on: dt.date,
+    reason: str = "",
+) -> StockMovement:
+    """A patient's return of unused or partly used units: counted at the patient's site and held
+    for destruction, never put back into stock."""
+    authorise_write(actor, Area.PHARMACY, dispensing.patient)
+    if condition not in ReturnCondition.values:
+        raise ValidationError({"condition": "Say whether the units are unused or partly used."})
+    _dated(returned_on, "returned_on")
+    if returned_on < dispensing.dispensed_on:
+        raise ValidationError({"returned_on": "A return cannot precede the supply."})
+    with transaction.atomic():
+        locked = _locked(dispensing.batch)
+        already = returned_quantity(dispensing)
+        if quantity < 1 or already + quantity > dispensing.quantity:
+            raise ValidationError({"quantity": f"{dispensing.quantity} were supplied and {already} already returned."})
+        return StockMovement.objects.create(
+            batch=locked,
+            site=dispensing.patient.site,
+            kind=MovementKind.RETURNED,
+            quantity=quantity,
+            occurred_on=returned_on,
+            recorded_by=actor,
+            dispensing=dispensing,
+            condition=condition,
+            reason=reason,
+        )
+
+
+def returns_held(batch: Batch, site: Site) -> int:
+    """Returned units at a site not yet destroyed."""
+    totals = dict(
+        StockMovement.objects.filter(
+            batch=batch, site=site, kind__in=[MovementKind.RETURNED, MovementKind.DESTROYED_RETURN]
+        )
+        .values_list("kind")
+        .annotate(total=models.Sum("quantity"))
+    )
+    return int(totals.get(MovementKind.RETURNED, 0)) - int(totals.get(MovementKind.DESTROYED_RETURN, 0))
+
+
+def stock_destroy(
+    *,
+    actor: User | None,
+    batch: Batch,
+    site: Site,
+    quantity: int,
+    source: str,
+    method: str,
+    witness: str,
+    destroyed_on: dt.date,
+    reason: str = "",
+) -> StockMovement:
+    """Destroy units from a site's stock or from the patient returns it holds, with the method and
+    a witness other than the person recording it."""
+    _authorise_site(actor, site)
+    errors: dict[str, str] = {}
+    if source not in (FROM_STOCK, FROM_RETURNS):
+        errors["source"] = "Destroy from stock or from patient returns."
+    if not method.strip():
+        errors["method"] = "Give the method of destruction."
+    if not witness.strip():
+        errors["witness"] = "Destruction is witnessed: give the witness's name."
+    elif actor is not None and witness.strip().casefold() in {
+        actor.username.casefold(),
+        actor.get_full_name().casefold(),
+    }:
+        errors["witness"] = "The witness is a second person, not the one recording the destruction."
+    if quantity < 1:
+        errors["quantity"] = "Destroy at least one unit."
+    if errors:
+        raise ValidationError(errors)
+    _dated(destroyed_on, "destroyed_on")
+    with transaction.atomic():
+        locked = _locked(batch)
+        if source == FROM_STOCK:
+            _take_from_stock(actor, locked, site, quantity, f"Stock: {quantity} destroyed at {site.code} ({method})")
+            kind = MovementKind.DESTROYED_STOCK
+        else:
+            held = returns_held(locked, site)
+            if quantity > held:
+                raise ValidationError(
+                    {"quantity": f"{site.code} holds {units_display(held, locked.quantity_unit)} returned."}
+                )
+            kind = MovementKind.DESTROYED_RETURN
+        return StockMovement.objects.create(
+            batch=locked,
+            site=site,
+            kind=kind,
+            quantity=quantity,
+            occurred_on=destroyed_on,
+            recorded_by=actor,
+            method=method,
+            witness=witness,
+            reason=reason,
+        )
+
+
+def stock_count(
+    *, actor: User | None, batch: Batch, site: Site, counted: int, counted_on: dt.date
+) -> StockDiscrepancy | None:
+    """A physical count of a batch at a site; a difference from the registry's stock is kept as
+    a discrepancy, listed until someone explains it."""
+    _authorise_site(actor, site)
+    _dated(counted_on, "counted_on")
+    if counted < 0:
+        raise ValidationError({"counted": "A count is zero or more."})
+    with transaction.atomic():
+        _locked(batch)
+        row = SiteStock.objects.filter(batch=batch, site=site).first()
+        expected = row.quantity if row is not None else 0
+        if counted == expected:
+            return None
+        return StockDiscrepancy.objects.create(
+            batch=batch, site=site, counted_on=counted_on, expected=expected, counted=counted, counted_by=actor
+        )
+
+
+def discrepancy_explain(*, actor: User | None, discrepancy: StockDiscrepancy, explanation: str) -> StockDiscrepancy:
+    _authorise_site(actor, discrepancy.site)
+    if not explanation.strip():
+        raise ValidationError({"explanation": "Explain the difference."})
+    if discrepancy.explained_at is not None:
+        raise ValidationError("This discrepancy is already explained.")
+    discrepancy.explanation = explanation
+    discrepancy.explained_by = actor
+    discrepancy.explained_at = timezone.now()
+    discrepancy.save(update_fields=["explanation", "explained_by", "explained_at"])
+    return discrepancy
