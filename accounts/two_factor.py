@@ -25,9 +25,11 @@ from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.enrolment_links import session_link
 from registry.http import AuthenticatedHttpRequest
-from registry.models import User
+from registry.models import EnrolmentLink, User
 from registry.services.accounts import second_factor_enrol
+from registry.services.users import enrolment_link_outstanding, enrolment_link_use
 
 #: Paths an unverified session may reach: the second-factor pages themselves, signing in and out.
 EXEMPT_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/accounts/login/", "/static/", "/healthz")
@@ -101,7 +103,7 @@ def _pending_device(user: User) -> TOTPDevice:
     return device or TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
 
 
-def enrol(request: AuthenticatedHttpRequest, *, replacing: bool, extra: dict[str, Any] | None = None) -> HttpResponse:
+def enrol(request: AuthenticatedHttpRequest, *, replacing: bool, link: EnrolmentLink | None = None) -> HttpResponse:
     """Show a new authenticator's QR code and key; confirm it with its first code (and the
     current factor when replacing), then show the recovery codes once."""
     user = request.user
@@ -114,17 +116,26 @@ def enrol(request: AuthenticatedHttpRequest, *, replacing: bool, extra: dict[str
             form.add_error("current", "That is not a current code or an unused recovery code.")
         else:
             codes = second_factor_enrol(actor=user, device=device)
+            if link is not None:
+                enrolment_link_use(link=link)
             otp_login(request, device)
             return render(request, "two_factor/recovery_codes.html", {"codes": codes, "next": _next_url(request)})
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4)
     context = {"form": form, "qr_svg": qr_svg, "secret": manual_key(device), "replacing": replacing}
-    return render(request, "two_factor/setup.html", {**context, **(extra or {})})
+    return render(request, "two_factor/setup.html", context)
 
 
 @login_required
 def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Enrol a first authenticator, or replace the current one (which needs the current factor)."""
-    return enrol(request, replacing=user_has_device(request.user))
+    """Enrol a first authenticator, or replace the current one (which needs the current factor).
+
+    After an invitation or a reset, only the session that came through the one-time link may enrol.
+    """
+    replacing = user_has_device(request.user)
+    link = session_link(request, request.user)
+    if not replacing and link is None and enrolment_link_outstanding(request.user):
+        return render(request, "two_factor/link_needed.html", status=403)
+    return enrol(request, replacing=replacing, link=link)
 
 
 @login_required

@@ -9,6 +9,8 @@ from django.urls import include, path
 from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
 
+from accounts import site_users
+from accounts.enrolment_links import enrolment_link
 from accounts.tokens import token_list, token_revoke
 from accounts.two_factor import two_factor_setup, two_factor_verify
 from api.views import not_found as api_not_found
@@ -24,7 +26,16 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/2fa/setup/", two_factor_setup, name="two_factor_setup"),
     path("accounts/2fa/verify/", two_factor_verify, name="two_factor_verify"),
+    path("accounts/2fa/link/<str:key>/", enrolment_link, name="enrolment_link"),
     path("accounts/tokens/", token_list, name="token_list"),
+    path("accounts/site-users/", site_users.site_users, name="site_users"),
+    path("accounts/site-users/<int:pk>/deactivate/", site_users.site_user_deactivate, name="site_user_deactivate"),
+    path("accounts/site-users/<int:pk>/role/", site_users.site_user_role, name="site_user_role"),
+    path(
+        "accounts/site-users/<int:pk>/reset-2fa/",
+        site_users.site_user_reset_second_factor,
+        name="site_user_reset_second_factor",
+    ),
     path("accounts/tokens/<int:pk>/revoke/", token_revoke, name="token_revoke"),
     path("healthz", healthz, name="healthz"),
     path("healthz/all", healthz_all, name="healthz_all"),

@@ -1,7 +1,7 @@
 """The registry's models, one module per aggregate; import them from `registry.models`."""
 
 from registry.models.access import IdentityAccess
-from registry.models.accounts import AccountAction, AccountEvent, ApiToken, TokenScope
+from registry.models.accounts import AccountAction, AccountEvent, ApiToken, EnrolmentLink, TokenScope
 from registry.models.assessments import AlsfrsrAssessment, BiomarkerResult, canonical_biomarker_value
 from registry.models.base import (
     NON_FIELD,
@@ -77,6 +77,7 @@ __all__ = [
     "DataQuery",
     "Diagnosis",
     "ElEscorial",
+    "EnrolmentLink",
     "EventType",
     "Expectedness",
     "Finding",

@@ -69,3 +69,29 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…, {self.scope}) of {self.user}"
+
+
+class EnrolmentLink(models.Model):
+    """A one-time link to set a password (an invitation) and enrol a second factor (also after a reset).
+
+    While one is outstanding, the user's second factor can be enrolled only through it, never
+    with a password alone. Only a hash of its key is kept.
+    """
+
+    class Purpose(models.TextChoices):
+        INVITATION = "invitation", "invitation"
+        RESET = "reset", "second-factor reset"
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="enrolment_links")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} link for {self.user}"
