@@ -60,7 +60,9 @@ def invite(client: Client, site, **fields: str):
 
 
 def shown_link(response) -> str:
-    return re.search(r"http://testserver(/accounts/2fa/link/[^/]+/)", response.content.decode()).group(1)
+    found = re.search(r"http://testserver(/accounts/2fa/link/[^/]+/)", response.content.decode())
+    assert found is not None, "the page shows the one-time link"
+    return found.group(1)
 
 
 def code(device: TOTPDevice) -> str:
