@@ -27,6 +27,7 @@ from access_programme.models import (
     TreatmentCycle,
     cycle_findings,
 )
+from access_programme.next_due import next_cycle_due_refresh
 from access_programme.stock import ledger
 from registry.constants import DOSING_DAYS_PER_CYCLE, PROTOCOL_DAILY_DOSE_MIU
 from registry.models import Diagnosis, Patient, PatientIdentity, Role, Site, User, rules_today
@@ -83,7 +84,10 @@ def enrolment_record(
         unmet_criteria=[criterion.as_dict() for criterion in unmet],
         eligibility_justification=eligibility_justification,
     )
-    return audited_save(enrolment, actor=actor)
+    with transaction.atomic():
+        audited_save(enrolment, actor=actor)
+        next_cycle_due_refresh([patient.pk])
+    return enrolment
 
 
 def enrolment_update(
@@ -93,14 +97,17 @@ def enrolment_update(
     for field, value in changes.items():
         setattr(record, field, value)
     unmet = unmet_mirocals_criteria(eligibility_input(record.patient, record.enrolment_date))
-    return record_update(
-        record,
-        actor=actor,
-        reason=reason,
-        expected_version=expected_version,
-        meets_mirocals_criteria=not unmet,
-        unmet_criteria=[criterion.as_dict() for criterion in unmet],
-    )
+    with transaction.atomic():
+        record_update(
+            record,
+            actor=actor,
+            reason=reason,
+            expected_version=expected_version,
+            meets_mirocals_criteria=not unmet,
+            unmet_criteria=[criterion.as_dict() for criterion in unmet],
+        )
+        next_cycle_due_refresh([record.patient_id])
+    return record
 
 
 @transaction.atomic
@@ -232,6 +239,7 @@ def cycle_start(
     )
     with transaction.atomic():
         audited_save(cycle, actor=actor)
+        next_cycle_due_refresh([patient.pk])
         data_queries_raise(actor=actor, findings=[(cycle, cycle_findings(cycle, today=rules_today()))])
     return cycle
 
@@ -244,6 +252,7 @@ def cycle_update(
         record_update(
             record, actor=actor, area=Area.PHARMACY, reason=reason, expected_version=expected_version, **changes
         )
+        next_cycle_due_refresh([record.patient_id])
         data_queries_raise(actor=actor, findings=[(record, cycle_findings(record, today=rules_today()))])
     return record
 

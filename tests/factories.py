@@ -10,6 +10,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from access_programme.models import Batch, Enrolment, Product, Route, TreatmentCycle
+from access_programme.next_due import next_cycle_due_refresh
 from registry.models import Diagnosis, Patient, PatientIdentity, Role, Site, User
 from registry.scoring import ITEM_FIELDS, MAX_ITEM_SCORE, Q5B
 
@@ -96,7 +97,20 @@ class DiagnosisFactory(AuditedFactory):
     fvc_percent = Decimal("88.0")
 
 
-class EnrolmentFactory(AuditedFactory):
+class _KeepsNextCycleDue(AuditedFactory):
+    """Enrolments and cycles made here leave `Enrolment.next_cycle_due` as the services would."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class: type, *args: object, **kwargs: object) -> object:
+        record = super()._create(model_class, *args, **kwargs)
+        next_cycle_due_refresh([record.patient_id])  # type: ignore[attr-defined]  # both have a patient
+        return record
+
+
+class EnrolmentFactory(_KeepsNextCycleDue):
     class Meta:
         model = Enrolment
 
@@ -114,7 +128,7 @@ def treated_patient(site: Site | None = None, route: str = "nhs_specials", **pat
     return patient
 
 
-class CycleFactory(AuditedFactory):
+class CycleFactory(_KeepsNextCycleDue):
     class Meta:
         model = TreatmentCycle
 

@@ -25,12 +25,16 @@ class Enrolment(ClinicalRecord):
     meets_mirocals_criteria = models.BooleanField(editable=False, default=False)
     unmet_criteria = models.JSONField(default=list, blank=True, editable=False)
     eligibility_justification = models.TextField(blank=True)
+    # Derived, never edited: the next 28-day cycle's due date, kept by
+    # access_programme.next_due.next_cycle_due_refresh for the dispensing worklist.
+    next_cycle_due = models.DateField(null=True, blank=True, editable=False)
 
     timeline_date_field = "enrolment_date"
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-enrolment_date"]
+        indexes = [models.Index(fields=["next_cycle_due", "patient"], name="enrolment_next_cycle_due")]
 
     def __str__(self) -> str:
         return f"{self.patient} via {self.route.code}"

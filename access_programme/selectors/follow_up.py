@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 
 from access_programme.models import (
     Enrolment,
@@ -137,30 +137,6 @@ def alsfrsr_due_by(day: dt.date) -> Q:
     assessments = AlsfrsrAssessment.objects.filter(patient=OuterRef("pk"))
     later = Exists(assessments.filter(assessment_date__gt=day))
     return ~Q(later) & (Q(enrolment__enrolment_date__lte=day) | Q(Exists(assessments)))
-
-
-def cycle_due_by(day: dt.date) -> Q:
-    """Next cycle falls due on or before `day`: 28 days after the last, or at the first dose.
-
-    Cycles start at least 28 days apart in cycle order (TreatmentCycle.clean), so "the last
-    cycle started on or before `day` - 28" is "no cycle started after it".
-    """
-    cycles = TreatmentCycle.objects.filter(patient=OuterRef("pk"))
-    later = Exists(cycles.filter(start_date__gt=day - dt.timedelta(days=CYCLE_LENGTH_DAYS)))
-    first_due = Q(enrolment__first_dose_date__lte=day) | Q(
-        enrolment__first_dose_date__isnull=True, enrolment__enrolment_date__lte=day
-    )
-    return treated() & ~Q(later) & (first_due | Q(Exists(cycles)))
-
-
-def next_cycle_due() -> Coalesce:
-    """The next cycle's due date in SQL: the last cycle's start + 28 days, else the first dose
-    (else enrolment); for ordering the worklist without annotating every row."""
-    last_start = latest(TreatmentCycle, "start_date", "-cycle_number")
-    after_last = Cast(last_start + dt.timedelta(days=CYCLE_LENGTH_DAYS), models.DateField())
-    return Coalesce(
-        after_last, F("enrolment__first_dose_date"), F("enrolment__enrolment_date"), output_field=models.DateField()
-    )
 
 
 @dataclass(frozen=True)

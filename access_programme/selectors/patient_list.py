@@ -20,7 +20,6 @@ from access_programme.selectors.follow_up import (
     DueFilter,
     FollowUp,
     alsfrsr_due_by,
-    cycle_due_by,
     follow_up,
     in_follow_up,
     latest,
@@ -70,7 +69,7 @@ def patient_list(
         soon = today + dt.timedelta(days=ALSFRSR_DUE_SOON_DAYS - ALSFRSR_INTERVAL_DAYS)
         patients = patients.filter(in_follow_up(), alsfrsr_due_by(soon))
     elif due == DueFilter.CYCLE:
-        patients = patients.filter(in_follow_up(), cycle_due_by(today - dt.timedelta(days=1)))
+        patients = patients.filter(in_follow_up(), enrolment__next_cycle_due__lt=today)  # kept by next_due
     elif due == DueFilter.SAE:
         patients = patients.filter(Exists(open_sae()))
     if sort == "alsfrsr_due":

@@ -19,10 +19,8 @@ from access_programme.models import (
     dispense_ahead_days,
 )
 from access_programme.selectors.follow_up import (
-    cycle_due_by,
     follow_up,
     in_follow_up,
-    next_cycle_due,
     treated,
     with_follow_up,
 )
@@ -107,14 +105,15 @@ def dispensing_worklist(
     horizon (the dispensing window, `PHARMACY_DISPENSE_AHEAD_DAYS`, unless given), by due date
     (so overdue ones first), then study id; one page of them.
 
-    Counting and ordering need only the last cycle's start per patient (an index probe); the
-    rest of the follow-up state is read for the page's rows alone.
+    Counting and ordering read the enrolment's kept next due date (`access_programme.next_due`,
+    indexed) and the follow-up probes; the rest of the follow-up state is read for the page's
+    rows alone.
     """
+    horizon = today + dt.timedelta(days=horizon_days or dispense_ahead_days())
     due = (
         patients_visible_to(user, read_sites_first=True)
-        .filter(in_follow_up(), cycle_due_by(today + dt.timedelta(days=horizon_days or dispense_ahead_days())))
-        .alias(next_cycle_due=next_cycle_due())
-        .order_by("next_cycle_due", "study_id")
+        .filter(in_follow_up(), enrolment__next_cycle_due__lte=horizon)
+        .order_by("enrolment__next_cycle_due", "study_id")
     )
     found = _page_counted_in_one_pass(due, page, per_page or WORKLIST_PAGE_SIZE)
     rows: list[WorklistRow] = []

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from access_programme.demo_cohort import seed_cohort
 from access_programme.models import Batch, BatchStatus, Dispensing, Enrolment
+from access_programme.next_due import next_cycle_due_refresh
 from registry.models import AlsfrsrAssessment, ClinicalRecord, Patient, PatientIdentity, Site, User
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +90,11 @@ def test_seed_command_prints_each_demo_password_once():
     again = io.StringIO()
     call_command("seed_demo", "--patients", "10", "--seed", "2", "--as-of", "2026-11-01", stdout=again)
     assert "already present" in again.getvalue() and "shown only this once" not in again.getvalue()
+
+
+def test_the_seeded_cohort_keeps_each_enrolments_next_cycle_due_date():
+    seed_cohort(patients=40, seed=7, as_of=AS_OF)
+    stored = dict(Enrolment.objects.values_list("patient_id", "next_cycle_due"))
+    assert any(stored.values())
+    next_cycle_due_refresh()  # what the cycle and enrolment services would have left
+    assert dict(Enrolment.objects.values_list("patient_id", "next_cycle_due")) == stored

@@ -9,6 +9,7 @@ import pytest
 from django.apps import apps
 
 from access_programme.models import Batch, Dispensing, Enrolment, TreatmentCycle
+from access_programme.next_due import next_cycle_due_refresh
 from interchange.loaders import CONSENT_FORM_VERSION
 from registry.models import (
     AdverseEvent,
@@ -216,3 +217,10 @@ def test_the_import_makes_no_query_per_row(sites, tmp_path, clean_files):
     many = _queries_to_import_biomarkers(tmp_path, clean_files, 300)
     # 290 more rows cost only the extra INSERT batches SQLite's 999-parameter limit imposes.
     assert many - few <= 10
+
+
+def test_the_import_keeps_each_enrolments_next_cycle_due_date_as_the_services_do(imported):
+    stored = dict(Enrolment.objects.values_list("patient_id", "next_cycle_due"))
+    assert any(stored.values())
+    next_cycle_due_refresh()  # what the cycle and enrolment services would have left
+    assert dict(Enrolment.objects.values_list("patient_id", "next_cycle_due")) == stored
