@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 #: Unix time of the last save that slid the expiry; kept in the session itself.
 REFRESHED_AT_KEY = "_idle_timeout_refreshed_at"
@@ -34,3 +35,22 @@ class IdleTimeoutMiddleware:
         if not session.is_empty() and now - refreshed_at >= settings.SESSION_REFRESH_SECONDS:
             session[REFRESHED_AT_KEY] = now  # marks it modified: SessionMiddleware saves it
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every response to a signed-in person and on every download.
+
+    Pages of a signed-in user may show identities, and downloads hold patient data: neither may
+    stay in a browser's or proxy's cache on a shared ward computer (issue 14, item 9). Static
+    files are served before this (WhiteNoise) and keep their long cache lifetimes.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        signed_in = request.user.is_authenticated or bool(request.META.get("HTTP_AUTHORIZATION"))
+        if signed_in or response.get("Content-Disposition", "").startswith("attachment"):
+            add_never_cache_headers(response)  # max-age=0, no-cache, no-store, must-revalidate, private
+        return response

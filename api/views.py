@@ -47,7 +47,7 @@ from registry.models import (
     User,
 )
 from registry.roles import Area
-from registry.selectors import patients_visible_to, records_visible_to, sites_visible_to
+from registry.selectors import identity_reads_log, patients_visible_to, records_visible_to, sites_visible_to
 
 REASON_HEADER = "X-Change-Reason"
 REASON_PARAMETER = OpenApiParameter(
@@ -280,6 +280,22 @@ class IdentityViewSet(AuditedViewSet):
     serializer_class = serializers.IdentitySerializer
     filterset_class = filters.IdentityFilter
     permission_classes = [RegistryAccess, SeesIdentity]
+
+    # Every identity the API serves is logged, as on the web (registry.selectors.identity_reads_log).
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)
+        shown = page if page is not None else queryset
+        self._log_reads([identity.patient_id for identity in shown])
+        return page
+
+    def get_object(self) -> Any:
+        identity = super().get_object()
+        self._log_reads([identity.patient_id])
+        return identity
+
+    def _log_reads(self, patient_ids: list[int]) -> None:
+        request = self.request
+        identity_reads_log(signed_in_user(request), patient_ids, channel="API", path=request.path)
 
 
 @audited_schema

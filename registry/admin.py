@@ -18,6 +18,7 @@ from registry.models import (
     Site,
     User,
 )
+from registry.selectors import identity_reads_log
 from registry.services import RECORD_SERVICES
 from registry.services.accounts import account_event_record
 
@@ -75,9 +76,26 @@ register_audited(
     list_filter=("site", "sex"),
     search_fields=("study_id",),
 )
+
+
+def _logged(view_name: str) -> Any:
+    """An admin view of an identity that logs the read first (the admin is a path like the web and API)."""
+
+    def view(self: Any, request: HttpRequest, object_id: str, *args: Any, **kwargs: Any) -> Any:
+        identity = self.get_queryset(request).filter(pk=object_id).first() if object_id.isdigit() else None
+        if identity is not None and isinstance(request.user, User):
+            identity_reads_log(request.user, [identity.patient_id], channel="admin", path=request.path)
+        return getattr(super(type(self), self), view_name)(request, object_id, *args, **kwargs)
+
+    return view
+
+
 register_audited(
     PatientIdentity,
     RECORD_SERVICES[PatientIdentity],
+    change_view=_logged("change_view"),
+    history_view=_logged("history_view"),
+    history_form_view=_logged("history_form_view"),
     list_display=("patient",),
     search_fields=("patient__study_id",),
     readonly_fields=("nhs_number_hash",),

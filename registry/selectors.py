@@ -183,10 +183,18 @@ def identities_for_display(
         return {}
     visible = patients_visible_to(user).filter(pk__in=[p.pk for p in patients]).values_list("pk", flat=True)
     identities = {i.patient_id: i for i in PatientIdentity.objects.filter(patient_id__in=list(visible))}
-    IdentityAccess.objects.bulk_create(
-        [IdentityAccess(user=user, patient_id=pid, channel=channel, path=path[:300]) for pid in identities]
-    )
+    identity_reads_log(user, list(identities), channel=channel, path=path)
     return identities
+
+
+def identity_reads_log(user: User, patient_ids: list[int], *, channel: str, path: str = "") -> None:
+    """Log that `user` was shown the identities of these patients (web, API, admin, exports)."""
+    IdentityAccess.objects.bulk_create(
+        [
+            IdentityAccess(user=user, patient_id=pid, channel=channel, path=path[:300])
+            for pid in dict.fromkeys(patient_ids)
+        ]
+    )
 
 
 # --- data quality -----------------------------------------------------------------------------
