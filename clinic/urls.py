@@ -22,6 +22,9 @@ urlpatterns = [
         "patients/<study_id:study_id>/<slug:kind>/<int:pk>/history/", views.record_history_view, name="record_history"
     ),
     path("patients/<study_id:study_id>/queries/new/", views.query_create, name="query_create"),
+    path("patients/<study_id:study_id>/sign/", views.sign, name="sign_casebook"),
+    path("patients/<study_id:study_id>/alsfrsr/<int:pk>/sign/", views.sign, name="sign_visit"),
+    path("patients/<study_id:study_id>/signatures/<int:pk>/unlock/", views.unlock, name="unlock"),
     path("quality/", views.quality_overview, name="quality_overview"),
     path("quality/queries/<int:pk>/", views.query_detail, name="query_detail"),
     path("quality/queries/<int:pk>/<slug:action>/", views.query_act, name="query_act"),

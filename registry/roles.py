@@ -13,6 +13,8 @@ class Area(StrEnum):
     IMPORT = "import"  # bulk cohort import
     QUERY_MANAGE = "query_manage"  # raise data queries by hand, close and re-open them
     QUERY_ANSWER = "query_answer"  # answer a data query on a patient of one's site
+    SIGN = "sign"  # sign a casebook or a visit as its investigator
+    UNLOCK = "unlock"  # unlock a signed record, which invalidates the signature
 
 
 WRITERS: dict[Area, frozenset[str]] = {
@@ -21,6 +23,8 @@ WRITERS: dict[Area, frozenset[str]] = {
     Area.IMPORT: frozenset({Role.DATA_MANAGER}),
     Area.QUERY_MANAGE: frozenset({Role.DATA_MANAGER}),
     Area.QUERY_ANSWER: frozenset({Role.CLINICIAN, Role.PHARMACIST, Role.DATA_MANAGER}),
+    Area.SIGN: frozenset({Role.CLINICIAN}),
+    Area.UNLOCK: frozenset({Role.DATA_MANAGER}),
 }
 
 

@@ -26,6 +26,8 @@ from registry.models import (
     Role,
     SafetyCase,
     SeriousAdverseEventAlert,
+    Signature,
+    SignatureScope,
     Site,
     User,
 )
@@ -282,3 +284,21 @@ def site_quality(site: Site, today: dt.date, *, unsigned_casebooks: int = 0) -> 
         visits_done=min(done, expected),
         unsigned_casebooks=unsigned_casebooks,
     )
+
+
+# --- signatures -------------------------------------------------------------------------------
+
+
+def signatures_of(patient: Patient) -> list[Signature]:
+    """The patient's signatures, valid first, newest first."""
+    return list(
+        Signature.objects.filter(patient=patient)
+        .select_related("signer", "invalidated_by", "record_type")
+        .order_by(models.F("invalidated_at").desc(nulls_first=True), "-signed_at")
+    )
+
+
+def unsigned_casebooks(site: Site) -> models.QuerySet[Patient]:
+    """The site's patients whose casebook has no valid signature."""
+    signed = Signature.objects.filter(scope=SignatureScope.CASEBOOK, invalidated_at__isnull=True).values("patient_id")
+    return Patient.objects.filter(site=site).exclude(pk__in=signed)

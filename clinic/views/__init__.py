@@ -22,6 +22,7 @@ from clinic.views.safety import (
     safety_dashboard,
     safety_report_create,
 )
+from clinic.views.signatures import sign, unlock
 
 __all__ = [
     "adverse_event_create",
@@ -50,4 +51,6 @@ __all__ = [
     "safety_case_icsr",
     "safety_dashboard",
     "safety_report_create",
+    "sign",
+    "unlock",
 ]

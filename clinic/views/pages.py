@@ -20,12 +20,15 @@ from registry.http import AuthenticatedHttpRequest
 from registry.models import (
     QueryStatus,
     Role,
+    SignatureScope,
 )
 from registry.roles import Area, may_write
 from registry.selectors import (
     data_queries_visible_to,
+    signatures_of,
     sites_visible_to,
 )
+from registry.signing import signature_verifies
 
 
 @login_required
@@ -106,6 +109,11 @@ def enrol_eligibility(request: AuthenticatedHttpRequest) -> HttpResponse:
 def patient_detail(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     patient = get_object_or_404(programme.patient_page_queryset(request.user), study_id=study_id)
     overview = programme.patient_overview(patient, request.user, timezone.localdate())
+    signatures = signatures_of(patient)
+    for signature in signatures:
+        signature.verifies = signature.is_valid and signature_verifies(signature)  # type: ignore[attr-defined]
+    casebook = next((s for s in signatures if s.is_valid and s.scope == SignatureScope.CASEBOOK), None)
+    signed_visits = {s.record_id for s in signatures if s.is_valid and s.scope == SignatureScope.VISIT}
     return render(
         request,
         "clinic/patient_detail.html",
@@ -113,8 +121,13 @@ def patient_detail(request: AuthenticatedHttpRequest, study_id: str) -> HttpResp
             "o": overview,
             "patient": patient,
             "chart": alsfrsr_chart(overview.assessments),
-            "may_write": may_write(request.user, Area.CLINICAL),
-            "may_dispense": may_write(request.user, Area.PHARMACY),
+            "may_write": may_write(request.user, Area.CLINICAL) and casebook is None,
+            "may_dispense": may_write(request.user, Area.PHARMACY) and casebook is None,
+            "signatures": signatures,
+            "casebook_signature": casebook,
+            "signed_visits": signed_visits,
+            "may_sign": may_write(request.user, Area.SIGN),
+            "may_unlock": may_write(request.user, Area.UNLOCK),
             "may_raise_query": may_write(request.user, Area.QUERY_MANAGE),
             "queries": list(
                 data_queries_visible_to(request.user).filter(patient=patient).exclude(status=QueryStatus.CLOSED)

@@ -21,7 +21,13 @@ from registry.form_support import add_service_errors
 from registry.http import AuthenticatedHttpRequest
 from registry.models import ClinicalRecord, DataQuery, Patient, QueryStatus, User
 from registry.roles import Area, may_write
-from registry.selectors import data_queries_visible_to, record_history, site_quality, sites_visible_to
+from registry.selectors import (
+    data_queries_visible_to,
+    record_history,
+    site_quality,
+    sites_visible_to,
+    unsigned_casebooks,
+)
 
 QUERY_PAGE_SIZE = 50
 
@@ -42,7 +48,7 @@ def quality_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
         status = QueryStatus.OPEN
     queries = data_queries_visible_to(request.user).filter(patient__site=site, status=status)
     page = Paginator(queries, QUERY_PAGE_SIZE).get_page(request.GET.get("page"))
-    summary = site_quality(site, timezone.localdate())
+    summary = site_quality(site, timezone.localdate(), unsigned_casebooks=unsigned_casebooks(site).count())
     return render(
         request,
         "clinic/quality_overview.html",

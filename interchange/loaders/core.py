@@ -38,6 +38,7 @@ from interchange.validation import (
     set_cached_relation,
     validate,
 )
+from registry import signing
 from registry.models import ClinicalEvent, ClinicalRecord, Diagnosis, EventType, Patient, Site, User, same_day
 from registry.services import records_bulk_insert, records_bulk_update
 
@@ -338,6 +339,7 @@ class RecordLoader(Loader):
                     continue
                 pending.append((row, patient, desired, entry))
 
+            pending = self._unlocked(pending)
             to_change = [entry.pk for _, _, _, entry in pending if entry is not None]
             locked = self.lock(to_change)
             new: list[ClinicalRecord] = []
@@ -368,6 +370,23 @@ class RecordLoader(Loader):
             self.write(new, changed)
             self.counts.created += len(new)
             self.counts.updated += len(changed)
+
+    def _unlocked(
+        self, pending: list[tuple[Row, Patient, dict[str, Any], Existing | None]]
+    ) -> list[tuple[Row, Patient, dict[str, Any], Existing | None]]:
+        """Rows for a signed casebook or a signed record are refused, as the services refuse them."""
+        if not pending or not signing.locks(self.model):
+            return pending
+        casebooks = signing.signed_casebooks([patient.pk for _, patient, _, _ in pending])
+        records = signing.signed_records(self.model, [entry.pk for _, _, _, entry in pending if entry is not None])
+        kept = []
+        for item in pending:
+            row, patient, _, entry = item
+            if patient.pk in casebooks or (entry is not None and entry.pk in records):
+                self.reject(row, signing.LOCKED_ROW, ["patient_id"])
+            else:
+                kept.append(item)
+        return kept
 
     def lock(self, pks: list[int]) -> dict[int, ClinicalRecord]:
         if not pks:

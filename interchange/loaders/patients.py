@@ -17,6 +17,7 @@ from access_programme.next_due import next_cycle_due_refresh
 from interchange import rif
 from interchange.loaders.core import ImportContext, Loader, Row, RowRejected, cached_enrolment
 from interchange.validation import bind_known_death, describe, model_fields, new_instance, set_cached_relation, validate
+from registry import signing
 from registry.models import (
     ClinicalEvent,
     ClinicalRecord,
@@ -119,10 +120,13 @@ class PatientLoader(Loader):
             for consent in consents_of.order_by("consent_date", "pk"):
                 consents.setdefault(consent.patient_id, consent)
 
+            signed = signing.signed_casebooks([p.pk for p in patients.values()])
             plans: list[_PatientPlan] = []
             for row in rows:
                 try:
                     plan = self._plan(row, patients.get(row.patient_id), consents, deaths)
+                    if plan is not None and not plan.is_new and plan.patient.pk in signed:
+                        raise RowRejected(signing.LOCKED_ROW, ["patient_id"])
                 except RowRejected as rejected:
                     self.reject(row, rejected.message, rejected.columns)
                     continue

@@ -51,6 +51,7 @@ from registry.models.pharmacovigilance import (
 )
 from registry.models.quality import DataQualityRule, DataQuery, Finding, QueryStatus, Severity
 from registry.models.safety import AdverseEvent, SeriousAdverseEventAlert
+from registry.models.signatures import Signature, SignatureMeaning, SignatureScope
 
 __all__ = [
     "NON_FIELD",
@@ -95,6 +96,9 @@ __all__ = [
     "SeriousAdverseEventAlert",
     "Severity",
     "Sex",
+    "Signature",
+    "SignatureMeaning",
+    "SignatureScope",
     "Site",
     "TokenScope",
     "TriState",

@@ -36,6 +36,10 @@ class ClinicalRecord(models.Model):
     # Whether the record's dates must not precede symptom onset (false for records that fix
     # onset themselves, such as the diagnosis, or that may come before it, such as consent).
     follows_symptom_onset: ClassVar[bool] = True
+    # Whether an investigator's signature (of the casebook, or of this record) locks the record
+    # against change (registry.signing). False for records that must stay writable after
+    # sign-off: a consent withdrawal, pharmacovigilance.
+    signature_locks: ClassVar[bool] = True
 
     class Meta:
         abstract = True

@@ -129,6 +129,7 @@ class Consent(ClinicalRecord):
     withdrawal_reason = models.TextField(blank=True)
 
     timeline_date_field = "consent_date"
+    signature_locks = False  # a patient may withdraw after sign-off
     follows_symptom_onset = False
     history = HistoricalRecords()
 

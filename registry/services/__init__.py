@@ -62,6 +62,7 @@ from registry.services.safety import (
     sae_alerts_mail,
     sae_alerts_raise,
 )
+from registry.services.signatures import signature_invalidate, signature_sign
 
 #: A create service: `actor=` and the record's own fields by keyword (each service declares its own).
 CreateService = Callable[..., ClinicalRecord]
@@ -132,6 +133,8 @@ __all__ = [
     "sae_alert_recipients",
     "sae_alerts_mail",
     "sae_alerts_raise",
+    "signature_invalidate",
+    "signature_sign",
     "study_id_allocate",
     "study_ids_reserve",
 ]

@@ -14,6 +14,7 @@ from django.db import transaction
 from registry.models import ChangeReasonRequired, ClinicalRecord, Patient, User
 from registry.roles import Area, may_write
 from registry.selectors import patients_visible_to
+from registry.signing import lock_message, locking_signature
 
 R = TypeVar("R", bound=ClinicalRecord)
 
@@ -51,6 +52,9 @@ def audited_save(instance: R, *, actor: User | None, reason: str = "", expected_
             if expected_version is not None and current.version != expected_version:
                 raise StaleRecordError(_stale_message(instance))
             instance.version = current.version + 1
+        signature = locking_signature(instance)
+        if signature is not None:
+            raise ValidationError(lock_message(signature))
         instance.full_clean()
         instance._history_user = actor  # type: ignore[attr-defined]
         instance._change_reason = reason or "Created"  # type: ignore[attr-defined]

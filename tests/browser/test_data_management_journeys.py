@@ -110,3 +110,62 @@ def test_the_site_data_quality_page_shows_queries_by_age_and_visit_completeness(
     assert page.get_by_test_id("open-by-age").locator("tr").first.inner_text().split() == ["0–7", "days", "3"]
     assert page.get_by_test_id("completeness").is_visible()
     shot(page, "data-quality-site")
+
+
+def test_an_investigator_signs_a_visit_then_the_casebook_which_a_data_manager_unlocks_with_a_reason(
+    page, live_server, sign_in
+):
+    from registry import services
+    from registry.models import Signature
+    from tests.factories import NORMAL_ALSFRSR_ITEMS, days_ago
+
+    london = SiteFactory(code="GB-LON", name="London MND Care Centre")
+    account("ivan", Role.CLINICIAN, london)
+    data_manager()
+    patient = treated_patient(site=london)
+    services.alsfrsr_record(actor=None, patient=patient, assessment_date=days_ago(30), **NORMAL_ALSFRSR_ITEMS)
+
+    sign_in(page, "ivan")
+    page.goto(f"{live_server.url}/patients/{patient.study_id}/")
+    page.get_by_role("link", name="Sign visit").click()
+    page.get_by_label("Approval: I have reviewed these data").check()
+    page.get_by_label("User ID").fill("ivan")
+    page.get_by_label("Password").fill("wrong password")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign", exact=True).click()
+    assert "nothing was signed" in page.locator(".errorlist").first.inner_text()
+    page.get_by_label("Approval: I have reviewed these data").check()
+    page.get_by_label("User ID").fill("ivan")
+    page.get_by_label("Password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign", exact=True).click()
+    assert "Visit signed and locked" in page.locator(".messages").inner_text()
+
+    page.get_by_role("link", name="Sign casebook").click()
+    assert page.get_by_label("User ID").count() == 0  # later signings of the session: the password only
+    page.get_by_label("Approval: I have reviewed these data").check()
+    page.get_by_label("Password").fill(PASSWORD)
+    shot(page, "signature-sign")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign", exact=True).click()
+    assert "Casebook signed and locked" in page.locator(".locked-banner").inner_text()
+    assert page.get_by_role("link", name="Record ALSFRS-R").count() == 0
+    casebook = page.get_by_test_id("signature").first.inner_text()
+    assert "Casebook signed electronically by Ivan Tester" in casebook and "Verified" in casebook
+    shot(page, "signature-locked")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "dora")
+    page.goto(f"{live_server.url}/patients/{patient.study_id}/")
+    page.get_by_role("link", name="Unlock casebook").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Unlock and invalidate the signature").click()
+    assert page.locator(".errorlist").count() > 0  # a reason is required
+    page.get_by_label("Reason for unlocking").fill("Late CSF pNFH result to enter")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Unlock and invalidate the signature").click()
+    assert page.locator(".locked-banner").count() == 0
+    assert "Late CSF pNFH result to enter" in page.get_by_test_id("signature").last.inner_text()
+    shot(page, "signature-unlocked")
+    casebook_signature = Signature.objects.get(scope="casebook")
+    assert casebook_signature.invalidation_reason == "Late CSF pNFH result to enter"

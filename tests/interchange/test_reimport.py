@@ -130,3 +130,34 @@ def test_an_import_by_a_user_is_recorded_as_theirs_in_the_audit_trail(sites):
     run_import(CLEAN, user=manager)
     assert set(Patient.history.values_list("history_user", flat=True)) == {manager.pk}
     assert set(TreatmentCycle.history.values_list("history_user", flat=True)) == {manager.pk}
+
+
+def test_a_row_for_a_signed_casebook_is_rejected_and_the_record_kept(sites, clean_files, tmp_path):
+    from registry.models import Role, Signature, SignatureMeaning, SignatureScope
+    from registry.signing import content_hash
+    from tests.factories import UserFactory
+
+    run_import(CLEAN)
+    patient = Patient.objects.get(study_id="GB-LON-0001")
+    signer = UserFactory(username="ivan", first_name="Ivan", last_name="Petrov", role=Role.CLINICIAN)
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+
+    signature = Signature(
+        patient=patient,
+        scope=SignatureScope.CASEBOOK,
+        record_type=ContentType.objects.get_for_model(Patient),
+        record_id=patient.pk,
+        signer=signer,
+        printed_name="Ivan Petrov",
+        signed_at=timezone.now(),
+        meaning=SignatureMeaning.APPROVAL,
+    )
+    signature.content_hash = content_hash(signature, patient)
+    signature.save()
+    clean_files["alsfrs_r.csv"][0]["q1_speech"] = "2"
+    result = run_import(write_cohort(tmp_path / "changed", clean_files))
+    assert result.counts("alsfrs_r.csv")["rejected"] == 1
+    assert "signed and locked" in result.errors[0]["message"]
+    assessment = AlsfrsrAssessment.objects.get(patient=patient, assessment_date=dt.date(2025, 1, 6))
+    assert assessment.version == 1
