@@ -80,3 +80,8 @@ def value_label_rows(table: str) -> list[dict[str, str]]:
         for name, pairs in value_labels(table).items()
         for value, label in pairs
     ]
+
+
+def labels_for(column: str) -> dict[str, str]:
+    """Stored value (as text) -> label for one coded column; empty for an open vocabulary."""
+    return {str(value): label for value, label in _BY_COLUMN.get(column, ())}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -200,3 +201,36 @@ class AnalysisRun(models.Model):
     @property
     def progress_percent(self) -> int:
         return round(100 * self.progress_done / self.progress_total) if self.progress_total else 0
+
+
+class ArchivedReportError(Exception):
+    """An archived report was about to be changed or deleted."""
+
+
+class RunReport(models.Model):
+    """A run's regulator report (PDF) and analysis package (zip), written once when the run
+    finishes and never changed: `save` refuses an update and `delete` refuses, and on PostgreSQL
+    the table is append-only like the audit trail (`append_only`, registry.audit_guard: a trigger
+    refuses UPDATE and DELETE, and the app role holds only SELECT and INSERT on it)."""
+
+    append_only = True
+
+    run = models.OneToOneField(AnalysisRun, on_delete=models.PROTECT, related_name="report")
+    created_at = models.DateTimeField(auto_now_add=True)
+    code_version = models.CharField(max_length=64, help_text="Git commit of the code that computed the run")
+    dataset_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the analysis dataset file in the package")
+    pdf = models.BinaryField()
+    pdf_sha256 = models.CharField(max_length=64)
+    package = models.BinaryField()
+    package_sha256 = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"Report of run {self.run_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ArchivedReportError("A run's report is archived: it cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ArchivedReportError("A run's report is archived: it cannot be deleted.")

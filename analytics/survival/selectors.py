@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from analytics.survival.models import ANALYSIS, AnalysisRun, Benchmark, RunStatus
+from analytics.survival.models import ANALYSIS, AnalysisRun, Benchmark, RunReport, RunStatus
 from registry import safe_csv
 
 ROUTE_LABELS = {
@@ -41,6 +41,7 @@ STEP_LABELS = {
     "slopes": "ALSFRS-R slopes",
     "emulation": "the emulated trial",
     "figures": "drawing the figures",
+    "report": "writing the report and the analysis package",
     "done": "saving the results",
 }
 
@@ -59,6 +60,11 @@ def run_progress(run: AnalysisRun, now: dt.datetime) -> dict[str, Any]:
         "step": STEP_LABELS.get(run.progress_step, run.progress_step.replace("_", " ")),
         "elapsed": _duration((now - (run.started_at or run.created_at)).total_seconds()),
     }
+
+
+def archived_report(run: AnalysisRun) -> RunReport | None:
+    """The run's archived report, without loading its files."""
+    return RunReport.objects.filter(run=run).only("pk", "created_at", "dataset_sha256", "code_version").first()
 
 
 def benchmarks() -> QuerySet[Benchmark]:

@@ -30,7 +30,8 @@ from analytics import dataset, emulation
 from analytics.selectors import dataset_frames, patients_refusing_sharing
 from analytics.suite import BenchmarkSpec, SuiteParameters, run_survival_suite
 from analytics.survival.figures import drawn_figures
-from analytics.survival.models import ANALYSIS, AnalysisRun, Benchmark, BenchmarkKind, RunStatus
+from analytics.survival.models import ANALYSIS, AnalysisRun, Benchmark, BenchmarkKind, RunReport, RunStatus
+from analytics.survival.reports import build_archive
 from registry.models import ClinicalRecord, Role, User
 from registry.tasking import enqueue_on_commit
 from registry.version import code_version
@@ -248,6 +249,10 @@ def survival_run_execute(run_id: int) -> AnalysisRun | None:
             render_figures=False,
         )
         figures = drawn_figures(output.results)
+        _report_progress(run.pk, 9, 10, "report")
+        finished = timezone.now()
+        provenance = {**run_summary(run), "status": RunStatus.SUCCEEDED, "finished_at": finished}
+        archive = build_archive(provenance=provenance, results=output.results, figures=figures, dataset=output.dataset)
     except Exception as error:
         log.exception("Survival run %s failed", run_id)
         with transaction.atomic():
@@ -261,10 +266,19 @@ def survival_run_execute(run_id: int) -> AnalysisRun | None:
         locked.results = output.results
         locked.figures = figures
         locked.status = RunStatus.SUCCEEDED
-        locked.finished_at = timezone.now()
+        locked.finished_at = finished
         locked.progress_done = locked.progress_total
         locked.progress_step = "done"
         locked.save()
+        RunReport.objects.create(
+            run=locked,
+            code_version=archive.code_version,
+            dataset_sha256=archive.dataset_sha256,
+            pdf=archive.pdf,
+            pdf_sha256=hashlib.sha256(archive.pdf).hexdigest(),
+            package=archive.package,
+            package_sha256=hashlib.sha256(archive.package).hexdigest(),
+        )
     return locked
 
 
@@ -326,6 +340,7 @@ def run_summary(run: AnalysisRun) -> dict[str, Any]:
         "parameters": run.parameters,
         "benchmarks": run.benchmarks_used,
         "library_versions": run.library_versions,
+        "code_version": run.library_versions.get("registry", "unknown"),
     }
 
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path("runs/<int:run_id>/progress/", views.run_progress, name="run_progress"),
     path("runs/<int:run_id>/results.json", views.download_json, name="download_json"),
     path("runs/<int:run_id>/report.html", views.download_report, name="download_report"),
+    path("runs/<int:run_id>/report.pdf", views.download_archived, {"kind": "pdf"}, name="download_pdf"),
+    path("runs/<int:run_id>/package.zip", views.download_archived, {"kind": "package"}, name="download_package"),
     path("runs/<int:run_id>/tables/<str:table>.csv", views.download_table, name="download_table"),
     re_path(
         r"^runs/(?P<run_id>\d+)/figures/(?P<name>\w+)\.(?P<fmt>svg|png|csv)$",

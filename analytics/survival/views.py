@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from analytics.exports import frame_csv_text
 from analytics.survival import formatting, selectors, services
 from analytics.survival.figures import result_figures
-from analytics.survival.models import AnalysisRun, Benchmark, RunStatus
+from analytics.survival.models import AnalysisRun, Benchmark, RunReport, RunStatus
 from registry.http import AuthenticatedHttpRequest
 
 
@@ -60,6 +60,7 @@ def _results_context(run: AnalysisRun | None) -> dict[str, Any]:
         "summary": formatting.primary_summary(results),
         "figures": result_figures(results, run.figures),
         "parameters": formatting.parameter_rows(run.parameters),
+        "archived": selectors.archived_report(run),
         "km_os": selectors.km_table(results, "os"),
         "km_composite": selectors.km_table(results, "composite"),
         "tables": selectors.TABLES,
@@ -149,6 +150,23 @@ def download_figure(request: AuthenticatedHttpRequest, run_id: int, name: str, f
         body, content_type = frame_csv_text(figure.data), "text/csv; charset=utf-8"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="survival-run-{run.pk}-{name}.{fmt}"'
+    return response
+
+
+@require_GET
+@analysts_only
+def download_archived(request: AuthenticatedHttpRequest, run_id: int, kind: str) -> HttpResponse:
+    """The run's archived PDF report or analysis package, exactly as written when it finished."""
+    run = _succeeded(run_id)
+    report = RunReport.objects.filter(run=run).first()
+    if report is None:
+        raise Http404("This run has no archived report (it was computed before reports were archived).")
+    if kind == "pdf":
+        body, content_type, name = bytes(report.pdf), "application/pdf", f"survival-report-run-{run.pk}.pdf"
+    else:
+        body, content_type, name = bytes(report.package), "application/zip", f"survival-run-{run.pk}-package.zip"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 

@@ -68,7 +68,7 @@ def test_htmx_is_served_by_the_registry_not_a_cdn(analyst_client):
     assert "unpkg" not in page and "cdn" not in page.lower()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_with_eager_tasks_the_run_is_computed_before_the_page_returns(analyst_client, settings):
     """The demo has no broker: tasks run eagerly, in the request (CELERY_TASK_ALWAYS_EAGER), once
     the service's transaction commits (a real commit here, so the on-commit send happens)."""

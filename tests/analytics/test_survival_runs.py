@@ -46,7 +46,7 @@ def test_a_run_stores_results_figures_snapshot_and_versions(cohort, analyst, dja
     assert run.snapshot["registry.Patient"][0] == 80
     assert "lifelines" in run.library_versions
     assert ["mirocals_hr_low_pnfh", 2] in run.benchmarks_used
-    assert (run.progress_done, run.progress_total) == (9, 9)
+    assert (run.progress_done, run.progress_total) == (10, 10)
 
 
 def test_the_same_data_and_parameters_reuse_the_stored_result(cohort, analyst, django_capture_on_commit_callbacks):
