@@ -19,6 +19,7 @@ from django.utils import timezone
 from access_programme.eligibility import EligibilityInput, UnmetCriterion, age_in_years, unmet_mirocals_criteria
 from access_programme.models import Route
 from access_programme.selectors import SORTS, DueFilter, PatientStatus
+from clinic.death_forms import death_answers, death_questions, hidden_item_message
 from registry import scoring
 from registry.form_support import DATE, EditFieldsMixin, choice_field, model_choice_field
 from registry.models import (
@@ -235,6 +236,8 @@ class AlsfrsrForm(forms.ModelForm):
     gastrostomy = forms.ChoiceField(
         label="Does the patient have a gastrostomy?", choices=GASTROSTOMY_CHOICES, widget=forms.RadioSelect
     )
+    drop_hidden_item = forms.BooleanField(label="Drop the answer of the item not scored", required=False)
+    offer_drop = False
 
     class Meta:
         model = AlsfrsrAssessment
@@ -263,6 +266,9 @@ class AlsfrsrForm(forms.ModelForm):
         super().clean()
         data = self.cleaned_data
         used, unused = (scoring.Q5B, scoring.Q5A) if data.get("gastrostomy") == "yes" else (scoring.Q5A, scoring.Q5B)
+        if data.get(unused) is not None and not data.get("drop_hidden_item"):
+            self.add_error("gastrostomy", hidden_item_message(used, unused, data[unused]))
+            self.offer_drop = True
         data[unused] = None
         if data.get(used) is None and used not in self.errors:
             self.add_error(used, "Score this item.")
@@ -294,6 +300,7 @@ class LiveScore:
     total: int
     domains: list[tuple[str, int, int]]  # (label, score so far, items answered of 3)
     complete: scoring.AlsfrsrScores | None
+    hidden_answer: str = ""  # the warning when the item not scored (5a or 5b) holds an answer
 
 
 def live_score(data: Any) -> LiveScore:
@@ -316,7 +323,10 @@ def live_score(data: Any) -> LiveScore:
         domains.append((labels[domain], sum(scored), len(scored)))  # type: ignore[arg-type]
     answered = sum(count for _, _, count in domains)
     complete = scoring.score(values) if not scoring.item_errors(values) else None
-    return LiveScore(answered, sum(score for _, score, _ in domains), domains, complete)
+    used = scoring.Q5B if gastrostomy else scoring.Q5A
+    hidden = data.get(skip)
+    warning = hidden_item_message(used, skip, int(hidden)) if hidden in {"0", "1", "2", "3", "4"} else ""
+    return LiveScore(answered, sum(score for _, score, _ in domains), domains, complete, warning)
 
 
 # --- biomarkers, adverse events, clinical events, diagnosis, consent -----------------------
@@ -424,13 +434,22 @@ class AdverseEventEditForm(EditFieldsMixin, AdverseEventForm):
 class ClinicalEventForm(forms.ModelForm):
     class Meta:
         model = ClinicalEvent
-        fields = ["event_type", "event_date", "detail"]
-        widgets = {"event_date": DATE, "detail": forms.Textarea(attrs={"rows": 3})}
+        fields = ["event_type", "event_date", "detail", "ae_caused_death", "caused_by_adverse_event"]
+        widgets = {
+            "event_date": DATE,
+            "detail": forms.Textarea(attrs={"rows": 3}),
+            "ae_caused_death": forms.RadioSelect,
+        }
+        help_texts = {"ae_caused_death": "For a death. Death from ALS progression is not an adverse event."}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not self.instance.pk:
+        if not self.instance.pk and not self.initial.get("event_date"):
             self.initial["event_date"] = timezone.localdate()
+        death_questions(self)
+
+    def clean(self) -> dict[str, Any]:
+        return death_answers(super().clean() or {}, self)
 
 
 class ClinicalEventEditForm(EditFieldsMixin, ClinicalEventForm):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -11,10 +12,14 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.utils import timezone
 
+from registry.constants import ALSFRSR_INTERVAL_DAYS, CYCLE_LENGTH_DAYS, DOSING_DAYS_PER_CYCLE
 from registry.meta import concrete_field
 from registry.models import (
+    AdverseEvent,
+    AeOutcome,
     AlsfrsrAssessment,
     CaseStatus,
+    CtcaeGrade,
     DataQualityRule,
     DataQuery,
     EventType,
@@ -302,3 +307,61 @@ def unsigned_casebooks(site: Site) -> models.QuerySet[Patient]:
     """The site's patients whose casebook has no valid signature."""
     signed = Signature.objects.filter(scope=SignatureScope.CASEBOOK, invalidated_at__isnull=True).values("patient_id")
     return Patient.objects.filter(site=site).exclude(pk__in=signed)
+
+
+# --- a death's loose ends --------------------------------------------------------------------
+
+#: Adverse event outcomes that close an event at death: fatal, or recovered before it.
+CLOSED_AE_OUTCOMES = frozenset({AeOutcome.FATAL, AeOutcome.RECOVERED, AeOutcome.RECOVERED_WITH_SEQUELAE})
+
+
+@dataclass(frozen=True)
+class LooseEnd:
+    """Something to settle after a death: what, and the record it concerns (if any)."""
+
+    kind: str  # "adverse_event", "cycle", "final_alsfrsr", "fatal_ae_without_death"
+    message: str
+    record_id: int | None = None
+
+
+def death_loose_ends(patient: Patient, death: dt.date | None) -> list[LooseEnd]:
+    """What the clinician settles after a death: adverse events still open (their outcome must be
+    fatal, or recovered before death), a cycle still open at death, no ALSFRS-R in the last
+    interval before death. Empty while the patient is alive."""
+    if death is None:
+        return []
+    ends = [
+        LooseEnd(
+            "adverse_event",
+            f"{ae.term} (onset {ae.onset_date:%d %b %Y}) is still {ae.get_outcome_display().lower()}: "
+            "set its outcome (fatal, or recovered before death).",
+            ae.pk,
+        )
+        for ae in AdverseEvent.objects.filter(patient=patient).exclude(outcome__in=CLOSED_AE_OUTCOMES)
+    ]
+    cycles = patient.cycles  # access_programme's cycles: a floor above, reached by relation
+    for cycle in cycles.filter(interrupted=False, start_date__gt=death - dt.timedelta(days=CYCLE_LENGTH_DAYS)):
+        if cycle.days_administered < DOSING_DAYS_PER_CYCLE:
+            ends.append(
+                LooseEnd(
+                    "cycle",
+                    f"Cycle {cycle.cycle_number} (from {cycle.start_date:%d %b %Y}) was open at death: "
+                    "mark it interrupted, with the doses given.",
+                    cycle.pk,
+                )
+            )
+    since = death - dt.timedelta(days=ALSFRSR_INTERVAL_DAYS)
+    if not AlsfrsrAssessment.objects.filter(patient=patient, assessment_date__range=(since, death)).exists():
+        ends.append(
+            LooseEnd(
+                "final_alsfrsr",
+                f"No ALSFRS-R in the {ALSFRSR_INTERVAL_DAYS} days before death: record the last "
+                "one known (dated on or before the death).",
+            )
+        )
+    return ends
+
+
+def fatal_events_without_death(adverse_events: Iterable[AdverseEvent], death: dt.date | None) -> list[AdverseEvent]:
+    """Grade 5 events of a patient whose death is not recorded: the death is to be recorded on their date."""
+    return [] if death is not None else [ae for ae in adverse_events if ae.ctcae_grade == CtcaeGrade.DEATH]

@@ -25,6 +25,8 @@ from registry.models import (
 from registry.roles import Area, may_write
 from registry.selectors import (
     data_queries_visible_to,
+    death_loose_ends,
+    fatal_events_without_death,
     signatures_of,
     sites_visible_to,
 )
@@ -128,6 +130,8 @@ def patient_detail(request: AuthenticatedHttpRequest, study_id: str) -> HttpResp
             "signed_visits": signed_visits,
             "may_sign": may_write(request.user, Area.SIGN),
             "may_unlock": may_write(request.user, Area.UNLOCK),
+            "loose_ends": death_loose_ends(patient, overview.deceased_on),
+            "fatal_without_death": fatal_events_without_death(overview.adverse_events, overview.deceased_on),
             "may_raise_query": may_write(request.user, Area.QUERY_MANAGE),
             "queries": list(
                 data_queries_visible_to(request.user).filter(patient=patient).exclude(status=QueryStatus.CLOSED)

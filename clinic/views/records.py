@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,6 +14,7 @@ from django.db import models
 from django.forms import BaseForm
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic import forms
@@ -27,10 +29,13 @@ from registry.models import (
     ClinicalEvent,
     Consent,
     Diagnosis,
+    EventType,
     Patient,
     User,
+    YesNoUnknown,
 )
 from registry.selectors import (
+    fatal_events_without_death,
     has_gastrostomy,
     record_history,
     records_visible_to,
@@ -60,6 +65,9 @@ def alsfrsr_create(request: AuthenticatedHttpRequest, study_id: str) -> HttpResp
     require_clinical_writer(request.user)
     gastrostomy = has_gastrostomy(patient)
     form = forms.AlsfrsrForm(request.POST or None, instance=AlsfrsrAssessment(patient=patient), gastrostomy=gastrostomy)
+    death = patient.death_date()
+    if death is not None:  # after a death, the entry left is the final assessment, dated on or before it
+        form.initial["assessment_date"] = death
     saved = _posted_and_saved(
         request,
         form,
@@ -122,6 +130,9 @@ def adverse_event_create(request: AuthenticatedHttpRequest, study_id: str) -> Ht
         ),
     )
     if event is not None:
+        if fatal_events_without_death([event], patient.death_date()):
+            messages.warning(request, "A grade 5 (fatal) event needs the death recorded on the same date: confirm it.")
+            return redirect(death_form_url(patient, event))
         if event.serious:
             messages.warning(
                 request, "Serious adverse event saved: its safety case is open and the data managers are alerted."
@@ -142,7 +153,9 @@ def adverse_event_create(request: AuthenticatedHttpRequest, study_id: str) -> Ht
 def event_create(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     patient = visible_patient(request, study_id)
     require_clinical_writer(request.user)
-    form = forms.ClinicalEventForm(request.POST or None, instance=ClinicalEvent(patient=patient))
+    form = forms.ClinicalEventForm(
+        request.POST or None, instance=ClinicalEvent(patient=patient), initial=_death_initial(request, patient)
+    )
     saved = _posted_and_saved(
         request, form, lambda: services.outcome_record(actor=request.user, patient=patient, **form.cleaned_data)
     )
@@ -152,6 +165,25 @@ def event_create(request: AuthenticatedHttpRequest, study_id: str) -> HttpRespon
     return render(
         request, "clinic/record_form.html", {"patient": patient, "form": form, "title": "Record a clinical event"}
     )
+
+
+def death_form_url(patient: Patient, event: AdverseEvent) -> str:
+    """The death form, filled from a fatal adverse event: its end date (else onset) and the event as cause."""
+    day = event.resolution_date or event.onset_date
+    query = urlencode({"event_type": EventType.DEATH, "event_date": day.isoformat(), "ae": event.pk})
+    return f"{reverse('clinic:event_create', args=[patient.study_id])}?{query}"
+
+
+def _death_initial(request: AuthenticatedHttpRequest, patient: Patient) -> dict[str, Any]:
+    """Initial values offered by a link (a fatal event's "record the death"); the form checks them on save."""
+    if request.GET.get("event_type") != EventType.DEATH:
+        return {}
+    initial: dict[str, Any] = {"event_type": EventType.DEATH, "event_date": request.GET.get("event_date")}
+    ae_id = request.GET.get("ae", "")
+    ae = AdverseEvent.objects.filter(patient=patient, pk=int(ae_id)).first() if ae_id.isdigit() else None
+    if ae is not None:
+        initial |= {"ae_caused_death": YesNoUnknown.YES, "caused_by_adverse_event": ae.pk}
+    return initial
 
 
 @login_required

@@ -11,7 +11,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from registry.models.base import ClinicalRecord
-from registry.models.choices import EventType
+from registry.models.choices import CtcaeGrade, EventType, YesNoUnknown
 from registry.models.patient import Consent, Patient
 
 
@@ -22,6 +22,19 @@ class ClinicalEvent(ClinicalRecord):
     event_type = models.CharField(max_length=24, choices=EventType.choices)
     event_date = models.DateField()
     detail = models.TextField(blank=True, help_text="Cause of death, reason for withdrawal, …")
+    # A death needs no adverse event (death from ALS progression is not one), but the death form
+    # asks whether one caused it, and which.
+    ae_caused_death = models.CharField(
+        "Did an adverse event cause the death?", max_length=8, choices=YesNoUnknown.choices, blank=True
+    )
+    caused_by_adverse_event = models.ForeignKey(
+        "registry.AdverseEvent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="Adverse event that caused the death",
+    )
 
     timeline_date_field = "event_date"
     history = HistoricalRecords()
@@ -48,6 +61,7 @@ class ClinicalEvent(ClinicalRecord):
         return f"{self.event_type} {self.event_date} of {self.patient_id}"
 
     def clean(self) -> None:
+        cause_of_death_errors(self)
         if self.patient_id and self.event_type == EventType.DEATH:
             patient = self.patient
             death_errors(
@@ -56,6 +70,32 @@ class ClinicalEvent(ClinicalRecord):
                 latest_record=latest_record_date(patient, exclude=self),
             )
         super().clean()
+
+
+def cause_of_death_errors(event: ClinicalEvent) -> None:
+    """The adverse event named as the cause: only on a death, the patient's own, fatal (grade 5)
+    and ending on the date of death."""
+    ae = event.caused_by_adverse_event
+    if event.event_type != EventType.DEATH:
+        if ae is not None or event.ae_caused_death:
+            raise ValidationError({"ae_caused_death": "Only a death has an adverse event as its cause."})
+        return
+    if ae is None:
+        if event.ae_caused_death == YesNoUnknown.YES:
+            raise ValidationError({"caused_by_adverse_event": "Choose the adverse event that caused the death."})
+        return
+    if event.ae_caused_death != YesNoUnknown.YES:
+        raise ValidationError({"ae_caused_death": "An adverse event is named as the cause: answer yes."})
+    if ae.patient_id != event.patient_id:
+        raise ValidationError({"caused_by_adverse_event": "This adverse event is another patient's."})
+    if ae.ctcae_grade != CtcaeGrade.DEATH:
+        raise ValidationError(
+            {"caused_by_adverse_event": f"{ae.term} is grade {ae.ctcae_grade}: make it grade 5 (fatal) first."}
+        )
+    if ae.resolution_date is not None and event.event_date is not None and ae.resolution_date != event.event_date:
+        raise ValidationError(
+            {"event_date": f"{ae.term} ended in death on {ae.resolution_date:%d %b %Y}: record the death on that date."}
+        )
 
 
 def death_errors(event_date: dt.date | None, *, other_death: dt.date | None, latest_record: dt.date | None) -> None:

@@ -96,6 +96,23 @@ class AdverseEvent(ClinicalRecord):
             raise ValidationError(
                 {"criterion_death": "A grade 5 (fatal) event meets the 'results in death' criterion."}
             )
+        if fatal and self.patient_id:
+            fatal_event_errors(self.resolution_date, self.patient.death_date())
+
+
+def fatal_event_errors(resolution: dt.date | None, death: dt.date | None) -> None:
+    """A grade 5 event ends on the date of death: the death record and the event agree on the day."""
+    if death is None:
+        return
+    if resolution is None:
+        raise ValidationError({"resolution_date": f"The patient died on {death:%d %b %Y}: give that as the end date."})
+    if resolution != death:
+        raise ValidationError(
+            {
+                "resolution_date": f"A fatal event ends on the date of death ({death:%d %b %Y}), "
+                f"not {resolution:%d %b %Y}."
+            }
+        )
 
 
 class SeriousAdverseEventAlert(models.Model):

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
-from registry.models import AlsfrsrAssessment, BiomarkerResult, ClinicalEvent, Patient, User
+from registry.models import AdverseEvent, AlsfrsrAssessment, BiomarkerResult, ClinicalEvent, Patient, User
 from registry.roles import Area
 from registry.services.audit import audited_save, authorise_write, record_update
 from registry.services.quality import data_quality_check
@@ -75,11 +75,27 @@ def biomarker_update(
 
 
 def outcome_record(
-    *, actor: User | None, patient: Patient, event_type: str, event_date: dt.date, detail: str = ""
+    *,
+    actor: User | None,
+    patient: Patient,
+    event_type: str,
+    event_date: dt.date,
+    detail: str = "",
+    ae_caused_death: str = "",
+    caused_by_adverse_event: AdverseEvent | None = None,
 ) -> ClinicalEvent:
-    """Record an outcome or milestone: death, tracheostomy, permanent ventilation, gastrostomy, withdrawal…"""
+    """Record an outcome or milestone: death, tracheostomy, permanent ventilation, gastrostomy, withdrawal…
+
+    A death says whether an adverse event caused it, and which (that event fatal, ending that day)."""
     authorise_write(actor, Area.CLINICAL, patient)
-    event = ClinicalEvent(patient=patient, event_type=event_type, event_date=event_date, detail=detail)
+    event = ClinicalEvent(
+        patient=patient,
+        event_type=event_type,
+        event_date=event_date,
+        detail=detail,
+        ae_caused_death=ae_caused_death or "",
+        caused_by_adverse_event=caused_by_adverse_event,
+    )
     return audited_save(event, actor=actor)
 
 

@@ -68,9 +68,9 @@ def test_an_alsfrs_r_is_saved_with_its_derived_scores(clinician_client, patient)
     assert (assessment.total, assessment.gross_motor, assessment.kings_stage) == (46, 10, "1")
 
 
-def test_with_a_gastrostomy_item_5b_is_scored_and_5a_ignored(clinician_client, patient):
+def test_with_a_gastrostomy_item_5b_is_scored_and_5a_dropped_once_confirmed(clinician_client, patient):
     data = alsfrsr_post("yes", q5b_cutting_with_gastrostomy=3)  # 5a=4 still ticked, now hidden
-    clinician_client.post(url("alsfrsr_create", patient), data)
+    clinician_client.post(url("alsfrsr_create", patient), {**data, "drop_hidden_item": "on"})
     assessment = AlsfrsrAssessment.objects.get(patient=patient)
     assert (assessment.q5a_cutting_without_gastrostomy, assessment.q5b_cutting_with_gastrostomy) == (None, 3)
     assert assessment.kings_stage == "4A"
