@@ -320,12 +320,7 @@ class CycleSerializer(AuditedSerializer):
             "id",
             "patient",
             "cycle_number",
-            "start_date",
-            "planned_dose_miu",
-            "days_administered",
-            "total_dose_miu",
-            "interrupted",
-            "interruption_reason",
+            *TreatmentCycle.DOSING_FIELDS,
             *AUDIT_FIELDS,
         )
 

@@ -379,18 +379,7 @@ class AdverseEventForm(forms.ModelForm):
 
     class Meta:
         model = AdverseEvent
-        fields = [
-            "term",
-            "onset_date",
-            "resolution_date",
-            "ctcae_grade",
-            "serious",
-            *SERIOUSNESS_CRITERION_FIELDS,
-            "relatedness",
-            "action_taken",
-            "outcome",
-            "meddra_llt_code",
-        ]
+        fields = [*AdverseEvent.KEY_FIELDS, *AdverseEvent.FOLLOW_UP_FIELDS]
         widgets = {
             "onset_date": DATE,
             "resolution_date": DATE,

@@ -164,16 +164,7 @@ def _cycles() -> Iterator[list[str]]:
     rows = (
         _of_exportable(TreatmentCycle.objects)
         .order_by("patient__study_id", "cycle_number")
-        .values_list(
-            "patient__study_id",
-            "cycle_number",
-            "start_date",
-            "planned_dose_miu",
-            "days_administered",
-            "total_dose_miu",
-            "interrupted",
-            "interruption_reason",
-        )
+        .values_list("patient__study_id", "cycle_number", *TreatmentCycle.DOSING_FIELDS)
     )
     return _formatted(rows, [_text, _text, _date, _number, _text, _number, _yes_no, _text])
 
@@ -204,19 +195,7 @@ def _adverse_events() -> Iterator[list[str]]:
     rows = (
         _of_exportable(AdverseEvent.objects)
         .order_by("patient__study_id", "onset_date", "term")
-        .values_list(
-            "patient__study_id",
-            "term",
-            "onset_date",
-            "resolution_date",
-            "ctcae_grade",
-            "serious",
-            *SERIOUSNESS_CRITERION_FIELDS,
-            "relatedness",
-            "action_taken",
-            "outcome",
-            "meddra_llt_code",
-        )
+        .values_list("patient__study_id", *AdverseEvent.KEY_FIELDS, *AdverseEvent.FOLLOW_UP_FIELDS)
     )
     count = len(SERIOUSNESS_CRITERION_FIELDS)
     for row in rows.iterator(chunk_size=ITERATOR_CHUNK):

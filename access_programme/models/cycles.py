@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,6 +31,18 @@ class TreatmentCycle(ClinicalRecord):
     total_dose_miu = models.DecimalField(max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal(0))])
     interrupted = models.BooleanField(default=False)
     interruption_reason = models.TextField(blank=True)
+
+    #: What is recorded of a cycle besides its patient and number, defined once for the API, the
+    #: import and the export. The interchange format carries these: a change here is a change of
+    #: the format (bump `interchange.rif.FORMAT_VERSION`).
+    DOSING_FIELDS: ClassVar[tuple[str, ...]] = (
+        "start_date",
+        "planned_dose_miu",
+        "days_administered",
+        "total_dose_miu",
+        "interrupted",
+        "interruption_reason",
+    )
 
     timeline_date_field = "start_date"
     history = HistoricalRecords()

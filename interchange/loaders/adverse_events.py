@@ -20,17 +20,8 @@ from registry.services import sae_alerts_raise
 class AdverseEventLoader(RecordLoader):
     spec = rif.ADVERSE_EVENTS
     model = AdverseEvent
-    compare_fields = (
-        "resolution_date",
-        "ctcae_grade",
-        "serious",
-        *SERIOUSNESS_CRITERION_FIELDS,
-        "relatedness",
-        "action_taken",
-        "outcome",
-        "meddra_llt_code",
-    )
-    validated_fields = ("term", "onset_date", *compare_fields)
+    compare_fields = AdverseEvent.FOLLOW_UP_FIELDS
+    validated_fields = (*AdverseEvent.KEY_FIELDS, *compare_fields)
     columns: ClassVar[dict[str, str]] = dict.fromkeys(SERIOUSNESS_CRITERION_FIELDS, "seriousness_criteria")
 
     def key_fields(self) -> tuple[str, ...]:

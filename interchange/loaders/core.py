@@ -19,9 +19,10 @@ A rejected row never stops the chunk: the patient keeps the rows that were good.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from functools import partial
+from typing import Any, ClassVar, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -41,6 +42,8 @@ from interchange.validation import (
 from registry import signing
 from registry.models import ClinicalEvent, ClinicalRecord, Diagnosis, EventType, Patient, Site, User, same_day
 from registry.services import records_bulk_insert, records_bulk_update
+
+T = TypeVar("T")
 
 
 def import_reason(file_name: str) -> str:
@@ -324,16 +327,10 @@ class RecordLoader(Loader):
             self.prepare_chunk(rows, patients)
             pending: list[tuple[Row, Patient, dict[str, Any], Existing | None]] = []
             for row in rows:
-                try:
-                    patient = self.patient_for(row, patients)
-                    desired = self.desired(row, patient)
-                    entry = existing.get(self.lookup_key(patient, row))
-                except RowRejected as rejected:
-                    self.reject(row, rejected.message, rejected.columns)
+                found = self.attempted(row, partial(self.matched, row, patients, existing))
+                if found is None:
                     continue
-                except ValidationError as error:
-                    self.reject_invalid(row, error)
-                    continue
+                patient, desired, entry = found
                 if entry is not None and self.same(entry, desired):
                     self.counts.unchanged += 1
                     continue
@@ -345,25 +342,8 @@ class RecordLoader(Loader):
             new: list[ClinicalRecord] = []
             changed: list[ClinicalRecord] = []
             for row, patient, desired, entry in pending:
-                try:
-                    if entry is None:
-                        obj = self.new_object(patient, row, desired)
-                    else:
-                        obj = locked.get(entry.pk)  # type: ignore[assignment]
-                        if obj is None or obj.version != entry.version:
-                            raise RowRejected(
-                                "this record was changed by someone else while the import was running; "
-                                "import the file again to apply this row."
-                            )
-                        obj.patient = patient  # type: ignore[attr-defined]
-                        for name, value in desired.items():
-                            setattr(obj, name, value)
-                    self.check(obj, row, patient, entry)
-                except RowRejected as rejected:
-                    self.reject(row, rejected.message, rejected.columns)
-                    continue
-                except ValidationError as error:
-                    self.reject_invalid(row, error)
+                obj = self.attempted(row, partial(self.checked, row, patient, desired, entry, locked))
+                if obj is None:
                     continue
                 self.accepted(obj, row, patient, entry)
                 (new if entry is None else changed).append(obj)
@@ -387,6 +367,49 @@ class RecordLoader(Loader):
             else:
                 kept.append(item)
         return kept
+
+    def attempted(self, row: Row, step: Callable[[], T]) -> T | None:
+        """One step of a row's checks; a refusal rejects the row with its message (None)."""
+        try:
+            return step()
+        except RowRejected as rejected:
+            self.reject(row, rejected.message, rejected.columns)
+        except ValidationError as error:
+            self.reject_invalid(row, error)
+        return None
+
+    def matched(
+        self, row: Row, patients: dict[str, Patient], existing: dict[tuple[Any, ...], Existing]
+    ) -> tuple[Patient, dict[str, Any], Existing | None]:
+        """The row's patient, the values it asks for, and the record it names if there is one."""
+        patient = self.patient_for(row, patients)
+        desired = self.desired(row, patient)
+        return patient, desired, existing.get(self.lookup_key(patient, row))
+
+    def checked(
+        self,
+        row: Row,
+        patient: Patient,
+        desired: dict[str, Any],
+        entry: Existing | None,
+        locked: dict[int, ClinicalRecord],
+    ) -> ClinicalRecord:
+        """The new or changed record, its version unchanged since the chunk read it, past its rules."""
+        if entry is None:
+            obj = self.new_object(patient, row, desired)
+        else:
+            found = locked.get(entry.pk)
+            if found is None or found.version != entry.version:
+                raise RowRejected(
+                    "this record was changed by someone else while the import was running; "
+                    "import the file again to apply this row."
+                )
+            obj = found
+            obj.patient = patient  # type: ignore[attr-defined]
+            for name, value in desired.items():
+                setattr(obj, name, value)
+        self.check(obj, row, patient, entry)
+        return obj
 
     def lock(self, pks: list[int]) -> dict[int, ClinicalRecord]:
         if not pks:

@@ -21,14 +21,7 @@ class CycleLoader(RecordLoader):
     spec = rif.CYCLES
     model = TreatmentCycle
     patient_needs = frozenset({"enrolment"})
-    compare_fields = (
-        "start_date",
-        "planned_dose_miu",
-        "days_administered",
-        "total_dose_miu",
-        "interrupted",
-        "interruption_reason",
-    )
+    compare_fields = TreatmentCycle.DOSING_FIELDS
     validated_fields = ("cycle_number", *compare_fields)
 
     def key_fields(self) -> tuple[str, ...]:

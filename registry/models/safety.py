@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -44,6 +45,21 @@ class AdverseEvent(ClinicalRecord):
         max_length=8,
         blank=True,
         validators=[RegexValidator(r"^\d{8}$", "A MedDRA LLT code has 8 digits.")],
+    )
+
+    #: The event as reported, defined once for the form, the import and the export: what
+    #: identifies it for its patient, then what follow-up may change. The interchange format
+    #: carries these: a change here is a change of the format (bump `interchange.rif.FORMAT_VERSION`).
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("term", "onset_date")
+    FOLLOW_UP_FIELDS: ClassVar[tuple[str, ...]] = (
+        "resolution_date",
+        "ctcae_grade",
+        "serious",
+        *SERIOUSNESS_CRITERION_FIELDS,
+        "relatedness",
+        "action_taken",
+        "outcome",
+        "meddra_llt_code",
     )
 
     timeline_date_field = "onset_date"
