@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/enrol/", views.enrol, name="enrol"),
+    path("patients/find/", views.patient_find, name="patient_find"),
     path("patients/enrol/eligibility/", views.enrol_eligibility, name="enrol_eligibility"),
     path("patients/<study_id:study_id>/", views.patient_detail, name="patient_detail"),
     path("patients/<study_id:study_id>/alsfrsr/new/", views.alsfrsr_create, name="alsfrsr_create"),

@@ -22,6 +22,7 @@ from clinic.views.safety import (
     safety_dashboard,
     safety_report_create,
 )
+from clinic.views.search import patient_find
 from clinic.views.signatures import sign, unlock
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "notification_open",
     "notifications",
     "patient_detail",
+    "patient_find",
     "patient_list",
     "quality_overview",
     "query_act",

@@ -1,6 +1,6 @@
 """The registry's models, one module per aggregate; import them from `registry.models`."""
 
-from registry.models.access import IdentityAccess
+from registry.models.access import IdentityAccess, IdentitySearch
 from registry.models.accounts import AccountAction, AccountEvent, ApiToken, EnrolmentLink, TokenScope
 from registry.models.assessments import AlsfrsrAssessment, BiomarkerResult, canonical_biomarker_value
 from registry.models.base import (
@@ -83,6 +83,7 @@ __all__ = [
     "Expectedness",
     "Finding",
     "IdentityAccess",
+    "IdentitySearch",
     "Notification",
     "OnsetRegion",
     "Patient",

@@ -30,3 +30,23 @@ class IdentityAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} read {self.patient} at {self.accessed_at:%Y-%m-%d %H:%M}"
+
+
+class IdentitySearch(models.Model):
+    """One search of patients by direct identifiers: who, when, by which fields (never the values
+    typed, which are identifiers themselves), and how many patients it found. Each patient shown
+    is also an `IdentityAccess` (channel "identity search")."""
+
+    append_only = True
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="identity_searches")
+    searched_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    criteria = models.CharField(max_length=100, help_text="The fields searched by, e.g. family_name,date_of_birth.")
+    results = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-searched_at"]
+        verbose_name_plural = "identity searches"
+
+    def __str__(self) -> str:
+        return f"{self.user} searched by {self.criteria} at {self.searched_at:%Y-%m-%d %H:%M}"

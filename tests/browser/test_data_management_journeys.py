@@ -169,3 +169,21 @@ def test_an_investigator_signs_a_visit_then_the_casebook_which_a_data_manager_un
     shot(page, "signature-unlocked")
     casebook_signature = Signature.objects.get(scope="casebook")
     assert casebook_signature.invalidation_reason == "Late CSF pNFH result to enter"
+
+
+def test_a_clinician_finds_a_patient_by_nhs_number_and_the_search_is_logged(page, live_server, sign_in):
+    from registry.models import IdentitySearch
+    from tests.factories import IdentityFactory
+
+    london = SiteFactory(code="GB-LON", name="London MND Care Centre")
+    account("alice", Role.CLINICIAN, london)
+    patient = treated_patient(site=london)
+    IdentityFactory(patient=patient, given_name="Margaret", family_name="Jones")
+    sign_in(page, "alice")
+    page.get_by_role("link", name="Find a patient").click()
+    page.get_by_label("NHS number").fill("943 476 5919")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Search").click()
+    assert page.get_by_role("link", name=patient.study_id).is_visible()
+    shot(page, "identity-search")
+    assert IdentitySearch.objects.get().criteria == "nhs_number"

@@ -72,3 +72,23 @@ def test_a_data_manager_raises_a_query_on_a_record_of_the_patient(data_manager, 
 def test_a_clinician_is_not_offered_raising_a_query(clinician_client, london):
     patient = treated_patient(site=london)
     assert clinician_client.get(f"/patients/{patient.study_id}/queries/new/").status_code == 403
+
+
+def test_the_identity_search_page_lists_the_patient_found(clinician_client, london):
+    from tests.factories import IdentityFactory
+
+    patient = treated_patient(site=london)
+    IdentityFactory(patient=patient, family_name="Jones")
+    page = clinician_client.get("/patients/find/", {"nhs_number": "9434765919"})
+    assert page.status_code == 200 and patient.study_id in page.content.decode()
+
+
+def test_a_search_too_broad_says_what_to_give(clinician_client):
+    page = clinician_client.get("/patients/find/", {"family_name": "Jones"})
+    assert "Give the NHS number" in page.content.decode()
+
+
+def test_an_analyst_is_refused_the_identity_search(analyst):
+    client = Client()
+    login_with_second_factor(client, analyst)
+    assert client.get("/patients/find/").status_code == 403
