@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic import views
+from clinic import subject_access, views
 from registry import identifiers  # noqa: F401 - registers the study_id path converter
 
 app_name = "clinic"
@@ -26,6 +26,7 @@ urlpatterns = [
     path("patients/<study_id:study_id>/sign/", views.sign, name="sign_casebook"),
     path("patients/<study_id:study_id>/alsfrsr/<int:pk>/sign/", views.sign, name="sign_visit"),
     path("patients/<study_id:study_id>/signatures/<int:pk>/unlock/", views.unlock, name="unlock"),
+    path("patients/<study_id:study_id>/subject-access.json", subject_access.subject_access, name="subject_access"),
     path("quality/", views.quality_overview, name="quality_overview"),
     path("quality/queries/<int:pk>/", views.query_detail, name="query_detail"),
     path("quality/queries/<int:pk>/<slug:action>/", views.query_act, name="query_act"),
