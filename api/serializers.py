@@ -22,6 +22,7 @@ from access_programme.models import (
     TreatmentCycle,
 )
 from registry.models import (
+    CHANGE_REASON_MAX_LENGTH,
     SERIOUSNESS_CRITERION_FIELDS,
     AdverseEvent,
     AlsfrsrAssessment,
@@ -104,7 +105,7 @@ class AuditedSerializer(serializers.ModelSerializer):
         write_only=True,
         required=False,
         allow_blank=True,
-        max_length=500,
+        max_length=CHANGE_REASON_MAX_LENGTH,
         help_text="Reason for change, kept in the audit trail. Required to update; optional on create. "
         "The X-Change-Reason header may be sent instead.",
     )

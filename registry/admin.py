@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
@@ -20,7 +20,7 @@ from registry.models import (
 )
 from registry.selectors import identity_reads_log
 from registry.services import RECORD_SERVICES
-from registry.services.accounts import account_event_record
+from registry.services.accounts import account_event_record, user_deactivate
 
 
 @admin.register(Site)
@@ -55,6 +55,36 @@ class RegistryUserAdmin(UserAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser) and super().has_delete_permission(request, obj)
+
+    # Users are never deleted: their names stay on the audit trail and the access log, which are
+    # append-only. "Delete" deactivates instead (registry.services.accounts.user_deactivate).
+    def get_deleted_objects(
+        self, objs: Any, request: HttpRequest
+    ) -> tuple[list[Any], dict[str, int], set[str], list[str]]:
+        return [f"{obj} (deactivated, not deleted)" for obj in objs], {}, set(), []
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self._deactivate(request, [obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        self._deactivate(request, list(queryset))
+
+    def message_user(self, request: HttpRequest, message: Any, *args: Any, **kwargs: Any) -> None:
+        if getattr(request, "_users_deactivated", False) and "deleted" in str(message):
+            return  # the admin's "deleted successfully" would be untrue: _deactivate said what happened
+        super().message_user(request, message, *args, **kwargs)
+
+    def _deactivate(self, request: HttpRequest, users: list[User]) -> None:
+        actor = request.user if isinstance(request.user, User) else None
+        for user in users:
+            user_deactivate(actor=actor, user=user)
+        request._users_deactivated = True  # type: ignore[attr-defined]
+        names = ", ".join(user.get_username() for user in users)
+        messages.warning(
+            request,
+            f"Users are never deleted, so that their names stay in the audit trail: {names} "
+            f"{'was' if len(users) == 1 else 'were'} deactivated instead and can no longer sign in.",
+        )
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -16,7 +16,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.forms.models import construct_instance
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from registry.models import ChangeReasonRequired, User
@@ -74,6 +74,18 @@ class AuditedAdmin(SimpleHistoryAdmin):
 
     form = ServiceForm
     create_service: AdminCreate | None = None
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        _require_id(object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> Any:
+        _require_id(object_id)
+        _require_id(version_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     update_service: UpdateService | None = None
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
@@ -91,6 +103,13 @@ class AuditedAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _require_id(value: object) -> None:
+    """History pages of an object or a version named by anything but an id are a 404 (the
+    history admin would pass the text to the database and fail with a 500)."""
+    if not str(value).isascii() or not str(value).isdigit() or len(str(value)) > 18:
+        raise Http404("No such record.")
 
 
 def register_audited(model: type[models.Model], services: RecordServices, **options: Any) -> None:

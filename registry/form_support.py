@@ -12,6 +12,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
+from registry.models import CHANGE_REASON_MAX_LENGTH
+
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -33,7 +35,7 @@ class EditFieldsMixin(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     change_reason = forms.CharField(
         label="Reason for change",
-        max_length=500,
+        max_length=CHANGE_REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Kept in the audit trail with your name and the time, e.g. “Transcription error in clinic letter”.",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
@@ -83,6 +84,11 @@ class Benchmark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} (v{self.version}, {self.provenance})"
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        if self.points is None:  # a form's empty field gives None; the column holds a list
+            self.points = []
+        super().clean_fields(exclude)
 
     def clean(self) -> None:
         super().clean()

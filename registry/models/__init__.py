@@ -4,8 +4,10 @@ from registry.models.access import IdentityAccess, IdentitySearch
 from registry.models.accounts import AccountAction, AccountEvent, ApiToken, EnrolmentLink, TokenScope
 from registry.models.assessments import AlsfrsrAssessment, BiomarkerResult, canonical_biomarker_value
 from registry.models.base import (
+    CHANGE_REASON_MAX_LENGTH,
     NON_FIELD,
     ChangeReasonRequired,
+    ChangeReasonTooLong,
     ClinicalRecord,
     as_date,
     check_not_after_death,
@@ -54,6 +56,7 @@ from registry.models.safety import AdverseEvent, SeriousAdverseEventAlert
 from registry.models.signatures import Signature, SignatureMeaning, SignatureScope
 
 __all__ = [
+    "CHANGE_REASON_MAX_LENGTH",
     "NON_FIELD",
     "PERCENT_PREDICTED",
     "SERIOUSNESS_CRITERIA",
@@ -70,6 +73,7 @@ __all__ = [
     "BiomarkerResult",
     "CaseStatus",
     "ChangeReasonRequired",
+    "ChangeReasonTooLong",
     "ClinicalEvent",
     "ClinicalRecord",
     "Consent",

@@ -19,8 +19,17 @@ if TYPE_CHECKING:
 NON_FIELD = "__all__"
 
 
+#: The longest reason for change the audit trail holds: simple-history's `history_change_reason`
+#: column (CharField(max_length=100) in every historical table). Forms and the API allow no more.
+CHANGE_REASON_MAX_LENGTH = 100
+
+
 class ChangeReasonRequired(ValidationError):
-    """An update to clinical data was attempted without a reason for change."""
+    """An update to clinical data was attempted without a (usable) reason for change."""
+
+
+class ChangeReasonTooLong(ChangeReasonRequired):
+    """The reason for change is longer than the audit trail's column holds."""
 
 
 class ClinicalRecord(models.Model):

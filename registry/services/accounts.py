@@ -121,3 +121,17 @@ def api_token_authenticate(key: str) -> ApiToken | None:
 
 
 LAST_USED_PRECISION = dt.timedelta(minutes=1)
+
+
+def user_deactivate(*, actor: User | None, user: User) -> User:
+    """Deactivate a user instead of deleting them: they can no longer sign in, and their name stays
+    on every audit row, access-log row and record they touched (deleting would rewrite the
+    append-only history). Superusers only (`actor` None is a system job)."""
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied("Only a superuser deactivates users.")
+    with transaction.atomic():
+        if user.is_active:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+            account_event_record(actor=actor, subject=user, action=AccountAction.USER_DEACTIVATED)
+    return user

@@ -11,7 +11,14 @@ from typing import Any, TypeVar
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from registry.models import ChangeReasonRequired, ClinicalRecord, Patient, User
+from registry.models import (
+    CHANGE_REASON_MAX_LENGTH,
+    ChangeReasonRequired,
+    ChangeReasonTooLong,
+    ClinicalRecord,
+    Patient,
+    User,
+)
 from registry.roles import Area, may_write
 from registry.selectors import patients_visible_to
 from registry.signing import lock_message, locking_signature
@@ -46,6 +53,10 @@ def audited_save(instance: R, *, actor: User | None, reason: str = "", expected_
     reason = (reason or "").strip()
     if is_update and not reason:
         raise ChangeReasonRequired("A reason for change is required to edit clinical data.")
+    if len(reason) > CHANGE_REASON_MAX_LENGTH:
+        raise ChangeReasonTooLong(
+            f"A reason for change holds at most {CHANGE_REASON_MAX_LENGTH} characters (this one has {len(reason)})."
+        )
     with transaction.atomic():
         if is_update:
             current = type(instance)._default_manager.select_for_update().only("version").get(pk=instance.pk)

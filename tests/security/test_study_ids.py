@@ -3,6 +3,8 @@ path that makes a patient, and every URL that carries a study id accepts every v
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -60,7 +62,7 @@ def test_a_study_id_outside_the_pattern_is_a_404_on_the_web_and_refused_by_the_a
     clinician = UserFactory(username="cli", role=Role.CLINICIAN, sites=[site])
     web = Client()
     login_with_second_factor(web, clinician)
-    assert web.get(f"/clinic/patients/{study_id}/").status_code == 404
+    assert web.get(f"/patients/{quote(study_id)}/").status_code in (400, 404)  # 400: a NUL byte
     api = APIClient()
     api.force_authenticate(clinician)
     response = api.post("/api/v1/adverse-events/", {"patient": study_id, "term": "x"}, format="json")
