@@ -14,12 +14,13 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from access_programme.models import Batch
+from access_programme.models import MISSED_DOSES_RULE, Batch, TreatmentCycle
 from interchange import parallel as parallel_import
+from interchange import rif
 from interchange.exporter import export_cohort
 from interchange.importer import Part
 from registry.db_roles import as_owner
-from registry.models import ClinicalRecord, Patient, Site
+from registry.models import ClinicalRecord, DataQuery, Patient, Site
 from tests.interchange.conftest import Imported, read_cohort, run_import, write_cohort
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -124,3 +125,33 @@ def test_each_patient_belongs_to_exactly_one_worker():
         shares = [sum(Part(index, count).owns(i) for i in ids) for index in range(count)]
         assert sum(shares) == len(ids)
         assert min(shares) > len(ids) / count * 0.8  # roughly even
+
+
+def test_workers_judge_the_rules_on_the_files_data_cutoff(tmp_path):
+    Site.objects.create(code="GB-LON", name="London MND Care Centre")
+    Site.objects.create(code="GB-SHF", name="Sheffield MND Care Centre")
+    files = read_cohort()
+    files[rif.MANIFEST_NAME] = [{"format": "RIF", "version": str(rif.FORMAT_VERSION), "data_cutoff": "2025-10-02"}]
+    files["events.csv"].append(
+        {"patient_id": "GB-SHF-0001", "event_date": "2025-10-03", "event_type": "niv_start", "detail": ""}
+    )
+    files["cycles.csv"].append(  # being dosed on the cut-off: two of five days given so far
+        {
+            "patient_id": "GB-LON-0001",
+            "cycle_number": "4",
+            "start_date": "2025-10-01",
+            "planned_dose_miu": "2",
+            "days_administered": "2",
+            "total_dose_miu": "4",
+            "interrupted": "no",
+            "interruption_reason": "",
+        }
+    )
+    assert parallel_import.possible()
+    result = run_import(write_cohort(tmp_path / "cohort", files), workers=2)
+
+    assert [(e["file"], e["message"]) for e in result.errors] == [
+        ("events.csv", "event_date: This date is after the data cut-off (02 Oct 2025).")
+    ]
+    assert TreatmentCycle.objects.filter(patient__study_id="GB-LON-0001", cycle_number=4).exists()
+    assert not DataQuery.objects.filter(rule=MISSED_DOSES_RULE).exists()
