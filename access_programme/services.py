@@ -20,10 +20,13 @@ from access_programme.models import (
     Batch,
     BatchStatus,
     Dispensing,
+    Disposition,
     Enrolment,
     Prescription,
     Product,
+    RecallNotice,
     Route,
+    TemperatureExcursion,
     TreatmentCycle,
     cycle_findings,
 )
@@ -189,7 +192,30 @@ def batch_quarantine(*, actor: User | None, batch: Batch, reason: str, expected_
 
 
 def batch_recall(*, actor: User | None, batch: Batch, reason: str, expected_version: int | None = None) -> Batch:
-    return _batch_status_set(actor, batch, BatchStatus.RECALLED, reason, expected_version)
+    """Recall a batch: every patient who received it is flagged until a clinician acknowledges."""
+    with transaction.atomic():
+        recalled = _batch_status_set(actor, batch, BatchStatus.RECALLED, reason, expected_version)
+        recipients = Dispensing.objects.filter(batch=batch).values_list("patient_id", flat=True).distinct()
+        RecallNotice.objects.bulk_create(
+            [RecallNotice(batch=batch, patient_id=pid) for pid in recipients], ignore_conflicts=True
+        )
+    return recalled
+
+
+def recall_notice_acknowledge(*, actor: User, notice: RecallNotice, note: str) -> RecallNotice:
+    """A clinician acknowledges a recall for their patient (contacted, reviewed for reactions)."""
+    authorise_write(actor, Area.CLINICAL, notice.patient)
+    if actor.role != Role.CLINICIAN and not actor.is_superuser:
+        raise PermissionDenied("A clinician acknowledges a recall for their patient.")
+    if not note.strip():
+        raise ValidationError({"note": "Say what was done (patient contacted, reviewed for adverse reactions)."})
+    if notice.acknowledged_at is not None:
+        raise ValidationError("This recall is already acknowledged.")
+    notice.acknowledged_by = actor
+    notice.acknowledged_at = timezone.now()
+    notice.note = note
+    notice.save(update_fields=["acknowledged_by", "acknowledged_at", "note"])
+    return notice
 
 
 def batch_release(*, actor: User | None, batch: Batch, reason: str, expected_version: int | None = None) -> Batch:
@@ -198,6 +224,10 @@ def batch_release(*, actor: User | None, batch: Batch, reason: str, expected_ver
         raise ValidationError({"status": "A recalled batch cannot be released."})
     if actor is not None and actor.role != Role.PHARMACIST and not actor.is_superuser:
         raise PermissionDenied("Only a pharmacist may release a batch.")
+    if TemperatureExcursion.objects.filter(batches=batch, disposition=Disposition.PENDING).exists():
+        raise ValidationError(
+            {"status": "A temperature excursion of this batch is under investigation: decide it first."}
+        )
     batch.released_by = actor
     batch.released_at = timezone.now()
     return _batch_status_set(actor, batch, BatchStatus.AVAILABLE, reason, expected_version)

@@ -173,11 +173,24 @@ class BatchStatusForm(forms.Form):
     reason = forms.CharField(
         label="Reason", widget=forms.Textarea(attrs={"rows": 2}), help_text="Kept with the batch and in its history."
     )
+    confirm_recall = forms.BooleanField(
+        label="I confirm the recall: every patient who received this batch will be flagged until a clinician "
+        "acknowledges it",
+        required=False,
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, current: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choice_field(self, "status").choices = [c for c in STATUS_ACTIONS if c[0] != current]
+        # A recalled batch is never released: it offers no action at all.
+        offered = [] if current == BatchStatus.RECALLED else [c for c in STATUS_ACTIONS if c[0] != current]
+        choice_field(self, "status").choices = offered
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("status") == BatchStatus.RECALLED and not data.get("confirm_recall"):
+            self.add_error("confirm_recall", "Confirm the recall: it flags every patient who received the batch.")
+        return data
 
 
 class PrescriptionForm(forms.ModelForm):

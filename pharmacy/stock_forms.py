@@ -8,10 +8,12 @@ from django import forms
 from django.db import models
 from django.utils import timezone
 
-from access_programme.models import ReturnCondition
+from access_programme.models import Batch, Disposition, ReturnCondition
 from access_programme.stock.services import FROM_RETURNS, FROM_STOCK
 from registry.form_support import DATE, model_choice_field
 from registry.models import Site
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class _SiteForm(forms.Form):
@@ -63,3 +65,28 @@ class ReturnForm(forms.Form):
 
 class ExplainForm(forms.Form):
     explanation = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ExcursionForm(forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), empty_label=None)
+    batch = forms.ModelChoiceField(
+        queryset=Batch.objects.none(), required=False, help_text="Leave empty for a fridge excursion."
+    )
+    fridge = forms.CharField(max_length=120, required=False, help_text="The fridge or store (its batches' location).")
+    detected_at = forms.DateTimeField(label="Detected at", widget=DATETIME)
+    detected_by = forms.CharField(label="Detected by", max_length=120)
+    min_temperature_c = forms.DecimalField(label="Minimum temperature (°C)", max_digits=4, decimal_places=1)
+    max_temperature_c = forms.DecimalField(label="Maximum temperature (°C)", max_digits=4, decimal_places=1)
+    duration_minutes = forms.IntegerField(label="Duration (minutes)", min_value=1)
+
+    def __init__(self, *args: Any, sites: models.QuerySet[Site], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_choice_field(self, "site").queryset = sites
+        model_choice_field(self, "batch").queryset = Batch.objects.order_by("batch_number")
+
+
+class DispositionForm(forms.Form):
+    disposition = forms.ChoiceField(
+        choices=[c for c in Disposition.choices if c[0] != Disposition.PENDING], widget=forms.RadioSelect
+    )
+    disposition_reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))

@@ -9,12 +9,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from access_programme import selectors
-from access_programme.models import Batch, StockDiscrepancy
+from access_programme import services as programme
+from access_programme.models import Batch, RecallNotice, StockDiscrepancy, TemperatureExcursion
 from access_programme.stock import services as stock_services
-from pharmacy.stock_forms import CountForm, DestroyForm, ExplainForm, ReturnForm, TransferForm
+from pharmacy.stock_forms import (
+    CountForm,
+    DestroyForm,
+    DispositionForm,
+    ExcursionForm,
+    ExplainForm,
+    ReturnForm,
+    TransferForm,
+)
 from registry.form_support import add_service_errors
 from registry.http import AuthenticatedHttpRequest
 from registry.models import User
@@ -132,4 +141,54 @@ def reconciliation(request: AuthenticatedHttpRequest) -> HttpResponse:
         request,
         "pharmacy/reconciliation.html",
         {"report": selectors.reconciliation_report(request.user), "form": form},
+    )
+
+
+@login_required
+@require_POST
+def recall_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A clinician acknowledges a recall for their patient; the flag leaves the page and worklist."""
+    notice = get_object_or_404(RecallNotice.objects.select_related("patient"), pk=pk)
+    try:
+        programme.recall_notice_acknowledge(actor=request.user, notice=notice, note=request.POST.get("note", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Recall acknowledged.")
+    return redirect("clinic:patient_detail", study_id=notice.patient.study_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def excursions(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Cold-chain excursions: record one (its batches are quarantined), then decide it."""
+    _require_pharmacy(request.user)
+    sites = sites_visible_to(request.user).filter(active=True).order_by("code")
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    form = ExcursionForm(request.POST if action == "record" else None, sites=sites)
+    decide = DispositionForm(request.POST if action == "decide" else None)
+    try:
+        if action == "record" and form.is_valid():
+            stock_services.excursion_record(actor=request.user, **form.cleaned_data)
+            messages.success(request, "Excursion recorded: the batches concerned are quarantined.")
+            return redirect("pharmacy:excursions")
+        if action == "decide" and decide.is_valid():
+            excursion = get_object_or_404(
+                TemperatureExcursion.objects.filter(site__in=sites), pk=request.POST.get("pk")
+            )
+            stock_services.excursion_decide(
+                actor=request.user,
+                excursion=excursion,
+                disposition=decide.cleaned_data["disposition"],
+                reason=decide.cleaned_data["disposition_reason"],
+            )
+            messages.success(request, "Disposition recorded.")
+            return redirect("pharmacy:excursions")
+    except ValidationError as error:
+        add_service_errors(form if action == "record" else decide, error)
+    return render(
+        request,
+        "pharmacy/excursions.html",
+        {"form": form, "decide": decide, "excursions": selectors.excursions_visible_to(request.user)},
+        status=400 if action else 200,
     )

@@ -48,7 +48,13 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "pharmacy/worklist.html",
-        {"page": due.page, "rows": due.rows, "today": today, "horizon": dispense_ahead_days()},
+        {
+            "page": due.page,
+            "rows": due.rows,
+            "today": today,
+            "horizon": dispense_ahead_days(),
+            "recalled": selectors.open_recall_patient_ids([row.patient.pk for row in due.rows]),
+        },
     )
 
 
@@ -218,6 +224,8 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "batch": batch,
             "form": form,
             "recipients": selectors.batch_recipients(request.user, batch, page=request.GET.get("page")),
+            "shown_status": batch.status_on(timezone.localdate()),
+            "adverse_events": selectors.batch_recipient_adverse_events(request.user, batch),
             "history": record_history(batch, limit=20),
         },
         status=status,

@@ -20,12 +20,15 @@ from access_programme.models.dispensing import Dispensing, dispensing_errors, su
 from access_programme.models.enrolment import Enrolment
 from access_programme.models.prescriptions import PROTOCOL_DIRECTIONS, Prescription, SitePharmacy
 from access_programme.models.products import Product, ProductCode, QuantityUnit, Route, RouteCode
+from access_programme.models.recalls import RecallNotice
 from access_programme.models.stock import (
+    Disposition,
     MovementKind,
     ReturnCondition,
     SiteStock,
     StockDiscrepancy,
     StockMovement,
+    TemperatureExcursion,
 )
 
 __all__ = [
@@ -35,12 +38,14 @@ __all__ = [
     "BatchStatus",
     "CycleStart",
     "Dispensing",
+    "Disposition",
     "Enrolment",
     "MovementKind",
     "Prescription",
     "Product",
     "ProductCode",
     "QuantityUnit",
+    "RecallNotice",
     "ReturnCondition",
     "Route",
     "RouteCode",
@@ -48,6 +53,7 @@ __all__ = [
     "SiteStock",
     "StockDiscrepancy",
     "StockMovement",
+    "TemperatureExcursion",
     "TreatmentCycle",
     "batch_unusable_reason",
     "cycle_errors",

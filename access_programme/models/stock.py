@@ -118,3 +118,49 @@ class StockDiscrepancy(models.Model):
     @property
     def difference(self) -> int:
         return self.counted - self.expected
+
+
+class Disposition(models.TextChoices):
+    PENDING = "pending", "Under investigation"
+    USE = "use", "Use: the product is fit to use"
+    QUARANTINE = "quarantine", "Keep in quarantine"
+    DESTROY = "destroy", "Destroy"
+
+
+class TemperatureExcursion(models.Model):
+    """A cold-chain excursion of a batch, or of a fridge at a site (every batch it holds).
+
+    While its disposition is pending the batches concerned are quarantined and cannot be
+    dispensed; the disposition (use, quarantine, destroy) is decided with its reason.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="excursions")
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="excursions")
+    fridge = models.CharField(max_length=120, blank=True, help_text="The fridge or store, for a fridge excursion.")
+    detected_at = models.DateTimeField()
+    detected_by = models.CharField(max_length=120)
+    min_temperature_c = models.DecimalField(max_digits=4, decimal_places=1)
+    max_temperature_c = models.DecimalField(max_digits=4, decimal_places=1)
+    duration_minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    batches = models.ManyToManyField(Batch, related_name="+", blank=True, help_text="Batches the excursion concerns.")
+    disposition = models.CharField(max_length=12, choices=Disposition.choices, default=Disposition.PENDING)
+    disposition_reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-detected_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_temperature_c__lte=models.F("max_temperature_c")),
+                name="excursion_min_not_above_max",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Excursion {self.min_temperature_c}–{self.max_temperature_c} °C at {self.site_id}"

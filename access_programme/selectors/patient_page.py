@@ -11,6 +11,7 @@ from django.db import models
 from access_programme.models import (
     Dispensing,
     Enrolment,
+    RecallNotice,
     TreatmentCycle,
 )
 from access_programme.selectors.follow_up import FollowUp, follow_up, has_enrolment, with_follow_up
@@ -72,6 +73,20 @@ class PatientOverview:
     cycles: list[TreatmentCycle]
     dispensings: list[Dispensing]
     timeline: list[TimelineEntry] = field(default_factory=list)
+    recall_notices: list[RecallNotice] = field(default_factory=list)
+
+    def batches_before_onset(self, ae: AdverseEvent) -> list[str]:
+        """The batch numbers the patient received for the last cycle started on or before the
+        event's onset (pharmacovigilance of an unlicensed product, issue 16 item 4a)."""
+        started = [c for c in self.cycles if c.start_date <= ae.onset_date]
+        if not started:
+            return []
+        cycle = max(started, key=lambda c: c.start_date)
+        return sorted({d.batch.batch_number for d in self.dispensings if d.cycle_id == cycle.pk})
+
+    @property
+    def adverse_events_with_batches(self) -> list[tuple[AdverseEvent, list[str]]]:
+        return [(ae, self.batches_before_onset(ae)) for ae in self.adverse_events]
 
     @property
     def latest_assessment(self) -> AlsfrsrAssessment | None:
@@ -150,6 +165,9 @@ def patient_overview(patient: Patient, user: User, today: dt.date) -> PatientOve
         ),
     )
     overview.timeline = _timeline(overview)
+    overview.recall_notices = list(
+        RecallNotice.objects.filter(patient=patient, acknowledged_at__isnull=True).select_related("batch")
+    )
     return overview
 
 

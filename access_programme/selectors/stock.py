@@ -11,10 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.db.models import Exists, OuterRef
 
-from access_programme.models import Batch, Dispensing, MovementKind, SiteStock, StockDiscrepancy, StockMovement
-from registry.models import Site, User
-from registry.selectors import sites_visible_to
+from access_programme.models import (
+    Batch,
+    Dispensing,
+    MovementKind,
+    RecallNotice,
+    SiteStock,
+    StockDiscrepancy,
+    StockMovement,
+    TemperatureExcursion,
+)
+from registry.models import AdverseEvent, Site, User
+from registry.selectors import records_visible_to, sites_visible_to
 
 
 @dataclass
@@ -134,4 +144,36 @@ def batch_ledger(batch: Batch) -> list[StockMovement]:
         StockMovement.objects.filter(batch=batch)
         .select_related("site", "other_site", "recorded_by", "dispensing__patient")
         .order_by("occurred_on", "pk")
+    )
+
+
+def batch_recipient_adverse_events(user: User, batch: Batch) -> list[AdverseEvent]:
+    """Adverse events of patients (at the user's sites) with onset on or after a supply from the
+    batch: what pharmacovigilance of an unlicensed product reads from a batch's page."""
+    supplied_before = Dispensing.objects.filter(
+        batch=batch, patient=OuterRef("patient"), dispensed_on__lte=OuterRef("onset_date")
+    )
+    return list(
+        records_visible_to(user, AdverseEvent)
+        .filter(Exists(supplied_before))
+        .select_related("patient")
+        .order_by("onset_date", "pk")[:200]
+    )
+
+
+def open_recall_patient_ids(patient_ids: list[int]) -> set[int]:
+    """Which of these patients have a recall not yet acknowledged by a clinician (one query)."""
+    return set(
+        RecallNotice.objects.filter(patient_id__in=patient_ids, acknowledged_at__isnull=True).values_list(
+            "patient_id", flat=True
+        )
+    )
+
+
+def excursions_visible_to(user: User) -> list[TemperatureExcursion]:
+    return list(
+        TemperatureExcursion.objects.filter(site__in=sites_visible_to(user))
+        .select_related("site", "batch", "decided_by")
+        .prefetch_related("batches")
+        .order_by("-detected_at")[:100]
     )

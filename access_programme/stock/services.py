@@ -9,22 +9,26 @@ and the stock in one transaction, and audits the batch's total through simple-hi
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from access_programme import services as programme
 from access_programme.models import (
     Batch,
     BatchStatus,
     Dispensing,
+    Disposition,
     MovementKind,
     Product,
     ReturnCondition,
     SiteStock,
     StockDiscrepancy,
     StockMovement,
+    TemperatureExcursion,
     units_display,
 )
 from access_programme.stock import ledger
@@ -253,3 +257,92 @@ def discrepancy_explain(*, actor: User | None, discrepancy: StockDiscrepancy, ex
     discrepancy.explained_at = timezone.now()
     discrepancy.save(update_fields=["explanation", "explained_by", "explained_at"])
     return discrepancy
+
+
+# --- cold chain -------------------------------------------------------------------------------
+
+
+def excursion_record(
+    *,
+    actor: User | None,
+    site: Site,
+    detected_at: dt.datetime,
+    detected_by: str,
+    min_temperature_c: Decimal,
+    max_temperature_c: Decimal,
+    duration_minutes: int,
+    batch: Batch | None = None,
+    fridge: str = "",
+) -> TemperatureExcursion:
+    """Record an excursion of a batch, or of a fridge (every batch the site holds there), and
+    quarantine each batch concerned while it is investigated."""
+    _authorise_site(actor, site)
+    errors: dict[str, str] = {}
+    if min_temperature_c > max_temperature_c:
+        errors["min_temperature_c"] = "The minimum is above the maximum."
+    if duration_minutes < 1:
+        errors["duration_minutes"] = "Give the duration in minutes."
+    if not detected_by.strip():
+        errors["detected_by"] = "Say who detected the excursion."
+    if batch is None and not fridge.strip():
+        errors["fridge"] = "Name the batch or the fridge."
+    if errors:
+        raise ValidationError(errors)
+    _dated(detected_at.date(), "detected_at")
+    held = SiteStock.objects.filter(site=site, quantity__gt=0)
+    if batch is not None:
+        concerned = list(Batch.objects.filter(pk=batch.pk))
+    else:
+        concerned = list(Batch.objects.filter(pk__in=held.values("batch_id"), storage_location=fridge))
+    with transaction.atomic():
+        excursion = TemperatureExcursion.objects.create(
+            site=site,
+            batch=batch,
+            fridge=fridge,
+            detected_at=detected_at,
+            detected_by=detected_by,
+            min_temperature_c=min_temperature_c,
+            max_temperature_c=max_temperature_c,
+            duration_minutes=duration_minutes,
+            recorded_by=actor,
+        )
+        excursion.batches.set(concerned)
+        reason = (
+            f"Temperature excursion {min_temperature_c}–{max_temperature_c} °C for {duration_minutes} min "
+            "under investigation"
+        )
+        for each in concerned:
+            if each.status == BatchStatus.AVAILABLE:
+                programme.batch_quarantine(actor=actor, batch=each, reason=reason)
+    return excursion
+
+
+def excursion_decide(
+    *, actor: User | None, excursion: TemperatureExcursion, disposition: str, reason: str
+) -> TemperatureExcursion:
+    """Decide an excursion: use (the batches are released, by a pharmacist), keep in quarantine,
+    or destroy (they stay quarantined until the destruction is recorded)."""
+    _authorise_site(actor, excursion.site)
+    if disposition not in (Disposition.USE, Disposition.QUARANTINE, Disposition.DESTROY):
+        raise ValidationError({"disposition": "Choose use, quarantine or destroy."})
+    if not reason.strip():
+        raise ValidationError({"disposition_reason": "Give the reason for the disposition."})
+    if excursion.disposition != Disposition.PENDING:
+        raise ValidationError("This excursion is already decided.")
+    with transaction.atomic():
+        excursion.disposition = disposition
+        excursion.disposition_reason = reason
+        excursion.decided_by = actor
+        excursion.decided_at = timezone.now()
+        excursion.save(update_fields=["disposition", "disposition_reason", "decided_by", "decided_at"])
+        for each in excursion.batches.all():
+            still = TemperatureExcursion.objects.filter(batches=each, disposition=Disposition.PENDING).exists()
+            if disposition == Disposition.USE and each.status == BatchStatus.QUARANTINED and not still:
+                programme.batch_release(actor=actor, batch=each, reason=f"Excursion assessed: {reason}")
+            elif disposition == Disposition.DESTROY and each.status == BatchStatus.QUARANTINED:
+                programme.batch_quarantine(actor=actor, batch=each, reason=f"To be destroyed after excursion: {reason}")
+    return excursion
+
+
+def under_investigation(batch: Batch) -> bool:
+    return TemperatureExcursion.objects.filter(batches=batch, disposition=Disposition.PENDING).exists()

@@ -97,6 +97,8 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, object]]] = {
     "pharmacy:dispensing_return": ({"pk": "dispensing"}, PHARMACY),
     "pharmacy:batch_stock": ({"pk": "batch"}, PHARMACY),
     "pharmacy:reconciliation": ({}, PHARMACY),
+    "pharmacy:excursions": ({}, PHARMACY),
+    "pharmacy:recall_acknowledge": ({"pk": "=1"}, POST_ONLY),
     "pharmacy:batch_list": ({}, PHARMACY),
     "pharmacy:batch_receive": ({}, PHARMACY),
     "pharmacy:batch_detail": ({"pk": "batch"}, PHARMACY),

@@ -22,9 +22,9 @@ LIST = reverse("clinic:patient_list")
 # savepoints, sites and routes for the filters, the user's site ids, count, the page's ids, the
 # page's annotated rows, session save.
 LIST_QUERIES = 14
-# The page also reads identity (logged), one query per kind of record, its open data queries and
-# its signatures.
-PAGE_QUERIES = 21
+# The page also reads identity (logged), one query per kind of record, its open data queries,
+# its signatures and its open recall notices (issue 16, item 4).
+PAGE_QUERIES = 22
 
 
 def page_url(patient) -> str:

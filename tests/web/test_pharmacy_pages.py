@@ -31,8 +31,8 @@ pytestmark = [pytest.mark.requirement("PHA-01"), pytest.mark.django_db]
 WORKLIST = reverse("pharmacy:worklist")
 # Exact, the same for 1 or 5 patients (three pages of 2): session, user, OTP device check,
 # request savepoints, the user's site ids, the page's ids with the total, the page's annotated
-# rows, session save.
-WORKLIST_QUERIES = 11
+# rows, the page's open recall notices, session save.
+WORKLIST_QUERIES = 12
 
 
 def due_in(site, days: int):
@@ -247,7 +247,9 @@ def test_a_recall_lists_every_patient_who_received_the_batch(pharmacist_client, 
     for patient in (mine, theirs):
         supplied(patient, batch)
     detail = reverse("pharmacy:batch_detail", args=[batch.pk])
-    pharmacist_client.post(detail, {"status": "recalled", "reason": "Sterility failure", "version": batch.version})
+    data = {"status": "recalled", "reason": "Sterility failure", "version": batch.version}
+    assert "Confirm the recall" in pharmacist_client.post(detail, data).content.decode()
+    pharmacist_client.post(detail, {**data, "confirm_recall": "on"})
     content = pharmacist_client.get(detail).content.decode()
     assert Batch.objects.get(pk=batch.pk).status == BatchStatus.RECALLED
     assert mine.study_id in content and theirs.study_id not in content
@@ -258,7 +260,9 @@ def test_a_stale_status_change_is_refused(pharmacist_client):
     batch = BatchFactory()
     detail = reverse("pharmacy:batch_detail", args=[batch.pk])
     pharmacist_client.post(detail, {"status": "quarantined", "reason": "Fridge alarm", "version": batch.version})
-    response = pharmacist_client.post(detail, {"status": "recalled", "reason": "Late", "version": batch.version})
+    response = pharmacist_client.post(
+        detail, {"status": "recalled", "reason": "Late", "confirm_recall": "on", "version": batch.version}
+    )
     assert response.status_code == 409 and Batch.objects.get(pk=batch.pk).status == BatchStatus.QUARANTINED
 
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 # Exact, and the same for 1 or 5 batches / recipients (`pytest -vv` lists them when a count is off).
 BATCH_REGISTER_QUERIES = 9
-BATCH_PAGE_QUERIES = 14
+BATCH_PAGE_QUERIES = 15  # with the recipients' adverse events (issue 16, item 4a)
 
 
 @pytest.mark.parametrize("size", [1, 5])
