@@ -16,6 +16,7 @@ from access_programme.models import (
     BatchStatus,
     Dispensing,
     Enrolment,
+    Product,
     RecallNotice,
     SiteStock,
     StockMovement,
@@ -49,7 +50,7 @@ def due_in_5_days(site):
 
 def receive(page, live_server, number: str) -> None:
     page.goto(f"{live_server.url}/pharmacy/batches/receive/")
-    page.get_by_label("Product").select_option(label="ILT-101 (ILTOO Pharma)")
+    page.get_by_label("Product").select_option(label=Product.objects.get(code="ilt_101").name)
     page.get_by_label("Delivery note").fill("DN-2026-118")
     page.get_by_label("Batch number").fill(number)
     page.get_by_label("Expiry date").fill((TODAY + dt.timedelta(days=200)).isoformat())
