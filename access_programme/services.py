@@ -43,6 +43,7 @@ from registry.services import (
     patient_register,
     record_update,
 )
+from registry.services.identity import nhs_number_duplicate_screen
 
 
 def eligibility_input(patient: Patient, enrolment_date: dt.date) -> EligibilityInput:
@@ -113,8 +114,15 @@ def enrolment_update(
     return record
 
 
+def patient_enrol(*, actor: User | None, identity: dict[str, Any] | None = None, **fields: Any) -> Enrolment:
+    """Register and enrol a patient (`_patient_enrol`), after screening the NHS number outside the
+    transaction, so a data manager hears of a possible duplicate though the enrolment is refused."""
+    nhs_number_duplicate_screen(actor=actor, nhs_number=str((identity or {}).get("nhs_number") or ""))
+    return _patient_enrol(actor=actor, identity=identity, **fields)
+
+
 @transaction.atomic
-def patient_enrol(
+def _patient_enrol(
     *,
     actor: User | None,
     site: Site,
