@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from access_programme.eligibility import EligibilityInput, UnmetCriterion, age_in_years, unmet_mirocals_criteria
 from access_programme.models import Route
-from access_programme.selectors import SORTS, DueFilter, PatientStatus
+from access_programme.selectors import SORTS, TIMELINE_KINDS, DueFilter, PatientStatus
 from clinic.death_forms import death_answers, death_questions, hidden_item_message
 from registry import scoring
 from registry.form_support import DATE, EditFieldsMixin, choice_field, model_choice_field
@@ -62,6 +62,25 @@ class PatientFilterForm(forms.Form):
         if not self.is_valid():
             return {}
         return {key: value for key, value in self.cleaned_data.items() if value}
+
+
+class TimelineFilterForm(forms.Form):
+    """The patient page's timeline, by kind of entry and between two dates."""
+
+    kind = forms.ChoiceField(label="Kind", required=False)
+    since = forms.DateField(label="From", required=False, widget=DATE)
+    until = forms.DateField(label="To", required=False, widget=DATE)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choice_field(self, "kind").choices = [("", "Everything"), *[(k, k) for k in TIMELINE_KINDS]]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            raise forms.ValidationError("“To” is before “From”.")
+        return cleaned
 
 
 # --- enrolment ---------------------------------------------------------------------------

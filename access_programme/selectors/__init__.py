@@ -42,10 +42,12 @@ from access_programme.selectors.patient_list import (
     routes,
 )
 from access_programme.selectors.patient_page import (
+    TIMELINE_KINDS,
     PatientOverview,
     TimelineEntry,
     patient_overview,
     patient_page_queryset,
+    timeline_filtered,
 )
 from access_programme.selectors.stock import (
     Reconciliation,
@@ -83,6 +85,7 @@ __all__ = [
     "RECIPIENTS_CSV_HEADER",
     "RECIPIENTS_PAGE_SIZE",
     "SORTS",
+    "TIMELINE_KINDS",
     "WORKLIST_HORIZON_DAYS",
     "WORKLIST_PAGE_SIZE",
     "BatchRecipients",
@@ -126,6 +129,7 @@ __all__ = [
     "reconciliation_report",
     "routes",
     "status_is",
+    "timeline_filtered",
     "tracked_batches",
     "treated",
     "usable_batches",

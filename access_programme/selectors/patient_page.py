@@ -257,3 +257,30 @@ def _timeline(o: PatientOverview) -> list[TimelineEntry]:
     kind_order = {"Diagnosis": 0, "Enrolment": 1, "Consent": 2, "Cycle": 3, "Dispensing": 4}
     entries.sort(key=lambda e: (e.date, -kind_order.get(e.kind, 9)), reverse=True)
     return entries
+
+
+#: The kinds of timeline entry, in the order the filter offers them.
+TIMELINE_KINDS = (
+    "ALSFRS-R",
+    "Biomarker",
+    "Cycle",
+    "Dispensing",
+    "Adverse event",
+    "Event",
+    "Consent",
+    "Diagnosis",
+    "Enrolment",
+)
+
+
+def timeline_filtered(
+    entries: list[TimelineEntry], *, kind: str = "", since: dt.date | None = None, until: dt.date | None = None
+) -> list[TimelineEntry]:
+    """The timeline of one kind of entry (any when empty) between two dates (inclusive, open when None)."""
+    return [
+        entry
+        for entry in entries
+        if (not kind or entry.kind == kind)
+        and (since is None or entry.date >= since)
+        and (until is None or entry.date <= until)
+    ]

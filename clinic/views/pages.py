@@ -111,6 +111,9 @@ def enrol_eligibility(request: AuthenticatedHttpRequest) -> HttpResponse:
 def patient_detail(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     patient = get_object_or_404(programme.patient_page_queryset(request.user), study_id=study_id)
     overview = programme.patient_overview(patient, request.user, timezone.localdate())
+    timeline_form = forms.TimelineFilterForm(request.GET or None)
+    if timeline_form.is_valid():
+        overview.timeline = programme.timeline_filtered(overview.timeline, **timeline_form.cleaned_data)
     signatures = signatures_of(patient)
     for signature in signatures:
         signature.verifies = signature.is_valid and signature_verifies(signature)  # type: ignore[attr-defined]
@@ -126,6 +129,7 @@ def patient_detail(request: AuthenticatedHttpRequest, study_id: str) -> HttpResp
             "may_write": may_write(request.user, Area.CLINICAL) and casebook is None,
             "may_dispense": may_write(request.user, Area.PHARMACY) and casebook is None,
             "signatures": signatures,
+            "timeline_form": timeline_form,
             "casebook_signature": casebook,
             "signed_visits": signed_visits,
             "may_sign": may_write(request.user, Area.SIGN),

@@ -283,3 +283,21 @@ def test_the_patient_page_costs_the_same_queries_whatever_the_cohort(
 )
 def test_pnfh_strata_follow_mirocals(value, stratum):
     assert pnfh_stratum(value) == stratum
+
+
+def test_the_timeline_filters_by_kind_and_dates(clinician_client, london):
+    patient = followed_patient(london)
+    page = clinician_client.get(page_url(patient), {"kind": "Cycle"})
+    assert {entry.kind for entry in page.context["o"].timeline} == {"Cycle"}
+    page = clinician_client.get(page_url(patient), {"since": days_ago(30).isoformat()})
+    assert all(entry.date >= days_ago(30) for entry in page.context["o"].timeline)
+    assert [entry.kind for entry in page.context["o"].timeline].count("Cycle") == 1
+
+
+def test_a_timeline_range_ending_before_it_starts_is_refused_and_everything_shown(clinician_client, london):
+    patient = followed_patient(london)
+    page = clinician_client.get(
+        page_url(patient), {"since": days_ago(1).isoformat(), "until": days_ago(30).isoformat()}
+    )
+    assert "is before" in page.content.decode()
+    assert len(page.context["o"].timeline) > 3
