@@ -38,7 +38,7 @@ from registry.models import (
     PatientIdentity,
     User,
 )
-from registry.selectors import patients_visible_to, records_visible_to
+from registry.selectors import patients_visible_to, patients_withdrawn_from_data_use, records_visible_to
 
 #: Rows per chunk read from the database: bounds the memory an export holds at once.
 CHUNK_SIZE = 2_000
@@ -59,7 +59,8 @@ class PatientIdRow(TypedDict):
 
 
 def patients_refusing_sharing() -> models.QuerySet[Consent, PatientIdRow]:
-    """Ids of patients whose most recent consent refuses sharing pseudonymised data.
+    """Ids of patients whose most recent consent refuses sharing pseudonymised data, or who
+    withdrew the use of their data (`registry.selectors.patients_withdrawn_from_data_use`).
 
     Written as "a refusing consent with no later consent" rather than "the latest consent of
     every patient", so PostgreSQL scans the few refusals instead of sorting each patient's
@@ -68,7 +69,11 @@ def patients_refusing_sharing() -> models.QuerySet[Consent, PatientIdRow]:
     later = Consent.objects.filter(patient=OuterRef("patient")).filter(
         Q(consent_date__gt=OuterRef("consent_date")) | Q(consent_date=OuterRef("consent_date"), pk__gt=OuterRef("pk"))
     )
-    return Consent.objects.filter(consents_to_data_sharing=False).exclude(Exists(later)).values("patient_id")
+    refusing = Consent.objects.filter(consents_to_data_sharing=False).exclude(Exists(later)).values("patient_id")
+    withdrawn = patients_withdrawn_from_data_use()
+    return (
+        Consent.objects.filter(Q(patient_id__in=refusing) | Q(patient_id__in=withdrawn)).values("patient_id").distinct()
+    )
 
 
 def export_patients(user: User | None) -> models.QuerySet[Patient]:

@@ -38,6 +38,7 @@ from registry.models import (
     ClinicalEvent,
     Patient,
 )
+from registry.selectors import patients_withdrawn_from_data_use
 
 ITERATOR_CHUNK = 5000
 Formatter = Callable[[Any], str]
@@ -65,7 +66,10 @@ class ExportOutcome:
 
 
 def exportable_patients() -> QuerySet[Patient]:
-    return Patient.objects.filter(diagnosis__isnull=False, enrolment__isnull=False)
+    """Patients a new export carries: registered and enrolled, less those who withdrew the use of their data."""
+    return Patient.objects.filter(diagnosis__isnull=False, enrolment__isnull=False).exclude(
+        pk__in=patients_withdrawn_from_data_use()
+    )
 
 
 M = TypeVar("M", bound=Model)

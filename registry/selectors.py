@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
@@ -19,6 +19,7 @@ from registry.models import (
     AeOutcome,
     AlsfrsrAssessment,
     CaseStatus,
+    Consent,
     CtcaeGrade,
     DataQualityRule,
     DataQuery,
@@ -365,3 +366,9 @@ def death_loose_ends(patient: Patient, death: dt.date | None) -> list[LooseEnd]:
 def fatal_events_without_death(adverse_events: Iterable[AdverseEvent], death: dt.date | None) -> list[AdverseEvent]:
     """Grade 5 events of a patient whose death is not recorded: the death is to be recorded on their date."""
     return [] if death is not None else [ae for ae in adverse_events if ae.ctcae_grade == CtcaeGrade.DEATH]
+
+
+def patients_withdrawn_from_data_use() -> models.QuerySet[Consent, Any]:
+    """Ids of patients who withdrew the use of their data: left out of new exports and analyses
+    (their records stay, for the audit trail and the records the law keeps)."""
+    return Consent.objects.filter(withdrawal_scope=Consent.WithdrawalScope.NO_DATA_USE).values("patient_id").distinct()

@@ -45,6 +45,12 @@ class ClinicalRecord(models.Model):
     # Whether the record's dates must not precede symptom onset (false for records that fix
     # onset themselves, such as the diagnosis, or that may come before it, such as consent).
     follows_symptom_onset: ClassVar[bool] = True
+    # Records kept and still entered after a withdrawal from data collection, because the law
+    # requires them: pharmacovigilance (adverse events) and the specials records (cycles,
+    # dispensing). Named by model label, so this module imports none of them.
+    KEPT_AFTER_WITHDRAWAL: ClassVar[frozenset[str]] = frozenset(
+        {"registry.adverseevent", "registry.consent", "access_programme.treatmentcycle", "access_programme.dispensing"}
+    )
     # Whether an investigator's signature (of the casebook, or of this record) locks the record
     # against change (registry.signing). False for records that must stay writable after
     # sign-off: a consent withdrawal, pharmacovigilance.
@@ -96,6 +102,16 @@ class ClinicalRecord(models.Model):
             return
         for field, value in dates:
             check_not_after_death(patient, value, field, exclude=self)
+        if self._meta.label_lower not in self.KEPT_AFTER_WITHDRAWAL:
+            withdrawn = patient.collection_withdrawn_on()
+            for field, value in dates:
+                if withdrawn is not None and as_date(value) > withdrawn:
+                    raise ValidationError(
+                        {
+                            field: f"The patient withdrew from further data collection on {withdrawn:%d %b %Y}; "
+                            "nothing dated later can be recorded."
+                        }
+                    )
         onset = patient.symptom_onset_date() if self.follows_symptom_onset else None
         if onset is not None:
             for field, value in dates:

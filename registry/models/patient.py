@@ -52,6 +52,14 @@ class Patient(ClinicalRecord):
         """Date of symptom onset from the diagnosis, if recorded (no query when it is loaded)."""
         return symptom_onset(self)
 
+    def collection_withdrawn_on(self) -> dt.date | None:
+        """The earliest date the patient withdrew from further data collection (or from any use
+        of their data), if they did: nothing dated later may be recorded, but for the records the
+        law keeps (`ClinicalRecord.kept_after_withdrawal`)."""
+        scopes = (Consent.WithdrawalScope.NO_FURTHER_COLLECTION, Consent.WithdrawalScope.NO_DATA_USE)
+        dates = self.consents.filter(withdrawal_scope__in=scopes, withdrawn_on__isnull=False)
+        return min((d for d in dates.values_list("withdrawn_on", flat=True) if d is not None), default=None)
+
     def death_date(self, exclude: models.Model | None = None) -> dt.date | None:
         """Date of the recorded death, if any (one query unless prefetched).
 
@@ -113,8 +121,13 @@ class Consent(ClinicalRecord):
     """Informed consent to the registry, with its scope and any withdrawal."""
 
     class WithdrawalScope(models.TextChoices):
-        NO_FURTHER_COLLECTION = "no_further_collection", "No further data collection (keep data already given)"
+        """Levels of withdrawal, least to most. Records the law requires to be kept (specials
+        records, pharmacovigilance) stay whatever the level (docs/consent.md)."""
+
+        TREATMENT_ONLY = "treatment_only", "Treatment only: follow-up and data collection continue"
         NO_FURTHER_CONTACT = "no_further_contact", "No further contact (records may still be updated)"
+        NO_FURTHER_COLLECTION = "no_further_collection", "No further data collection (keep data already given)"
+        NO_DATA_USE = "no_data_use", "No use of data: excluded from new exports and analyses (kept for the audit trail)"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
     form_version = models.CharField(max_length=20, help_text="Version of the consent form signed, e.g. v2.1")
