@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +20,9 @@ from access_programme.models.prescriptions import Prescription
 from access_programme.models.products import QuantityUnit
 from registry.constants import DOSING_DAYS_PER_CYCLE
 from registry.models import ClinicalRecord, Patient
+
+#: Specials records are kept at least this long (Human Medicines Regulations 2012, reg. 170).
+SPECIALS_RETENTION_YEARS = 5
 
 
 class Dispensing(ClinicalRecord):
@@ -101,6 +105,23 @@ class Dispensing(ClinicalRecord):
             errors.update(supply_errors(self, self.cycle, batch))
         if errors:
             raise ValidationError(errors)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        """A specials record is kept at least 5 years (HMR 2012 reg. 170); the database refuses
+        it too (a trigger, migration 0010), for deletes that bypass this method."""
+        if self.is_retained_special():
+            raise ValidationError("A specials record is kept for at least 5 years (reg. 170): it cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    def is_retained_special(self) -> bool:
+        if not self.batch_id or self.dispensed_on is None:
+            return False
+        today = timezone.localdate()
+        try:
+            cutoff = today.replace(year=today.year - SPECIALS_RETENTION_YEARS)
+        except ValueError:  # 29 February
+            cutoff = today.replace(year=today.year - SPECIALS_RETENTION_YEARS, day=28)
+        return bool(self.batch.product.is_unlicensed_special and self.dispensed_on > cutoff)
 
     def supplied_days_before(self) -> int:
         """Dosing days of the cycle that the cycle's other supplies already cover."""
