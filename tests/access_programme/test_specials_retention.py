@@ -22,7 +22,7 @@ def special_supply(on: dt.date) -> Dispensing:
     return Dispensing.objects.create(
         patient=patient,
         cycle=cycle,
-        batch=BatchFactory(),
+        batch=BatchFactory.create(),
         dispensed_on=on,
         quantity=5,
         quantity_unit="syringe",
