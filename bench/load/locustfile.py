@@ -9,6 +9,12 @@ a person does, pausing 0.5–1.5 s between actions:
 - pharmacists (weight 1): open the dispensing worklist, the batch register and a batch, open
   patient pages, and dispense a cycle from the worklist.
 
+Every session needs a second factor (accounts/two_factor.py): after the password, each user
+computes the current code of the TOTP authenticator setup_users.py enrolled for its account (keys
+in LOAD_TEST_TOTP_KEYS) and posts it to the verify page, as a person reads it off a phone. A
+login that does not end on the role's start page, and any page view that ends on the
+second-factor or login page, is a failure.
+
 Request names start with the category used in the report: "view:" (GET of a page, including the
 page a successful save redirects to), "save:" (the form POST alone, redirects not followed) and
 "login:". A save that the application refuses with a validation message (form shown again, 200)
@@ -25,12 +31,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import os
 import random
 import re
 import time
 
+from django_otp.oath import TOTP
 from locust import HttpUser, between, task
+from locust.exception import StopUser
 
 from bench.load.html_forms import post_form
 from bench.load.measure import COLLECTOR
@@ -38,6 +47,10 @@ from bench.load.measure import COLLECTOR
 PASSWORD = os.environ.get("LOAD_TEST_PASSWORD", "load-test-Passw0rd-2026")
 CLINICIAN_ACCOUNTS = int(os.environ.get("LOAD_TEST_CLINICIANS", 60))
 PHARMACIST_ACCOUNTS = int(os.environ.get("LOAD_TEST_PHARMACISTS", 20))
+
+TOTP_KEYS = os.environ.get("LOAD_TEST_TOTP_KEYS", os.path.join(os.path.dirname(__file__), ".totp_keys.json"))
+VERIFY_PATH = "/accounts/2fa/verify/"
+SIGNED_OUT_PATHS = ("/accounts/2fa/", "/accounts/login/")
 
 _clinician_ids = itertools.count()
 _pharmacist_ids = itertools.count()
@@ -52,6 +65,26 @@ NUM_PAGES = re.compile(r"page \d+ of (\d+)")
 ITEM = re.compile(r"q\d+[ab]?_")  # the 12 ALSFRS-R items (5a/5b by gastrostomy)
 
 
+# --- second factor -------------------------------------------------------------------------
+
+_keys: dict[str, bytes] = {}
+_last_step: dict[str, int] = {}  # per account: a TOTP code is accepted once (django-otp refuses replays)
+
+
+def totp_code(username: str) -> str:
+    """The account's current 6-digit code, as its authenticator app shows it (django-otp's defaults:
+    SHA-1, 30 s steps, t0 0). When another simulated user of the same account has just used this
+    step's code, wait for the next step, as a person would."""
+    if not _keys:
+        with open(TOTP_KEYS) as handle:
+            _keys.update({name: bytes.fromhex(key) for name, key in json.load(handle).items()})
+    totp = TOTP(_keys[username])
+    while totp.t() <= _last_step.get(username, -1):
+        time.sleep(30 - time.time() % 30 + 0.1)
+    _last_step[username] = totp.t()
+    return f"{totp.token():06d}"
+
+
 # --- users -----------------------------------------------------------------------------------
 
 
@@ -59,6 +92,7 @@ class RegistryUser(HttpUser):
     abstract = True
     wait_time = between(0.5, 1.5)
     username = ""
+    start_page = "/"  # where a signed-in person of this role starts: checked after the login
 
     def on_start(self) -> None:
         self.patients: list[str] = []
@@ -77,9 +111,38 @@ class RegistryUser(HttpUser):
             catch_response=True,
         ) as r:
             if r.status_code != 302:
-                r.failure(f"login refused for {self.username} ({r.status_code})")
-            else:
-                r.success()
+                self._refuse(r, f"login refused for {self.username} ({r.status_code})")
+            r.success()
+        self.second_factor()
+
+    def second_factor(self) -> None:
+        """The code from the authenticator, posted to the verify page; must land on the start page."""
+        verify = f"{VERIFY_PATH}?next={self.start_page}"
+        with self.client.get(verify, name="login: second factor page", catch_response=True) as r:
+            if not (r.status_code == 200 and r.url.split("?")[0].endswith(VERIFY_PATH)):
+                self._refuse(r, f"no second-factor page for {self.username} ({r.status_code} at {r.url})")
+            r.success()
+        csrf = self.client.cookies.get("csrftoken") or ""  # rotated at login
+        data = {"token": totp_code(self.username), "next": self.start_page, "csrfmiddlewaretoken": csrf}
+        with self.client.post(
+            VERIFY_PATH,
+            data=data,
+            headers={"Referer": f"{self.host}{verify}"},
+            name="login: second factor",
+            allow_redirects=False,
+            catch_response=True,
+        ) as r:
+            target = r.headers.get("Location", "")
+            if r.status_code != 302 or target.startswith(SIGNED_OUT_PATHS):
+                self._refuse(r, f"second factor refused for {self.username} ({r.status_code}, to {target!r})")
+            r.success()
+
+    @staticmethod
+    def _refuse(r, message: str) -> None:
+        """A failed login: counted as a failure, shouted, and this simulated user stops."""
+        r.failure(message)
+        print(f"[load] LOGIN FAILED: {message}", flush=True)
+        raise StopUser()
 
     # Responses: 5xx, connection errors (status 0) and unexpected 4xx are failures.
     @staticmethod
@@ -92,6 +155,10 @@ class RegistryUser(HttpUser):
 
     def view(self, url: str, name: str) -> str:
         with self.client.get(url, name=f"view: {name}", catch_response=True) as r:
+            landed = r.url.split("://", 1)[-1].partition("/")[2]
+            if r.status_code == 200 and f"/{landed}".startswith(SIGNED_OUT_PATHS):
+                r.failure(f"sent to /{landed} instead of {url}: the session is not signed in with its second factor")
+                return ""
             ok = self._check(r)
             return r.text if ok else ""
 
@@ -134,6 +201,7 @@ class RegistryUser(HttpUser):
 
 class Clinician(RegistryUser):
     weight = 4
+    start_page = "/patients/"
 
     def on_start(self) -> None:
         self.username = f"lt-clin-{next(_clinician_ids) % CLINICIAN_ACCOUNTS:02d}"
@@ -284,6 +352,7 @@ class Clinician(RegistryUser):
 
 class Pharmacist(RegistryUser):
     weight = 1
+    start_page = "/pharmacy/"
 
     def on_start(self) -> None:
         self.username = f"lt-pharm-{next(_pharmacist_ids) % PHARMACIST_ACCOUNTS:02d}"
