@@ -79,6 +79,17 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, object]]] = {
     "clinic:record_edit": ({"study_id": "patient", "kind": "=diagnosis", "pk": "diagnosis"}, CLINICAL_WRITE_FORM),
     "clinic:record_history": ({"study_id": "patient", "kind": "=diagnosis", "pk": "diagnosis"}, PATIENT_READ),
     "clinic:sae_alerts": ({}, DATA_MANAGERS),
+    # data quality: every site user sees their sites' page; raising a query is for data managers
+    "clinic:quality_overview": ({}, SIGNED_IN),
+    "clinic:query_detail": ({"pk": "absent"}, row(LOGIN, 404, 404, 404, 404, 404)),
+    "clinic:query_act": ({"pk": "absent", "action": "=answer"}, POST_ONLY),
+    "clinic:query_create": ({"study_id": "patient"}, row(LOGIN, 403, 404, 403, 403, 200)),
+    # signing is for the patient's investigators (clinicians of the site), unlocking for data managers
+    "clinic:sign_casebook": ({"study_id": "patient"}, row(LOGIN, 200, 404, 403, 403, 403)),
+    "clinic:sign_visit": ({"study_id": "patient", "pk": "alsfrsr"}, row(LOGIN, 200, 404, 403, 403, 403)),
+    "clinic:unlock": ({"study_id": "patient", "pk": "absent"}, row(LOGIN, 403, 404, 403, 403, 404)),
+    # identity search: roles that see identities (not analysts), among their own sites
+    "clinic:patient_find": ({}, row(LOGIN, 200, 200, 200, 403, 200)),
     "clinic:sae_alert_acknowledge": ({"pk": "absent"}, POST_ONLY),
     "clinic:safety_dashboard": ({}, DATA_MANAGERS),
     "clinic:safety_case": ({"pk": "safety_case"}, CLINICAL_WRITE_FORM),
