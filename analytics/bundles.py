@@ -19,15 +19,17 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from django.utils import timezone
 
-from analytics import dataset, exports, labels, selectors, stat_files
+from analytics import dataset_columns, exports, labels, selectors
 from analytics.models import ExportLog
 from registry import safe_csv
 from registry.models import User
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Format -> what the analyst sees on the button.
 BUNDLE_FORMATS: dict[str, str] = {
@@ -61,10 +63,16 @@ def row_count(table: str, user: User | None) -> int:
 
 
 def _chunks_of_rows(table: str, user: User | None) -> Iterable[pd.DataFrame]:
-    names = [c.name for c in dataset.TABLES[table]]
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    import pandas as pd
+
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    from analytics.dataset import build_patient_dataset
+
+    names = [c.name for c in dataset_columns.TABLES[table]]
     if table == "patients":
         for frames in selectors.dataset_frame_chunks(user):
-            yield dataset.build_patient_dataset(**frames)
+            yield build_patient_dataset(**frames)
         return
     # The queryset iterator (a server-side cursor on PostgreSQL) rather than the COPY stream, so
     # progress can be written on the same connection between chunks.
@@ -81,6 +89,9 @@ def _chunks_of_rows(table: str, user: User | None) -> Iterable[pd.DataFrame]:
 
 def table_frame(table: str, user: User | None, progress: Progress = _no_progress) -> pd.DataFrame:
     """The whole table for the user, as the CSV export has it, reporting rows read as it goes."""
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    import pandas as pd
+
     total = row_count(table, user)
     progress(0, total, "Reading rows")
     parts: list[pd.DataFrame] = []
@@ -89,7 +100,7 @@ def table_frame(table: str, user: User | None, progress: Progress = _no_progress
         parts.append(part)
         done += len(part)
         progress(done, max(total, done), "Reading rows")
-    names = [c.name for c in dataset.TABLES[table]]
+    names = [c.name for c in dataset_columns.TABLES[table]]
     if not parts:
         return pd.DataFrame({name: pd.Series(dtype=object) for name in names})
     return pd.concat(parts, ignore_index=True)[names]
@@ -112,7 +123,10 @@ def _write_csv(path: Path, rows: list[dict[str, Any]], fields: list[str]) -> Non
 
 def _data_files(frame: pd.DataFrame, table: str, file_format: str, folder: Path, title: str) -> list[Path]:
     """Write the data file (and its reader script); the first path is the data file."""
-    columns = dataset.TABLES[table]
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    from analytics import stat_files
+
+    columns = dataset_columns.TABLES[table]
     value_labels = labels.value_labels(table)
     if file_format == "dta":
         path = folder / f"{table}.dta"
@@ -138,9 +152,12 @@ def _data_files(frame: pd.DataFrame, table: str, file_format: str, folder: Path,
 
 
 def _dictionary_files(table: str, file_format: str, folder: Path) -> list[Path]:
-    columns = dataset.TABLES[table]
-    rows: list[dict[str, Any]] = list(dataset.dictionary_rows([table]))
-    fields = list(dataset.DICTIONARY_FIELDS)
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    from analytics import stat_files
+
+    columns = dataset_columns.TABLES[table]
+    rows: list[dict[str, Any]] = list(dataset_columns.dictionary_rows([table]))
+    fields = list(dataset_columns.DICTIONARY_FIELDS)
     if file_format == "xpt":
         names = stat_files.sas_names(columns)
         for row in rows:
@@ -149,7 +166,7 @@ def _dictionary_files(table: str, file_format: str, folder: Path) -> list[Path]:
     dictionary = folder / "dictionary.csv"
     _write_csv(dictionary, rows, fields)
     markdown = folder / "dictionary.md"
-    markdown.write_text(dataset.dictionary_markdown([table]), encoding="utf-8")
+    markdown.write_text(dataset_columns.dictionary_markdown([table]), encoding="utf-8")
     value_labels = folder / "value_labels.csv"
     _write_csv(
         value_labels,
@@ -165,7 +182,7 @@ def _readme(table: str, file_format: str, files: list[Path], rows: int, sha256: 
         [
             "IL-2LD ALS/MND registry: analysis-ready dataset (pseudonymised)",
             "",
-            f"Table: {table} ({dataset.TABLE_DESCRIPTIONS[table]})",
+            f"Table: {table} ({dataset_columns.TABLE_DESCRIPTIONS[table]})",
             f"Format: {BUNDLE_FORMATS[file_format]}",
             f"Rows: {rows}",
             f"Exported: {timezone.localtime():%Y-%m-%d %H:%M %Z} by {who}",
@@ -197,7 +214,7 @@ def write_bundle(
     progress: Progress = _no_progress,
 ) -> BundleResult:
     """Write the table's bundle to `target` (a zip), logged from start to finish in ExportLog."""
-    if table not in dataset.TABLES or file_format not in BUNDLE_FORMATS:
+    if table not in dataset_columns.TABLES or file_format not in BUNDLE_FORMATS:
         raise ValueError(f"No bundle for table {table!r} in format {file_format!r}.")
     log = exports.export_log_start(
         user=user, table=table, file_format=file_format, channel=channel, destination=str(target)

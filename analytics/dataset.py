@@ -28,7 +28,7 @@ Time rules (all in whole days between calendar dates):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +42,8 @@ from analytics.dataset_columns import PATIENT_COLUMNS as PATIENT_COLUMNS
 from analytics.dataset_columns import TABLE_DESCRIPTIONS as TABLE_DESCRIPTIONS
 from analytics.dataset_columns import TABLES as TABLES
 from analytics.dataset_columns import Column as Column
+from analytics.dataset_columns import dictionary_markdown as dictionary_markdown
+from analytics.dataset_columns import dictionary_rows as dictionary_rows
 from registry.constants import (
     CYCLE_LENGTH_DAYS,
     DAYS_PER_MONTH,
@@ -355,50 +357,9 @@ def build_patient_dataset(
     return out[list(PATIENT_COLUMN_NAMES)]
 
 
-# ---- the data dictionary --------------------------------------------------------------------
-def dictionary_rows(tables: Iterable[str] | None = None) -> list[dict[str, str]]:
-    names = list(tables) if tables is not None else list(TABLES)
-    return [
-        {
-            "table": table,
-            "column": c.name,
-            "type": c.type,
-            "unit": c.unit,
-            "definition": c.definition,
-            "source": c.source,
-        }
-        for table in names
-        for c in TABLES[table]
-    ]
-
-
+# ---- the data dictionary (rows and Markdown: analytics.dataset_columns) ----------------------
 def dictionary_frame(tables: Iterable[str] | None = None) -> pd.DataFrame:
     return pd.DataFrame(dictionary_rows(tables), columns=list(DICTIONARY_FIELDS))
-
-
-def dictionary_markdown(tables: Sequence[str] | None = None) -> str:
-    """The data dictionary as Markdown, one section per table (generated; do not edit by hand)."""
-    names = list(tables) if tables is not None else list(TABLES)
-    lines = [
-        "# Data dictionary: IL-2LD ALS/MND registry analysis-ready dataset",
-        "",
-        "Generated from `analytics/dataset.py` (the one declarative spec). Pseudonymised: no names, NHS numbers "
-        "or birth dates; ages in whole years.",
-    ]
-    for table in names:
-        lines += [
-            "",
-            f"## {table}",
-            "",
-            TABLE_DESCRIPTIONS[table],
-            "",
-            "| column | type | unit | definition | source |",
-            "|---|---|---|---|---|",
-        ]
-        for c in TABLES[table]:
-            cells = [f"`{c.name}`", c.type, c.unit, c.definition, c.source]
-            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def is_missing(value: object) -> bool:

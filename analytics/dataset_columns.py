@@ -1,9 +1,11 @@
 """The dataset's declarative spec: every exported table and column, as the data dictionary
 states it (definition, unit, source). `analytics.dataset` implements the rules these columns
-describe and generates the dictionary (CSV and Markdown) from this spec. No Django here."""
+describe; the dictionary's rows and Markdown are generated here from this spec (no pandas, so the
+web process can list tables and serve the dictionary without importing it). No Django here."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -375,3 +377,45 @@ TABLE_DESCRIPTIONS: dict[str, str] = {
     "events": "One row per clinical event (death, tracheostomy, ventilation, withdrawal, …).",
 }
 DICTIONARY_FIELDS: tuple[str, ...] = ("table", "column", "type", "unit", "definition", "source")
+
+
+# ---- the data dictionary --------------------------------------------------------------------
+def dictionary_rows(tables: Iterable[str] | None = None) -> list[dict[str, str]]:
+    names = list(tables) if tables is not None else list(TABLES)
+    return [
+        {
+            "table": table,
+            "column": c.name,
+            "type": c.type,
+            "unit": c.unit,
+            "definition": c.definition,
+            "source": c.source,
+        }
+        for table in names
+        for c in TABLES[table]
+    ]
+
+
+def dictionary_markdown(tables: Sequence[str] | None = None) -> str:
+    """The data dictionary as Markdown, one section per table (generated; do not edit by hand)."""
+    names = list(tables) if tables is not None else list(TABLES)
+    lines = [
+        "# Data dictionary: IL-2LD ALS/MND registry analysis-ready dataset",
+        "",
+        "Generated from `analytics/dataset.py` (the one declarative spec). Pseudonymised: no names, NHS numbers "
+        "or birth dates; ages in whole years.",
+    ]
+    for table in names:
+        lines += [
+            "",
+            f"## {table}",
+            "",
+            TABLE_DESCRIPTIONS[table],
+            "",
+            "| column | type | unit | definition | source |",
+            "|---|---|---|---|---|",
+        ]
+        for c in TABLES[table]:
+            cells = [f"`{c.name}`", c.type, c.unit, c.definition, c.source]
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from analytics import bundles
 from analytics.models import ExportJob
-from analytics.stat_files import ExportError
 
 log = logging.getLogger(__name__)
 Status = ExportJob.Status
@@ -64,6 +63,9 @@ def _fail(job_id: int, message: str) -> ExportJob:
 
 def export_job_execute(job_id: int) -> ExportJob | None:
     """Build the job's bundle; failures are recorded on the job, not raised."""
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    from analytics.stat_files import ExportError
+
     job = _claim(job_id)
     if job is None:
         return ExportJob.objects.filter(pk=job_id).first()

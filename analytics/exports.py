@@ -16,36 +16,42 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 
-from analytics import dataset, selectors
+from analytics import dataset_columns, selectors
 from analytics.models import ExportJob, ExportLog
 from registry import safe_csv
 from registry.models import User
 
-TABLES: tuple[str, ...] = tuple(dataset.TABLES)
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+TABLES: tuple[str, ...] = tuple(dataset_columns.TABLES)
 FORMATS = ("csv", "parquet")
 DICTIONARY_FORMATS = ("csv", "md")
 CSV_CHUNK_ROWS = 2_000
 PARQUET_ROW_GROUP = 25_000
 
-_ARROW_TYPES = {
-    "string": pa.string(),
-    "category": pa.string(),
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "boolean": pa.bool_(),
-    "date": pa.date32(),
-    "datetime": pa.timestamp("us", tz="UTC"),
-}
+
+def _arrow_types() -> dict[str, pa.DataType]:
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    import pyarrow as pa
+
+    return {
+        "string": pa.string(),
+        "category": pa.string(),
+        "integer": pa.int64(),
+        "number": pa.float64(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+        "datetime": pa.timestamp("us", tz="UTC"),
+    }
 
 
 # ---- export log ---------------------------------------------------------------------------
@@ -73,7 +79,7 @@ def export_log_finish(log: ExportLog, *, rows: int, completed: bool = True) -> N
 def _text_indexes(table: str) -> list[int]:
     """Columns that can hold free text. Categories are fixed vocabularies (model choices) that
     never start with a formula character, so they need no scan."""
-    return [i for i, column in enumerate(dataset.TABLES[table]) if column.type == "string"]
+    return [i for i, column in enumerate(dataset_columns.TABLES[table]) if column.type == "string"]
 
 
 def csv_chunks(
@@ -108,8 +114,11 @@ def patient_table_chunks(user: User | None, size: int) -> selectors.RowChunks:
     at a time (`selectors.dataset_frame_chunks`, in patient_id order): memory holds one chunk's
     input frames and derived rows, whatever the cohort's size. Every derivation is per patient,
     so the chunks' tables, concatenated, are the whole cohort's table."""
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    from analytics.dataset import build_patient_dataset
+
     for frames in selectors.dataset_frame_chunks(user):
-        yield from _frame_chunks(dataset.build_patient_dataset(**frames), size)
+        yield from _frame_chunks(build_patient_dataset(**frames), size)
 
 
 def table_chunks(
@@ -142,7 +151,7 @@ class CsvExport:
         counter = [0]
         completed = False
         try:
-            header = [c.name for c in dataset.TABLES[self.table]]
+            header = [c.name for c in dataset_columns.TABLES[self.table]]
             # closing(): a client that goes away mid-download leaves this generator at a yield;
             # the reader (a COPY or a cursor) must end before the transaction does.
             with transaction.atomic(), closing(table_chunks(self.table, self.user, as_csv_text=True)) as chunks:
@@ -167,7 +176,7 @@ def frame_csv_text(frame: pd.DataFrame) -> str:
 def write_frame_csv(frame: pd.DataFrame, *, table: str, path: Path) -> int:
     """A table already in memory, written exactly as the streamed CSV export writes it."""
     counter = [0]
-    header = [c.name for c in dataset.TABLES[table]]
+    header = [c.name for c in dataset_columns.TABLES[table]]
     with path.open("w", encoding="utf-8", newline="") as out:
         for text in csv_chunks(header, _frame_chunks(frame[header], CSV_CHUNK_ROWS), _text_indexes(table), counter):
             out.write(text)
@@ -184,7 +193,11 @@ def write_table_csv(*, table: str, user: User | None, path: Path, channel: str) 
 
 # ---- Parquet ----------------------------------------------------------------------------------
 def arrow_schema(table: str) -> pa.Schema:
-    return pa.schema([(c.name, _ARROW_TYPES[c.type]) for c in dataset.TABLES[table]])
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    import pyarrow as pa
+
+    types = _arrow_types()
+    return pa.schema([(c.name, types[c.type]) for c in dataset_columns.TABLES[table]])
 
 
 def _regroup(chunks: Iterable[list[Any]], size: int) -> Iterator[list[Any]]:
@@ -200,6 +213,9 @@ def _regroup(chunks: Iterable[list[Any]], size: int) -> Iterator[list[Any]]:
 
 
 def _arrow_batch(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.RecordBatch:
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    import pyarrow as pa
+
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
     arrays = []
     for values, field in zip(columns, schema, strict=True):
@@ -218,6 +234,9 @@ def write_table_parquet(*, table: str, user: User | None, target: IO[bytes] | Pa
         channel=channel,
         destination=str(target) if isinstance(target, Path) else "",
     )
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    import pyarrow.parquet as pq
+
     schema = arrow_schema(table)
     rows_written = 0
     completed = False
@@ -250,12 +269,12 @@ def parquet_tempfile(*, table: str, user: User | None, channel: str) -> IO[bytes
 def dictionary_text(*, file_format: str, user: User | None, channel: str) -> str:
     """The data dictionary (generated from the spec) as CSV or Markdown, logged like any export."""
     log = export_log_start(user=user, table="dictionary", file_format=file_format, channel=channel)
-    rows = dataset.dictionary_rows()
+    rows = dataset_columns.dictionary_rows()
     if file_format == "md":
-        text = dataset.dictionary_markdown()
+        text = dataset_columns.dictionary_markdown()
     else:
         buffer = io.StringIO()
-        writer = safe_csv.DictWriter(buffer, fieldnames=list(dataset.DICTIONARY_FIELDS))
+        writer = safe_csv.DictWriter(buffer, fieldnames=list(dataset_columns.DICTIONARY_FIELDS))
         writer.writeheader()
         writer.writerows(rows)
         text = buffer.getvalue()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from access_programme.models import ProductCode, QuantityUnit, RouteCode
-from analytics import dataset
+from analytics import dataset_columns
 from registry.models import (
     AeAction,
     AeOutcome,
@@ -65,7 +65,7 @@ _BY_COLUMN: dict[str, Labels] = {
 def value_labels(table: str) -> dict[str, Labels]:
     """Column name -> (value, label) pairs for the table's coded columns (booleans are No/Yes)."""
     labelled: dict[str, Labels] = {}
-    for column in dataset.TABLES[table]:
+    for column in dataset_columns.TABLES[table]:
         if column.type == "boolean":
             labelled[column.name] = YES_NO
         elif column.name in _BY_COLUMN:

@@ -18,15 +18,14 @@ from contextlib import closing
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
-import pandas as pd
 from django.db import connection, models
 from django.db.models import Case, Exists, F, Max, OuterRef, Q, TextField, Value, When
 from django.db.models.functions import Cast, Collate
 
 from access_programme.models import Dispensing, TreatmentCycle
-from analytics import dataset
+from analytics import dataset_columns
 from analytics.models import ExportJob
 from registry.models import (
     AdverseEvent,
@@ -39,6 +38,9 @@ from registry.models import (
     User,
 )
 from registry.selectors import patients_visible_to, patients_withdrawn_from_data_use, records_visible_to
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Rows per chunk read from the database: bounds the memory an export holds at once.
 CHUNK_SIZE = 2_000
@@ -96,7 +98,7 @@ class LongTable:
     order_by: tuple[str, ...]
 
 
-_ITEMS = tuple(name for name, _ in dataset._ITEMS)
+_ITEMS = tuple(name for name, _ in dataset_columns._ITEMS)
 
 LONG_TABLES: dict[str, LongTable] = {
     "alsfrs_r": LongTable(
@@ -167,7 +169,7 @@ LONG_TABLES: dict[str, LongTable] = {
 }
 
 for _name, _table in LONG_TABLES.items():  # the spec and the query must list the same columns
-    assert len(_table.fields) == len(dataset.LONG_TABLE_COLUMNS[_name]), _name
+    assert len(_table.fields) == len(dataset_columns.LONG_TABLE_COLUMNS[_name]), _name
 
 
 def _as_text(field: str, column_type: str) -> Any:
@@ -193,7 +195,7 @@ def long_table_queryset(table: str, user: User | None, *, as_csv_text: bool = Fa
     spec = LONG_TABLES[table]
     fields: list[Any] = list(spec.fields)
     if as_csv_text and connection.vendor == "postgresql":
-        columns = dataset.LONG_TABLE_COLUMNS[table]
+        columns = dataset_columns.LONG_TABLE_COLUMNS[table]
         fields = [_as_text(field, column.type) for field, column in zip(spec.fields, columns, strict=True)]
     return export_records(user, spec.model).order_by(*spec.order_by).values_list(*fields)
 
@@ -206,7 +208,7 @@ def long_table_chunks(
 
 
 def long_table_frame(table: str, user: User | None) -> pd.DataFrame:
-    columns = [c.name for c in dataset.LONG_TABLE_COLUMNS[table]]
+    columns = [c.name for c in dataset_columns.LONG_TABLE_COLUMNS[table]]
     return _frame(long_table_queryset(table, user), columns)
 
 
@@ -278,6 +280,9 @@ def _frame(queryset: models.QuerySet[Any], columns: list[str]) -> pd.DataFrame:
 
 
 def _frame_by_rows(queryset: models.QuerySet[Any], columns: list[str]) -> pd.DataFrame:
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    import pandas as pd
+
     parts = [_typed(pd.DataFrame.from_records(chunk, columns=columns)) for chunk in _fetch(queryset, 50_000)]
     if not parts:
         return pd.DataFrame(columns=columns)
@@ -285,6 +290,9 @@ def _frame_by_rows(queryset: models.QuerySet[Any], columns: list[str]) -> pd.Dat
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    import pandas as pd
+
     for column in frame.select_dtypes(include="object").columns:
         sample = frame[column].dropna()
         if sample.empty:
@@ -303,6 +311,9 @@ _COPY_NULL = "\\N"
 
 
 def _frame_by_copy(queryset: models.QuerySet[Any], columns: list[str]) -> pd.DataFrame:
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    import pandas as pd
+
     kinds = _column_kinds(queryset)
     if len(kinds) != len(columns):
         raise ValueError(f"{len(columns)} column names for a query of {len(kinds)} columns")
@@ -408,6 +419,9 @@ def dataset_frames(user: User | None, *, after: str | None = None, limit: int | 
     Every derivation is per patient and the table is sorted by patient_id, so the tables built
     from consecutive chunks, concatenated, are the table built from the whole cohort.
     """
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    import pandas as pd
+
     patient_rows = export_patients(user)
     if limit is None:
         patient_rows = patient_rows.order_by("pk")
@@ -489,7 +503,10 @@ def dataset_frame_chunks(user: User | None, size: int | None = None) -> Iterator
 
 def patient_dataset(user: User | None) -> pd.DataFrame:
     """The analysis-ready patient table for what the user may see."""
-    return dataset.build_patient_dataset(**dataset_frames(user))
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    from analytics.dataset import build_patient_dataset
+
+    return build_patient_dataset(**dataset_frames(user))
 
 
 # ---- statistics-package export jobs ---------------------------------------------------------

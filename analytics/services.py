@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from analytics import dataset
+from analytics import dataset_columns
 from analytics.bundles import BUNDLE_FORMATS
 from analytics.models import ExportJob
 from registry.models import User
@@ -22,8 +22,8 @@ def export_job_request(*, actor: User, table: str, file_format: str, channel: st
     if not (actor.is_authenticated and actor.is_active):
         raise PermissionDenied("Sign in to export data.")
     errors = {}
-    if table not in dataset.TABLES:
-        errors["table"] = f"No dataset table {table!r}; choose one of {', '.join(dataset.TABLES)}."
+    if table not in dataset_columns.TABLES:
+        errors["table"] = f"No dataset table {table!r}; choose one of {', '.join(dataset_columns.TABLES)}."
     if file_format not in BUNDLE_FORMATS:
         errors["file_format"] = f"No export format {file_format!r}; choose one of {', '.join(BUNDLE_FORMATS)}."
     if errors:

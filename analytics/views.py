@@ -7,6 +7,8 @@ analytics.exports, which also logs every export, exactly as the API and the comm
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,20 +19,25 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from analytics import dataset, exports, selectors, services
+from analytics import dataset_columns, exports, selectors, services
 from analytics.bundles import BUNDLE_FORMATS
 from analytics.models import ExportJob, ExportLog
-from analytics.overview import charts
-from analytics.overview import selectors as overview_selectors
 from registry.http import AuthenticatedHttpRequest
 from registry.selectors import sees_all_sites
+
+if TYPE_CHECKING:
+    from analytics.overview import selectors as overview_selectors
 
 
 @require_GET
 @login_required
 def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     tables = [
-        {"name": name, "description": dataset.TABLE_DESCRIPTIONS[name], "columns": len(dataset.TABLES[name])}
+        {
+            "name": name,
+            "description": dataset_columns.TABLE_DESCRIPTIONS[name],
+            "columns": len(dataset_columns.TABLES[name]),
+        }
         for name in exports.TABLES
     ]
     recent = ExportLog.objects.filter(user=request.user)[:10]
@@ -68,7 +75,7 @@ def dictionary_download(request: AuthenticatedHttpRequest, file_format: str) -> 
 @login_required
 def dictionary_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     tables = [
-        {"name": name, "description": dataset.TABLE_DESCRIPTIONS[name], "columns": dataset.TABLES[name]}
+        {"name": name, "description": dataset_columns.TABLE_DESCRIPTIONS[name], "columns": dataset_columns.TABLES[name]}
         for name in exports.TABLES
     ]
     return render(request, "analytics/dictionary.html", {"tables": tables})
@@ -124,6 +131,10 @@ def export_job_download(request: AuthenticatedHttpRequest, job_id: int) -> FileR
 
 # ---- the overview dashboard -------------------------------------------------------------------------
 def _overview_for(request: AuthenticatedHttpRequest) -> overview_selectors.Overview:
+    from analytics.overview import (
+        selectors as overview_selectors,
+    )  # heavy: imported when used (docs/benchmarks.md, start-up)
+
     if not sees_all_sites(request.user):
         raise PermissionDenied("The overview is for analysts and data managers.")
     return overview_selectors.overview(request.user, timezone.localdate())
@@ -133,6 +144,9 @@ def _overview_for(request: AuthenticatedHttpRequest) -> overview_selectors.Overv
 @login_required
 def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Enrolment, status, follow-up completeness, pNFH and the last analysis run, without identifiers."""
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    from analytics.overview import charts
+
     data = _overview_for(request)
     figures = [
         {"chart": chart, "headers": cells[0], "rows": cells[1]}
@@ -146,6 +160,9 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def overview_csv(request: AuthenticatedHttpRequest, name: str) -> HttpResponse:
     """The table behind one figure of the overview, as CSV."""
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    from analytics.overview import charts
+
     tables = charts.chart_data(_overview_for(request))
     if name not in tables:
         raise Http404("No such figure.")

@@ -28,7 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api_lockout import LockoutTokenAuthentication
-from analytics import dataset, exports, selectors, services
+from analytics import dataset_columns, exports, selectors, services
 from analytics.bundles import BUNDLE_FORMATS
 from analytics.models import ExportJob, ExportLog
 from api import serializers
@@ -89,10 +89,10 @@ class DatasetViewSet(_DatasetBase):
     def _table(self, request: Request, name: str) -> dict[str, Any]:
         return {
             "name": name,
-            "description": dataset.TABLE_DESCRIPTIONS[name],
+            "description": dataset_columns.TABLE_DESCRIPTIONS[name],
             "csv_url": request.build_absolute_uri(reverse("api:dataset-csv", kwargs={"table": name})),
             "parquet_url": request.build_absolute_uri(reverse("api:dataset-parquet", kwargs={"table": name})),
-            "columns": dataset.dictionary_rows([name]),
+            "columns": dataset_columns.dictionary_rows([name]),
         }
 
     @extend_schema(responses=serializers.DatasetTableSerializer(many=True))
@@ -128,7 +128,7 @@ class DatasetDictionaryViewSet(_DatasetBase):
 
     @extend_schema(responses=serializers.DictionaryEntrySerializer(many=True))
     def list(self, request: Request) -> Response:
-        return Response(serializers.DictionaryEntrySerializer(dataset.dictionary_rows(), many=True).data)
+        return Response(serializers.DictionaryEntrySerializer(dataset_columns.dictionary_rows(), many=True).data)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)})
     @action(detail=False, methods=["get"], renderer_classes=[renderers.JSONRenderer, CsvRenderer])

@@ -16,9 +16,8 @@ import hashlib
 import json
 import logging
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -26,15 +25,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from analytics import dataset, emulation
 from analytics.selectors import dataset_frames, patients_refusing_sharing
-from analytics.suite import BenchmarkSpec, SuiteParameters, run_survival_suite
-from analytics.survival.figures import drawn_figures
 from analytics.survival.models import ANALYSIS, AnalysisRun, Benchmark, BenchmarkKind, RunReport, RunStatus
-from analytics.survival.reports import build_archive
 from registry.models import ClinicalRecord, Role, User
 from registry.tasking import enqueue_on_commit
 from registry.version import code_version
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from analytics.suite import BenchmarkSpec, SuiteParameters
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,9 @@ def current_benchmarks() -> list[Benchmark]:
 
 
 def benchmark_spec(benchmark: Benchmark) -> BenchmarkSpec:
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    from analytics.suite import BenchmarkSpec
+
     return BenchmarkSpec(
         code=benchmark.code,
         label=benchmark.label,
@@ -132,7 +135,11 @@ def survival_run_request(
     fingerprint has succeeded (a benchmark must time the computation, not a cache hit)."""
     if not may_run_analyses(user):
         raise PermissionDenied("Only analysts and data managers run analyses.")
-    params = params or SuiteParameters()
+    if params is None:
+        # heavy: imported when used (docs/benchmarks.md, start-up)
+        from analytics.suite import SuiteParameters
+
+        params = SuiteParameters()
     if params.data_cutoff is None:  # the cut-off is always explicit in the stored parameters
         params = dataclasses.replace(params, data_cutoff=timezone.localdate().isoformat())
     context, fingerprint = run_fingerprint(params)
@@ -207,6 +214,12 @@ def load_analysis_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The whole registry's analysis dataset and ALSFRS-R visits (system read, not user-scoped),
     with the columns the trial emulation adds: first dose, enrolment, onset and riluzole dates,
     year of birth, onset to time origin in months, and the pre-dose CSF pNFH with its assay."""
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    import pandas as pd
+
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    from analytics import dataset, emulation
+
     frames = dataset_frames(None)
     patients = dataset.build_patient_dataset(**frames)
     source = frames["patients"].set_index("patient_id")
@@ -232,6 +245,11 @@ def survival_run_execute(run_id: int) -> AnalysisRun | None:
 
     Raises RunBusy when another live worker holds the run (a redelivered message).
     """
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    from analytics.suite import SuiteParameters, run_survival_suite
+    from analytics.survival.figures import drawn_figures
+    from analytics.survival.reports import build_archive
+
     run = _claim(run_id)
     if run is None:
         return AnalysisRun.objects.filter(pk=run_id).first()

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from analytics.exports import frame_csv_text
 from analytics.survival import formatting, selectors, services
-from analytics.survival.figures import result_figures
 from analytics.survival.models import AnalysisRun, Benchmark, RunReport, RunStatus
 from registry.http import AuthenticatedHttpRequest
 
@@ -53,6 +52,9 @@ def _results(run: AnalysisRun) -> dict[str, Any]:
 def _results_context(run: AnalysisRun | None) -> dict[str, Any]:
     if run is None:
         return {"run": None}
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    from analytics.survival.figures import result_figures
+
     results = _results(run)
     return {
         "run": run,
@@ -137,6 +139,9 @@ def download_table(request: AuthenticatedHttpRequest, run_id: int, table: str) -
 @analysts_only
 def download_figure(request: AuthenticatedHttpRequest, run_id: int, name: str, fmt: str) -> HttpResponse:
     """A figure of the results page as SVG or PNG, or the numbers it plots as CSV."""
+    # heavy: imported when used (docs/benchmarks.md, start-up)
+    from analytics.survival.figures import result_figures
+
     run = _succeeded(run_id)
     figure = next((f for f in result_figures(_results(run), run.figures) if f.name == name), None)
     if figure is None:

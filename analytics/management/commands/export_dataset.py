@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from analytics import bundles, exports, stat_files
+from analytics import bundles, exports
 from analytics.models import ExportLog
 from registry.models import User
 
@@ -54,6 +54,9 @@ class Command(BaseCommand):
         started = time.perf_counter()
         channel = ExportLog.Channel.COMMAND
         if file_format in bundles.BUNDLE_FORMATS:
+            # heavy: imported when used (docs/benchmarks.md, start-up)
+            from analytics import stat_files
+
             try:
                 result = bundles.write_bundle(
                     table=table, file_format=file_format, user=user, target=path, channel=channel
