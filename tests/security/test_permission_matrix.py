@@ -63,6 +63,15 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, object]]] = {
     "password_change_done": ({}, SIGNED_IN),
     "two_factor_setup": ({}, SIGNED_IN),
     "two_factor_verify": ({}, SIGNED_IN),
+    # a one-time enrolment link: an unknown key is not found, whoever asks
+    "enrolment_link": ({"key": "=nonsense"}, row(404, 404, 404, 404, 404, 404)),
+    "token_list": ({}, SIGNED_IN),  # one's own tokens
+    "token_revoke": ({"pk": "absent"}, POST_ONLY),
+    # site leads only; nobody in this world leads a site (data managers use the admin)
+    "site_users": ({}, row(LOGIN, 403, 403, 403, 403, 403)),
+    "site_user_deactivate": ({"pk": "absent"}, POST_ONLY),
+    "site_user_role": ({"pk": "absent"}, POST_ONLY),
+    "site_user_reset_second_factor": ({"pk": "absent"}, POST_ONLY),
     "healthz": ({}, ALL_200),
     "healthz_all": ({}, ALL_200),  # the test settings run tasks in-process: no worker or beat to miss
     "clinic:home": ({}, row(LOGIN, 302, 302, 302, 302, 302)),  # to each role's work list
@@ -96,6 +105,8 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, object]]] = {
     "clinic:safety_case_icsr": ({"pk": "safety_case"}, CLINICAL_WRITE_FORM),
     "clinic:safety_report_create": ({"pk": "safety_case"}, POST_ONLY),
     "clinic:safety_case_close": ({"pk": "safety_case"}, POST_ONLY),
+    # identities of a site-A patient, for the roles that see identities (analysts never)
+    "clinic:subject_access": ({"study_id": "patient"}, row(LOGIN, 200, 404, 200, 403, 200)),
     "clinic:notifications": ({}, SIGNED_IN),
     "clinic:notification_open": ({"pk": "absent"}, POST_ONLY),
     "analytics:sae-line-listing": ({}, DATA_MANAGERS),
@@ -122,6 +133,8 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, object]]] = {
     "survival:download_report": ({"run_id": "absent"}, ANALYSTS_ABSENT_RUN),
     "survival:download_table": ({"run_id": "absent", "table": "=km"}, ANALYSTS_ABSENT_RUN),
     "survival:download_figure": ({"run_id": "absent", "name": "=km", "fmt": "=svg"}, ANALYSTS_ABSENT_RUN),
+    "survival:download_pdf": ({"run_id": "absent"}, ANALYSTS_ABSENT_RUN),
+    "survival:download_package": ({"run_id": "absent"}, ANALYSTS_ABSENT_RUN),
     "survival:benchmarks": ({}, ANALYSTS),
     # datasets are pseudonymised and scoped to the rows the user may see: every signed-in role
     "analytics:index": ({}, SIGNED_IN),
