@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from access_programme.demo_cohort import seed_cohort
+from analytics import suite
 from analytics.survival import services
 from analytics.survival.models import AnalysisRun, Benchmark, RunStatus
 from registry import services as registry_services
@@ -91,7 +92,7 @@ def test_a_failing_run_is_marked_failed_with_no_partial_results(
     def broken(*args, **kwargs):
         raise ArithmeticError("matrix is singular")
 
-    monkeypatch.setattr(services, "run_survival_suite", broken)
+    monkeypatch.setattr(suite, "run_survival_suite", broken)  # the run imports it when it starts
     run = request_and_run(analyst, django_capture_on_commit_callbacks)
     assert run.status == RunStatus.FAILED
     assert "matrix is singular" in run.error
