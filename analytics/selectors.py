@@ -27,6 +27,7 @@ from django.db.models.functions import Cast, Collate
 from access_programme.models import Dispensing, TreatmentCycle
 from analytics import dataset_columns
 from analytics.models import ExportJob
+from analytics.query_columns import column_kinds as _column_kinds
 from registry.models import (
     AdverseEvent,
     AlsfrsrAssessment,
@@ -280,8 +281,7 @@ def _frame(queryset: models.QuerySet[Any], columns: list[str]) -> pd.DataFrame:
 
 
 def _frame_by_rows(queryset: models.QuerySet[Any], columns: list[str]) -> pd.DataFrame:
-    # heavy: imported when used (docs/benchmarks.md, start-up)
-    import pandas as pd
+    import pandas as pd  # heavy: imported when used (docs/benchmarks.md, start-up)
 
     parts = [_typed(pd.DataFrame.from_records(chunk, columns=columns)) for chunk in _fetch(queryset, 50_000)]
     if not parts:
@@ -290,8 +290,7 @@ def _frame_by_rows(queryset: models.QuerySet[Any], columns: list[str]) -> pd.Dat
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    # heavy: imported when used (docs/benchmarks.md, start-up)
-    import pandas as pd
+    import pandas as pd  # heavy: imported when used (docs/benchmarks.md, start-up)
 
     for column in frame.select_dtypes(include="object").columns:
         sample = frame[column].dropna()
@@ -311,8 +310,7 @@ _COPY_NULL = "\\N"
 
 
 def _frame_by_copy(queryset: models.QuerySet[Any], columns: list[str]) -> pd.DataFrame:
-    # heavy: imported when used (docs/benchmarks.md, start-up)
-    import pandas as pd
+    import pandas as pd  # heavy: imported when used (docs/benchmarks.md, start-up)
 
     kinds = _column_kinds(queryset)
     if len(kinds) != len(columns):
@@ -346,26 +344,6 @@ def _frame_by_copy(queryset: models.QuerySet[Any], columns: list[str]) -> pd.Dat
         elif kind == "text":
             frame[name] = frame[name].where(frame[name].notna(), None)
     return frame
-
-
-def _column_kinds(queryset: models.QuerySet[Any]) -> list[str]:
-    """What each selected column holds: 'date', 'number' (decimal or float), 'text' or 'other'
-    (integers and booleans, which read_csv types by itself)."""
-    compiler = queryset.query.get_compiler(using=queryset.db)
-    compiler.setup_query()
-    kinds = []
-    for expression, _sql, _alias in compiler.select:
-        field = expression.output_field
-        internal = field.get_internal_type()
-        if internal == "DateField":
-            kinds.append("date")
-        elif internal in {"DecimalField", "FloatField"}:
-            kinds.append("number")
-        elif internal in {"CharField", "TextField", "SlugField", "EmailField"}:
-            kinds.append("text")
-        else:
-            kinds.append("other")
-    return kinds
 
 
 #: Patients per chunk when the patient table is read a chunk at a time (`dataset_frame_chunks`):
@@ -419,8 +397,7 @@ def dataset_frames(user: User | None, *, after: str | None = None, limit: int | 
     Every derivation is per patient and the table is sorted by patient_id, so the tables built
     from consecutive chunks, concatenated, are the table built from the whole cohort.
     """
-    # heavy: imported when used (docs/benchmarks.md, start-up)
-    import pandas as pd
+    import pandas as pd  # heavy: imported when used (docs/benchmarks.md, start-up)
 
     patient_rows = export_patients(user)
     if limit is None:
@@ -503,8 +480,7 @@ def dataset_frame_chunks(user: User | None, size: int | None = None) -> Iterator
 
 def patient_dataset(user: User | None) -> pd.DataFrame:
     """The analysis-ready patient table for what the user may see."""
-    # heavy: imported when used (docs/benchmarks.md, start-up)
-    from analytics.dataset import build_patient_dataset
+    from analytics.dataset import build_patient_dataset  # heavy: imported when used (docs/benchmarks.md, start-up)
 
     return build_patient_dataset(**dataset_frames(user))
 
