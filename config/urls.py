@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
@@ -63,5 +63,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return defaults.server_error(request)
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """API clients get a JSON body shaped like every other API error ({"detail": …}, as the
+    schema promises), web pages the 400 page."""
+    if request.path_info.startswith("/" + API_PREFIX):
+        return JsonResponse({"detail": str(exception) or "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+handler400 = bad_request
 handler404 = page_not_found
 handler500 = server_error

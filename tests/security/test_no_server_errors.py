@@ -134,6 +134,12 @@ def test_a_nul_byte_in_a_url_is_a_400(world, url):
     assert signed_in(world.clinician_london).get(url).status_code == 400
 
 
+def test_an_api_request_refused_for_a_nul_byte_gets_a_json_body_as_the_schema_promises(world):
+    response = signed_in(world.clinician_london).get("/api/v1/adverse-events/?term=%00")
+    assert (response.status_code, response["Content-Type"]) == (400, "application/json")
+    assert "detail" in response.json()
+
+
 def test_deleting_a_user_in_the_admin_deactivates_them_with_a_clear_message(world):
     root = UserFactory(username="root", role=Role.DATA_MANAGER, is_superuser=True, is_staff=True)
     client = signed_in(root)
