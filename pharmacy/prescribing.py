@@ -14,17 +14,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from access_programme import selectors, services
 from access_programme.models import RouteCode
+from pharmacy.access import dispensing_target_or_404, require_pharmacy
 from pharmacy.forms import PrescriptionForm
 from registry.form_support import add_service_errors
 from registry.http import AuthenticatedHttpRequest
-from registry.models import User
-from registry.roles import Area, may_write
 from registry.services import StaleRecordError
-
-
-def _require_pharmacy(user: User) -> None:
-    if not may_write(user, Area.PHARMACY):
-        raise PermissionDenied("The pharmacy pages are for pharmacists and data managers.")
 
 
 @login_required
@@ -32,10 +26,7 @@ def _require_pharmacy(user: User) -> None:
 def prescribe(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     """Record the prescriber's order for the next cycle, then a pharmacist's clinical check."""
     today = timezone.localdate()
-    target = selectors.dispensing_target(request.user, study_id, today)
-    if target is None:
-        raise Http404("No such patient on a treatment route at your sites.")
-    _require_pharmacy(request.user)
+    target = dispensing_target_or_404(request.user, study_id, today)
     patient = target.patient
     part = selectors.part_supplied_cycle(patient)
     cycle_number = part[0].cycle_number if part else target.cycle_number
@@ -94,7 +85,7 @@ def prescribe(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def dispensing_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A supply, its accuracy check by a second person, and its label."""
-    _require_pharmacy(request.user)
+    require_pharmacy(request.user)
     dispensing = selectors.visible_dispensing(request.user, pk)
     if dispensing is None:
         raise Http404("No such supply at your sites.")
@@ -124,7 +115,7 @@ def dispensing_label(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     # Imported here: heavy, and only this page needs it. WeasyPrint ships no type information.
     from weasyprint import HTML  # type: ignore[import-untyped]
 
-    _require_pharmacy(request.user)
+    require_pharmacy(request.user)
     dispensing = selectors.visible_dispensing(request.user, pk)
     if dispensing is None:
         raise Http404("No such supply at your sites.")

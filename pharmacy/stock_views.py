@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,6 +15,7 @@ from access_programme import selectors
 from access_programme import services as programme
 from access_programme.models import Batch, RecallNotice, StockDiscrepancy, TemperatureExcursion
 from access_programme.stock import services as stock_services
+from pharmacy.access import require_pharmacy
 from pharmacy.stock_forms import (
     CountForm,
     DestroyForm,
@@ -26,14 +27,7 @@ from pharmacy.stock_forms import (
 )
 from registry.form_support import add_service_errors
 from registry.http import AuthenticatedHttpRequest
-from registry.models import User
-from registry.roles import Area, may_write
 from registry.selectors import sites_visible_to
-
-
-def _require_pharmacy(user: User) -> None:
-    if not may_write(user, Area.PHARMACY):
-        raise PermissionDenied("The pharmacy pages are for pharmacists and data managers.")
 
 
 def _run(form: forms.Form, action: str, request: AuthenticatedHttpRequest, batch: Batch) -> str | None:
@@ -61,7 +55,7 @@ FORMS = {"transfer": TransferForm, "destroy": DestroyForm, "count": CountForm}
 @login_required
 @require_http_methods(["GET", "POST"])
 def batch_stock(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    _require_pharmacy(request.user)
+    require_pharmacy(request.user)
     batch = get_object_or_404(Batch.objects.select_related("product"), pk=pk)
     sites = sites_visible_to(request.user).filter(active=True).order_by("code")
     action = request.POST.get("action", "") if request.method == "POST" else ""
@@ -96,7 +90,7 @@ def batch_stock(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def dispensing_return(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A patient's return of a supply: counted and held for destruction, never restocked."""
-    _require_pharmacy(request.user)
+    require_pharmacy(request.user)
     dispensing = selectors.visible_dispensing(request.user, pk)
     if dispensing is None:
         raise Http404("No such supply at your sites.")
@@ -122,7 +116,7 @@ def dispensing_return(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 def reconciliation(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Per batch and per site: received + transferred in = in stock + dispensed + destroyed from
     stock + transferred out; discrepancies listed until explained."""
-    _require_pharmacy(request.user)
+    require_pharmacy(request.user)
     form = ExplainForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         discrepancy = get_object_or_404(
@@ -162,7 +156,7 @@ def recall_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def excursions(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Cold-chain excursions: record one (its batches are quarantined), then decide it."""
-    _require_pharmacy(request.user)
+    require_pharmacy(request.user)
     sites = sites_visible_to(request.user).filter(active=True).order_by("code")
     action = request.POST.get("action", "") if request.method == "POST" else ""
     form = ExcursionForm(request.POST if action == "record" else None, sites=sites)

@@ -13,8 +13,8 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,26 +23,20 @@ from django.views.decorators.http import require_GET, require_http_methods
 from access_programme import selectors, services
 from access_programme.models import Batch, BatchStatus, RouteCode, dispense_ahead_days
 from access_programme.stock import services as stock_services
+from pharmacy.access import dispensing_target_or_404, require_pharmacy
 from pharmacy.forms import BatchReceiveForm, BatchStatusForm, DispenseForm
 from registry import safe_csv
 from registry.constants import DOSING_DAYS_PER_CYCLE
 from registry.form_support import add_service_errors
 from registry.http import AuthenticatedHttpRequest
-from registry.models import User
-from registry.roles import Area, may_write
 from registry.selectors import record_history, sites_visible_to
 from registry.services import StaleRecordError
-
-
-def _require_pharmacy(user: User) -> None:
-    if not may_write(user, Area.PHARMACY):
-        raise PermissionDenied("The pharmacy pages are for pharmacists and data managers.")
 
 
 @login_required
 @require_GET
 def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _require_pharmacy(request.user)
+    require_pharmacy(request.user)
     today = timezone.localdate()
     due = selectors.dispensing_worklist(request.user, today=today, page=request.GET.get("page"))
     return render(
@@ -64,10 +58,7 @@ def dispense(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     """Supply the next cycle against its checked prescription (from the dispensing window
     before it starts), or complete a part-supplied cycle."""
     today = timezone.localdate()
-    target = selectors.dispensing_target(request.user, study_id, today)
-    if target is None:
-        raise Http404("No such patient on a treatment route at your sites.")
-    _require_pharmacy(request.user)
+    target = dispensing_target_or_404(request.user, study_id, today)
     patient = target.patient
     part = selectors.part_supplied_cycle(patient)
     if target.cycle_number == 0 and part is None:
@@ -151,7 +142,7 @@ def _add_dispense_errors(form: DispenseForm, error: ValidationError) -> None:
 @login_required
 @require_GET
 def batch_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _require_pharmacy(request.user)
+    require_pharmacy(request.user)
     status = request.GET.get("status", "")
     if status not in BatchStatus.values:
         status = ""
@@ -171,7 +162,7 @@ def batch_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def batch_receive(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Goods in at one of the user's sites, against the delivery note, into quarantine."""
-    _require_pharmacy(request.user)
+    require_pharmacy(request.user)
     form = BatchReceiveForm(request.POST or None, sites=sites_visible_to(request.user))
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k not in ("product", "site", "delivery_note")}
@@ -195,7 +186,7 @@ def batch_receive(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def batch_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A batch, its status actions (quarantine, recall, release) and every patient who received it."""
-    _require_pharmacy(request.user)
+    require_pharmacy(request.user)
     batch = get_object_or_404(Batch.objects.select_related("product"), pk=pk)
     form = BatchStatusForm(request.POST or None, current=batch.status, initial={"version": batch.version})
     status = 200
@@ -236,7 +227,7 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def batch_recipients_csv(request: AuthenticatedHttpRequest, pk: int) -> StreamingHttpResponse:
     """Every patient at the user's sites who received the batch, for a recall: streamed CSV."""
-    _require_pharmacy(request.user)
+    require_pharmacy(request.user)
     batch = get_object_or_404(Batch, pk=pk)
     writer = safe_csv.writer(safe_csv.Echo())
     lines = itertools.chain(
