@@ -9,7 +9,7 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from access_programme.models import Batch, Enrolment, Product, Route, TreatmentCycle
+from access_programme.models import Batch, Dispensing, Enrolment, Product, Route, TreatmentCycle
 from access_programme.next_due import next_cycle_due_refresh
 from registry.models import Diagnosis, Patient, PatientIdentity, Role, Site, User
 from registry.scoring import ITEM_FIELDS, MAX_ITEM_SCORE, Q5B
@@ -162,3 +162,14 @@ def api_key_for(user: User, scope: str = "write") -> str:
 
     _, key = api_token_create(actor=user, name="test client", scope=scope, expires_on=TODAY + dt.timedelta(days=30))
     return key
+
+
+def delete_every_dispensing() -> None:
+    """Wipe a test's scratch cohort of its supplies. On PostgreSQL a trigger rightly refuses to
+    delete a specials supply younger than 5 years (reg. 170, tests/access_programme/
+    test_specials_retention.py), so the products lose their specials flag for the delete and get
+    it back after. Tests only: nothing in the registry may do this."""
+    specials = list(Product.objects.filter(is_unlicensed_special=True).values_list("pk", flat=True))
+    Product.objects.filter(pk__in=specials).update(is_unlicensed_special=False)
+    Dispensing.objects.all().delete()
+    Product.objects.filter(pk__in=specials).update(is_unlicensed_special=True)

@@ -32,6 +32,7 @@ from interchange import rif
 from interchange.report import FileCounts, ImportReport
 from interchange.validation import (
     bind_known_death,
+    bind_known_withdrawal,
     describe,
     loaded_instance,
     model_fields,
@@ -41,6 +42,7 @@ from interchange.validation import (
 )
 from registry import signing
 from registry.models import ClinicalEvent, ClinicalRecord, Diagnosis, EventType, Patient, Site, User, same_day
+from registry.models.patient import collection_withdrawals
 from registry.services import records_bulk_insert, records_bulk_update
 
 T = TypeVar("T")
@@ -218,8 +220,10 @@ class Loader:
                 patient_id__any_of=[p.pk for p in patients.values()], event_type=EventType.DEATH
             ).values_list("patient_id", "event_date", "pk")
         }
+        withdrawals = collection_withdrawals([p.pk for p in patients.values()])
         for patient in patients.values():
             bind_known_death(patient, deaths.get(patient.pk))
+            bind_known_withdrawal(patient, withdrawals.get(patient.pk))
         self.deaths = deaths
         return patients
 

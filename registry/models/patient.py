@@ -56,9 +56,7 @@ class Patient(ClinicalRecord):
         """The earliest date the patient withdrew from further data collection (or from any use
         of their data), if they did: nothing dated later may be recorded, but for the records the
         law keeps (`ClinicalRecord.kept_after_withdrawal`)."""
-        scopes = (Consent.WithdrawalScope.NO_FURTHER_COLLECTION, Consent.WithdrawalScope.NO_DATA_USE)
-        dates = self.consents.filter(withdrawal_scope__in=scopes, withdrawn_on__isnull=False)
-        return min((d for d in dates.values_list("withdrawn_on", flat=True) if d is not None), default=None)
+        return collection_withdrawals([self.pk]).get(self.pk)
 
     def death_date(self, exclude: models.Model | None = None) -> dt.date | None:
         """Date of the recorded death, if any (one query unless prefetched).
@@ -264,3 +262,16 @@ def symptom_onset(patient: Patient) -> dt.date | None:
         return patient.diagnosis.symptom_onset_date
     except Diagnosis.DoesNotExist:
         return None
+
+
+def collection_withdrawals(patient_ids: list[int]) -> dict[int, dt.date]:
+    """Patient id → the earliest withdrawal from further data collection (or from any use of
+    the data), for those of `patient_ids` who withdrew: one query for a whole import chunk."""
+    scopes = (Consent.WithdrawalScope.NO_FURTHER_COLLECTION, Consent.WithdrawalScope.NO_DATA_USE)
+    rows = (
+        Consent.objects.filter(patient_id__any_of=patient_ids, withdrawal_scope__in=scopes, withdrawn_on__isnull=False)
+        .values("patient_id")
+        .annotate(first=models.Min("withdrawn_on"))
+        .values_list("patient_id", "first")
+    )
+    return {patient_id: first for patient_id, first in rows if first is not None}

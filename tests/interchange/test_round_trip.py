@@ -13,10 +13,11 @@ from django.apps import apps
 from django.utils import timezone
 
 from access_programme.demo_cohort import seed_cohort
-from access_programme.models import MISSED_DOSES_RULE, Dispensing, TreatmentCycle, cycle_findings
+from access_programme.models import MISSED_DOSES_RULE, TreatmentCycle, cycle_findings
 from interchange import rif
 from interchange.exporter import export_cohort
 from registry.models import ClinicalRecord, DataQuery, Patient, PatientIdentity, Site
+from tests.factories import delete_every_dispensing
 from tests.interchange.conftest import run_import
 
 pytestmark = [pytest.mark.requirement("DAT-04"), pytest.mark.django_db]
@@ -28,7 +29,7 @@ def empty_the_registry() -> None:
     if alert is not None:
         alert._default_manager.all().delete()
     DataQuery.objects.all().delete()
-    Dispensing.objects.all().delete()
+    delete_every_dispensing()
     for model in reversed([m for m in apps.get_models() if issubclass(m, ClinicalRecord)]):
         model._default_manager.all().delete()
 
