@@ -5,36 +5,16 @@ docs/screenshots/."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.utils import timezone
 
 from registry import services
-from registry.models import AdverseEvent, ClinicalEvent, Role, Site, User
-from tests.browser.conftest import PASSWORD
+from registry.models import AdverseEvent, ClinicalEvent, Role
+from tests.browser.journeys import account, save, shot
 from tests.factories import SiteFactory, days_ago, treated_patient
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TODAY = timezone.localdate()
-
-
-def account(username: str, role: str, *sites: Site) -> User:
-    user = User.objects.create_user(
-        username=username, password=PASSWORD, role=role, first_name=username.title(), last_name="Tester"
-    )
-    user.sites.set(sites)
-    return user
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def save(page) -> None:
-    with page.expect_navigation():
-        page.locator("main form button.primary").first.click()
 
 
 def test_a_fatal_event_leads_to_the_death_and_the_record_closes_with_its_loose_ends(page, live_server, sign_in):

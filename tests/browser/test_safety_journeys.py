@@ -5,35 +5,16 @@ and overdue cases. Screenshots go to docs/screenshots/."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from registry import services
-from registry.models import CaseStatus, Role, SafetyCase, Site, User
-from tests.browser.conftest import PASSWORD
+from registry.models import CaseStatus, Role, SafetyCase
+from tests.browser.journeys import account, save, shot
 from tests.factories import SiteFactory, days_ago, treated_patient
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-def account(username: str, role: str, *sites: Site) -> User:
-    user = User.objects.create_user(
-        username=username, password=PASSWORD, role=role, first_name=username.title(), last_name="Tester"
-    )
-    user.sites.set(sites)
-    return user
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def save(page) -> None:
-    with page.expect_navigation():
-        page.locator("main form button.primary").first.click()
 
 
 def test_a_serious_event_goes_from_awareness_to_the_report_sent_with_the_clock_shown(page, live_server, sign_in):
