@@ -3,8 +3,10 @@ reports, its ICSR, and the in-app notifications."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -104,41 +106,48 @@ def safety_case(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "clinic/safety_case.html", context)
 
 
+def _case_action(
+    request: AuthenticatedHttpRequest,
+    case: SafetyCase,
+    form: forms.Form,
+    form_name: str,
+    act: Callable[[dict[str, Any]], str],
+) -> HttpResponse:
+    """Run one service on a valid form: its message and back to the case, or the case page with
+    the form's errors (the service's refusals among them)."""
+    if form.is_valid():
+        try:
+            done = act(form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("clinic:safety_case", pk=case.pk)
+    return render(request, "clinic/safety_case.html", _case_context(request, case, **{form_name: form}))
+
+
 @login_required
 @require_POST
 def safety_report_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    form = safety_forms.SafetyReportForm(request.POST, case=case)
-    if form.is_valid():
-        try:
-            report = safety_report_record(actor=request.user, case=case, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"{report.kind} report recorded as sent ({report.reference}).")
-            return redirect("clinic:safety_case", pk=pk)
-    return render(request, "clinic/safety_case.html", _case_context(request, case, report_form=form))
+
+    def record(data: dict[str, Any]) -> str:
+        report = safety_report_record(actor=request.user, case=case, **data)
+        return f"{report.kind} report recorded as sent ({report.reference})."
+
+    return _case_action(request, case, safety_forms.SafetyReportForm(request.POST, case=case), "report_form", record)
 
 
 @login_required
 @require_POST
 def safety_case_close_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    form = safety_forms.SafetyCaseCloseForm(request.POST)
-    if form.is_valid():
-        try:
-            safety_case_close(
-                actor=request.user,
-                case=case,
-                reason=form.cleaned_data["change_reason"],
-                expected_version=form.cleaned_data["version"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Case {case.case_number} closed.")
-            return redirect("clinic:safety_case", pk=pk)
-    return render(request, "clinic/safety_case.html", _case_context(request, case, close_form=form))
+
+    def close(data: dict[str, Any]) -> str:
+        safety_case_close(actor=request.user, case=case, reason=data["change_reason"], expected_version=data["version"])
+        return f"Case {case.case_number} closed."
+
+    return _case_action(request, case, safety_forms.SafetyCaseCloseForm(request.POST), "close_form", close)
 
 
 @login_required
