@@ -67,6 +67,19 @@ class ExplainForm(forms.Form):
     explanation = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class ExplainRowForm(ExplainForm):
+    """Explain a reconciliation row: the batch, the site and the figures the person saw."""
+
+    batch = forms.IntegerField(widget=forms.HiddenInput)
+    site = forms.IntegerField(widget=forms.HiddenInput)
+    received = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    transferred_in = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    in_stock = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    dispensed = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    destroyed_from_stock = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    transferred_out = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+
 class ExcursionForm(forms.Form):
     site = forms.ModelChoiceField(queryset=Site.objects.none(), empty_label=None)
     batch = forms.ModelChoiceField(

@@ -13,7 +13,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from access_programme import selectors
 from access_programme import services as programme
-from access_programme.models import Batch, RecallNotice, StockDiscrepancy, TemperatureExcursion
+from access_programme.models import (
+    Batch,
+    RecallNotice,
+    ReconciliationExplanation,
+    StockDiscrepancy,
+    TemperatureExcursion,
+)
 from access_programme.stock import services as stock_services
 from pharmacy.access import require_pharmacy
 from pharmacy.stock_forms import (
@@ -22,6 +28,7 @@ from pharmacy.stock_forms import (
     DispositionForm,
     ExcursionForm,
     ExplainForm,
+    ExplainRowForm,
     ReturnForm,
     TransferForm,
 )
@@ -73,6 +80,7 @@ def batch_stock(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 return redirect("pharmacy:batch_stock", pk=pk)
         status = 400
     (reconciliation,) = selectors.reconcile([batch], list(sites))
+    selectors.attach_explanations([row for row in reconciliation.sites if not row.balanced])
     return render(
         request,
         "pharmacy/batch_stock.html",
@@ -111,14 +119,39 @@ def dispensing_return(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     )
 
 
+def _explain_row(request: AuthenticatedHttpRequest, form: ExplainRowForm) -> bool:
+    """Explain an unbalanced row for the figures the person saw; False (with the form's errors)
+    when refused."""
+    data = form.cleaned_data
+    batch = get_object_or_404(Batch, pk=data["batch"])
+    site = get_object_or_404(sites_visible_to(request.user), pk=data["site"])
+    try:
+        stock_services.reconciliation_explain(
+            actor=request.user,
+            batch=batch,
+            site=site,
+            figures={name: data[name] for name in ReconciliationExplanation.FIGURES},
+            explanation=data["explanation"],
+        )
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return False
+    return True
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def reconciliation(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Per batch and per site: received + transferred in = in stock + dispensed + destroyed from
-    stock + transferred out; discrepancies listed until explained."""
+    stock + transferred out; unbalanced rows and count discrepancies listed until explained."""
     require_pharmacy(request.user)
-    form = ExplainForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    action = request.POST.get("action", "count") if request.method == "POST" else ""
+    form = ExplainForm(request.POST if action == "count" else None)
+    row_form = ExplainRowForm(request.POST if action == "row" else None)
+    if action == "row" and row_form.is_valid() and _explain_row(request, row_form):
+        messages.success(request, "Explanation recorded: the row stays explained while its figures stay the same.")
+        return redirect("pharmacy:reconciliation")
+    if action == "count" and form.is_valid():
         discrepancy = get_object_or_404(
             StockDiscrepancy.objects.filter(site__in=sites_visible_to(request.user)), pk=request.POST.get("pk")
         )
@@ -134,7 +167,8 @@ def reconciliation(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "pharmacy/reconciliation.html",
-        {"report": selectors.reconciliation_report(request.user), "form": form},
+        {"report": selectors.reconciliation_report(request.user), "form": form, "row_form": row_form},
+        status=400 if action else 200,
     )
 
 

@@ -24,6 +24,7 @@ from access_programme.models.recalls import RecallNotice
 from access_programme.models.stock import (
     Disposition,
     MovementKind,
+    ReconciliationExplanation,
     ReturnCondition,
     SiteStock,
     StockDiscrepancy,
@@ -46,6 +47,7 @@ __all__ = [
     "ProductCode",
     "QuantityUnit",
     "RecallNotice",
+    "ReconciliationExplanation",
     "ReturnCondition",
     "Route",
     "RouteCode",

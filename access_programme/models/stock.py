@@ -120,6 +120,49 @@ class StockDiscrepancy(models.Model):
         return self.counted - self.expected
 
 
+class ReconciliationExplanation(models.Model):
+    """Why a batch's reconciliation at a site does not balance, for the figures it was given for.
+
+    Append-only (registry.audit_guard): the row is its own audit entry (who, when, what). It
+    explains only the figures it records: once any of them changes, the row is unexplained again
+    and needs a further explanation.
+    """
+
+    append_only = True
+
+    #: The reconciliation figures an explanation is given for, in the balance's order.
+    FIGURES = ("received", "transferred_in", "in_stock", "dispensed", "destroyed_from_stock", "transferred_out")
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="reconciliation_explanations")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="reconciliation_explanations")
+    received = models.PositiveIntegerField()
+    transferred_in = models.PositiveIntegerField()
+    in_stock = models.PositiveIntegerField()
+    dispensed = models.PositiveIntegerField()
+    destroyed_from_stock = models.PositiveIntegerField()
+    transferred_out = models.PositiveIntegerField()
+    explanation = models.TextField()
+    explained_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    explained_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-explained_at", "-pk"]
+        indexes = [models.Index(fields=["batch", "site", "-explained_at"], name="explanation_batch_site")]
+
+    def __str__(self) -> str:
+        return f"Explanation of {self.batch_id} at {self.site_id} ({self.balance:+d})"
+
+    def figures(self) -> tuple[int, ...]:
+        return tuple(getattr(self, name) for name in self.FIGURES)
+
+    @property
+    def balance(self) -> int:
+        """Units unaccounted for when it was explained (as `Reconciliation.balance`)."""
+        return (self.received + self.transferred_in) - (
+            self.in_stock + self.dispensed + self.destroyed_from_stock + self.transferred_out
+        )
+
+
 class Disposition(models.TextChoices):
     PENDING = "pending", "Under investigation"
     USE = "use", "Use: the product is fit to use"

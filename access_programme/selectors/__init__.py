@@ -52,6 +52,7 @@ from access_programme.selectors.patient_page import (
 from access_programme.selectors.stock import (
     Reconciliation,
     ReconciliationReport,
+    attach_explanations,
     batch_ledger,
     batch_recipient_adverse_events,
     excursions_visible_to,
@@ -102,6 +103,7 @@ __all__ = [
     "WorklistRow",
     "alsfrsr_due_by",
     "annotated_in_order",
+    "attach_explanations",
     "batch_ledger",
     "batch_recipient_adverse_events",
     "batch_recipients",

@@ -18,6 +18,7 @@ from access_programme.models import (
     Dispensing,
     MovementKind,
     RecallNotice,
+    ReconciliationExplanation,
     SiteStock,
     StockDiscrepancy,
     StockMovement,
@@ -40,6 +41,8 @@ class Reconciliation:
     returned: int = 0
     returns_destroyed: int = 0
     sites: list[Reconciliation] = field(default_factory=list)
+    #: The latest explanation given for this batch at this site, whatever figures it was for.
+    last_explanation: ReconciliationExplanation | None = None
 
     @property
     def balance(self) -> int:
@@ -51,6 +54,15 @@ class Reconciliation:
     @property
     def balanced(self) -> bool:
         return self.balance == 0
+
+    def figures(self) -> tuple[int, ...]:
+        return tuple(getattr(self, name) for name in ReconciliationExplanation.FIGURES)
+
+    @property
+    def explanation(self) -> ReconciliationExplanation | None:
+        """The explanation of these very figures: none once any figure has changed since."""
+        last = self.last_explanation
+        return last if last is not None and last.figures() == self.figures() else None
 
     @property
     def returns_held(self) -> int:
@@ -123,20 +135,43 @@ def tracked_batches() -> models.QuerySet[Batch]:
 @dataclass(frozen=True)
 class ReconciliationReport:
     batches: list[Reconciliation]
-    unbalanced: list[Reconciliation]  # per-site rows at the user's sites that do not balance
+    unbalanced: list[Reconciliation]  # per-site rows at the user's sites that do not balance, unexplained
+    explained: list[Reconciliation]  # per-site rows that do not balance, explained for their current figures
     discrepancies: list[StockDiscrepancy]  # counts that differ, not yet explained
+
+
+def attach_explanations(rows: list[Reconciliation]) -> None:
+    """Give each per-site row its latest explanation (one query; explanations are few, so the
+    latest per batch and site is picked here rather than by PostgreSQL's DISTINCT ON)."""
+    if not rows:
+        return
+    wanted = models.Q()
+    for row in rows:
+        wanted |= models.Q(batch_id=row.batch.pk, site_id=row.site.pk if row.site else None)
+    oldest_first = (
+        ReconciliationExplanation.objects.filter(wanted).select_related("explained_by").order_by("explained_at", "pk")
+    )
+    by_key: dict[tuple[int, int | None], ReconciliationExplanation] = {(e.batch_id, e.site_id): e for e in oldest_first}
+    for row in rows:
+        row.last_explanation = by_key.get((row.batch.pk, row.site.pk if row.site else None))
 
 
 def reconciliation_report(user: User) -> ReconciliationReport:
     sites = list(sites_visible_to(user))
     batches = reconcile(list(tracked_batches()), sites)
-    unbalanced = [row for whole in batches for row in whole.sites if not row.balanced]
+    off = [row for whole in batches for row in whole.sites if not row.balanced]
+    attach_explanations(off)
     discrepancies = list(
         StockDiscrepancy.objects.filter(site__in=sites, explained_at__isnull=True)
         .select_related("batch", "site", "counted_by")
         .order_by("counted_on", "pk")
     )
-    return ReconciliationReport(batches, unbalanced, discrepancies)
+    return ReconciliationReport(
+        batches,
+        [row for row in off if row.explanation is None],
+        [row for row in off if row.explanation is not None],
+        discrepancies,
+    )
 
 
 def batch_ledger(batch: Batch) -> list[StockMovement]:

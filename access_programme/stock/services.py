@@ -1,5 +1,6 @@
 """Writes that move stock other than by dispensing: goods in, transfers, patient returns,
-destruction, and stock counts with their discrepancies (issue 16, item 2).
+destruction, stock counts with their discrepancies, and explanations of a reconciliation that
+does not balance (issue 16, item 2).
 
 Each takes `actor=`, checks the actor may work at the site, locks the batch row first (the
 same order as dispensing, so stock changes of one batch are serialised), writes the ledger line
@@ -24,6 +25,7 @@ from access_programme.models import (
     Disposition,
     MovementKind,
     Product,
+    ReconciliationExplanation,
     ReturnCondition,
     SiteStock,
     StockDiscrepancy,
@@ -31,6 +33,7 @@ from access_programme.models import (
     TemperatureExcursion,
     units_display,
 )
+from access_programme.selectors.stock import reconcile
 from access_programme.stock import ledger
 from registry.models import Site, User, check_not_in_future
 from registry.roles import Area
@@ -257,6 +260,38 @@ def discrepancy_explain(*, actor: User | None, discrepancy: StockDiscrepancy, ex
     discrepancy.explained_at = timezone.now()
     discrepancy.save(update_fields=["explanation", "explained_by", "explained_at"])
     return discrepancy
+
+
+def reconciliation_explain(
+    *, actor: User | None, batch: Batch, site: Site, figures: dict[str, int], explanation: str
+) -> ReconciliationExplanation:
+    """Explain why a batch does not balance at a site, for the figures the person saw.
+
+    Refused when the figures have changed since (the person must look again), or when the row
+    balances. The explanation holds only for these figures: a later change makes the row
+    unexplained again (`Reconciliation.explanation`)."""
+    _authorise_site(actor, site)
+    if not explanation.strip():
+        raise ValidationError({"explanation": "Explain why the batch does not balance."})
+    with transaction.atomic():
+        locked = _locked(batch)  # the figures cannot move while they are compared and kept
+        (whole,) = reconcile([locked], [site])
+        current = whole.sites[0] if whole.sites else None
+        if current is None or current.balanced:
+            raise ValidationError(f"Batch {locked.batch_number} balances at {site.code}: there is nothing to explain.")
+        seen = tuple(figures.get(name) for name in ReconciliationExplanation.FIGURES)
+        if seen != current.figures():
+            raise ValidationError(
+                f"The figures of batch {locked.batch_number} at {site.code} have changed since you opened the page: "
+                "look at them again before explaining."
+            )
+        return ReconciliationExplanation.objects.create(
+            batch=locked,
+            site=site,
+            explanation=explanation.strip(),
+            explained_by=actor,
+            **{name: getattr(current, name) for name in ReconciliationExplanation.FIGURES},
+        )
 
 
 # --- cold chain -------------------------------------------------------------------------------

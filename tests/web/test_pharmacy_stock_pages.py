@@ -76,3 +76,24 @@ def test_a_count_discrepancy_stays_on_the_reconciliation_page_until_explained(ph
     assert "11 found, 12 expected (-1)" in pharmacist_client.get(page).content.decode()
     pharmacist_client.post(page, {"pk": found.pk, "explanation": "Dropped and broken"})
     assert "No discrepancy" in pharmacist_client.get(page).content.decode()
+
+
+def test_an_unbalanced_row_is_explained_on_the_reconciliation_page_and_shows_its_explanation(
+    pharmacist_client, batch, london
+):
+    SiteStock.objects.filter(batch=batch, site=london).update(quantity=10)  # moved outside the services
+    page = reverse("pharmacy:reconciliation")
+    listed = pharmacist_client.get(page).content.decode()
+    assert "ILT-WEB</a> at GB-LON: 2 unaccounted for" in listed
+    figures = {"received": 12, "transferred_in": 0, "in_stock": 10, "dispensed": 0}
+    figures |= {"destroyed_from_stock": 0, "transferred_out": 0}
+    data = {"action": "row", "batch": batch.pk, "site": london.pk, "explanation": "Two broken in the fridge", **figures}
+    assert pharmacist_client.post(page, data).status_code == 302
+    shown = pharmacist_client.get(page).content.decode()
+    assert "No discrepancy to explain" in shown and "explained by Chloe Patel" in shown
+    assert "Two broken in the fridge" in shown
+    SiteStock.objects.filter(batch=batch, site=london).update(quantity=9)
+    again = pharmacist_client.get(page).content.decode()
+    assert "3 unaccounted for" in again and "Explained before for other figures" in again
+    stale = pharmacist_client.post(page, data)
+    assert stale.status_code == 400 and "have changed since you opened the page" in stale.content.decode()
