@@ -7,18 +7,22 @@ CSV rules (docs/dataset.md): UTF-8, comma-separated, CRLF line ends (RFC 4180), 
 ISO dates, booleans as True/False. Text cells starting with = + - @ tab or carriage return
 get a leading single quote so a spreadsheet shows them instead of running them as formulas
 (OWASP "CSV injection"); numeric cells are never altered, so a negative slope stays -0.52.
+
+On PostgreSQL a long table's CSV is written by `COPY (SELECT …) TO STDOUT` straight to the
+file or the response (`copy_csv_body`), with the same bytes as the Python writer, which still
+writes the derived patient table and every table on SQLite.
 """
 
 from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
@@ -132,6 +136,74 @@ def table_chunks(
     return selectors.long_table_chunks(table, user, as_csv_text=as_csv_text, chunk_size=size)
 
 
+class CrlfRows:
+    """COPY's CSV (rows ended by LF) as the CSV writer's (rows ended by CRLF, RFC 4180), a
+    block at a time, counting the rows.
+
+    A line feed inside a quoted cell is part of the value and stays as it is; a line feed
+    outside quotes ends a row. COPY doubles a quote inside a quoted cell, so a line feed is
+    outside quotes exactly when an even number of quotes came before it in the stream.
+    """
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self._in_quotes = False
+
+    def convert(self, block: bytes) -> bytes:
+        if b'"' not in block:  # the usual block: no quoted cell
+            if self._in_quotes:
+                return block
+            self.rows += block.count(b"\n")
+            return block.replace(b"\n", b"\r\n")
+        parts = block.split(b'"')
+        for i in range(1 if self._in_quotes else 0, len(parts), 2):
+            self.rows += parts[i].count(b"\n")
+            parts[i] = parts[i].replace(b"\n", b"\r\n")
+        self._in_quotes ^= len(parts) % 2 == 0
+        return b'"'.join(parts)
+
+
+def copy_csv_body(table: str, user: User | None, counter: list[int]) -> Generator[bytes, None, None]:
+    """The long table's rows as the CSV export's bytes, written by PostgreSQL's COPY: no Python
+    object per cell. The SELECT makes each cell the text the Python writer would write
+    (`selectors.long_table_queryset(for_copy=True)`, free text neutralised against formulas), and COPY
+    quotes exactly the cells the writer quotes (those holding a comma, a quote, CR or LF), so
+    the bytes are the writer's (tests/dataset/test_dataset_exports.py). PostgreSQL sends a row
+    per message: they are passed on in blocks of `CSV_CHUNK_ROWS`."""
+    queryset = selectors.long_table_queryset(table, user, as_csv_text=True, for_copy=True)
+    sql, params = queryset.query.sql_with_params()
+    rows = CrlfRows()
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy,
+    ):
+        blocks: list[bytes] = []
+        for block in copy:
+            blocks.append(block)
+            if len(blocks) >= CSV_CHUNK_ROWS:
+                text = rows.convert(b"".join(blocks))
+                blocks.clear()
+                counter[0] = rows.rows
+                yield text
+        if blocks:
+            text = rows.convert(b"".join(blocks))
+            counter[0] = rows.rows
+            yield text
+
+
+def _csv_bytes(table: str, user: User | None, counter: list[int]) -> Generator[bytes, None, None]:
+    header = [c.name for c in dataset_columns.TABLES[table]]
+    if table != "patients" and connection.vendor == "postgresql":
+        yield from (text.encode("utf-8") for text in csv_chunks(header, [], [], counter))
+        yield from copy_csv_body(table, user, counter)
+        return
+    # closing(): a client that goes away mid-download leaves this generator at a yield;
+    # the reader (a cursor) must end before the transaction does.
+    with closing(table_chunks(table, user, as_csv_text=True)) as chunks:
+        for text in csv_chunks(header, chunks, _text_indexes(table), counter):
+            yield text.encode("utf-8")
+
+
 class CsvExport:
     """The table as UTF-8 CSV chunks, logged when it starts and when its last row is out.
 
@@ -151,12 +223,10 @@ class CsvExport:
         counter = [0]
         completed = False
         try:
-            header = [c.name for c in dataset_columns.TABLES[self.table]]
             # closing(): a client that goes away mid-download leaves this generator at a yield;
             # the reader (a COPY or a cursor) must end before the transaction does.
-            with transaction.atomic(), closing(table_chunks(self.table, self.user, as_csv_text=True)) as chunks:
-                for text in csv_chunks(header, chunks, _text_indexes(self.table), counter):
-                    yield text.encode("utf-8")
+            with transaction.atomic(), closing(_csv_bytes(self.table, self.user, counter)) as chunks:
+                yield from chunks
             completed = True
         finally:
             self.rows = counter[0]

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import connection, models
 from django.db.models import Case, Exists, F, Max, OuterRef, Q, TextField, Value, When
-from django.db.models.functions import Cast, Collate
+from django.db.models.functions import Cast, Collate, NullIf
 
 from access_programme.models import Dispensing, TreatmentCycle
 from analytics import dataset_columns
@@ -38,6 +38,7 @@ from registry.models import (
     PatientIdentity,
     User,
 )
+from registry.safe_csv import neutralised_expression
 from registry.selectors import patients_visible_to, patients_withdrawn_from_data_use, records_visible_to
 
 if TYPE_CHECKING:
@@ -173,8 +174,10 @@ for _name, _table in LONG_TABLES.items():  # the spec and the query must list th
     assert len(_table.fields) == len(dataset_columns.LONG_TABLE_COLUMNS[_name]), _name
 
 
-def _as_text(field: str, column_type: str) -> Any:
-    """The column as the text the CSV writer would make of its Python value (str(value))."""
+def _as_text(field: str, column_type: str, *, for_copy: bool = False) -> Any:
+    """The column as the text the CSV writer would make of its Python value (str(value)); with
+    `for_copy`, as it writes it, for COPY to write the file (analytics.exports): free text
+    neutralised (registry.safe_csv's rule) and empty text as NULL, an empty cell for COPY too."""
     if column_type == "boolean":
         return Case(
             When(**{field: True}, then=Value("True")),
@@ -182,22 +185,26 @@ def _as_text(field: str, column_type: str) -> Any:
             output_field=TextField(),
         )
     if column_type in {"string", "category"}:
-        return field
+        if not for_copy:
+            return field
+        text = neutralised_expression(field) if column_type == "string" else F(field)
+        return NullIf(text, Value(""), output_field=TextField())
     return Cast(field, output_field=TextField())  # ISO dates; integers and decimals as stored
 
 
-def long_table_queryset(table: str, user: User | None, *, as_csv_text: bool = False) -> models.QuerySet[Any]:
+def long_table_queryset(
+    table: str, user: User | None, *, as_csv_text: bool = False, for_copy: bool = False
+) -> models.QuerySet[Any]:
     """The rows of a long table as a values_list queryset, in a stable order.
 
     With `as_csv_text` on PostgreSQL every column comes back as the text the CSV writer would
     make of its value (ISO dates, decimals as stored, True/False), so no date, Decimal or int
-    object is built per cell (tested equal to the writer's own formatting).
-    """
+    object is built per cell (tested equal to the writer's own formatting); `for_copy`: see `_as_text`."""
     spec = LONG_TABLES[table]
     fields: list[Any] = list(spec.fields)
     if as_csv_text and connection.vendor == "postgresql":
         columns = dataset_columns.LONG_TABLE_COLUMNS[table]
-        fields = [_as_text(field, column.type) for field, column in zip(spec.fields, columns, strict=True)]
+        fields = [_as_text(f, c.type, for_copy=for_copy) for f, c in zip(spec.fields, columns, strict=True)]
     return export_records(user, spec.model).order_by(*spec.order_by).values_list(*fields)
 
 
@@ -241,13 +248,10 @@ def _fetch(queryset: models.QuerySet[Any], chunk_size: int = CHUNK_SIZE) -> RowC
     """A values_list queryset's rows in lists of at most `chunk_size`, with constant memory.
 
     On PostgreSQL the query is *streamed* (psycopg `Cursor.stream`, libpq's chunked-rows mode):
-    the server sends rows continuously while Python formats the previous ones, and TCP
-    back-pressure bounds memory. A server-side cursor (Django's `.iterator()`) stops the
-    server at every FETCH until Python asks for the next chunk; at a million rows that serial
-    waiting was half the export's time (docs/benchmarks.md). Rows reach the caller as psycopg
-    built them; PostgreSQL needs no Django value converters for these columns, whereas other
-    databases do, so they keep the queryset iterator.
-    """
+    the server sends rows while Python formats the previous ones, TCP back-pressure bounds
+    memory, and the server never waits for a FETCH as with a server-side cursor (half the
+    export's time at a million rows, docs/benchmarks.md). PostgreSQL needs no Django value
+    converters for these columns; other databases do, so they keep the queryset iterator."""
     if connection.vendor != "postgresql" or not _can_stream_chunks():
         rows = queryset.iterator(chunk_size=chunk_size)
         while chunk := list(islice(rows, chunk_size)):

@@ -13,6 +13,10 @@ in front of such text, which spreadsheets show as text. The rule (docs/security.
 * text that already starts with quotes followed by a formula character gets one more quote, so
   the rule is reversible: ``unquote`` (used by the importer) gives back exactly the text that
   was written, and a value such as ``'=x`` survives an export and re-import.
+
+Where the database writes the CSV itself (PostgreSQL ``COPY … TO STDOUT``, the dataset export),
+``neutralised_expression`` is the same rule as a query expression, built from the same
+``FORMULA_PREFIXES`` and ``QUOTE`` (tested equal to ``neutralise`` for every prefix).
 """
 
 from __future__ import annotations
@@ -22,9 +26,16 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from django.db.models import Case, Expression, F, Func, TextField, Value, When
+from django.db.models.functions import Concat, Left
+from django.db.models.lookups import In
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_FIRST = frozenset((*FORMULA_PREFIXES, "'"))
-_QUOTED = re.compile(r"'*[=+\-@\t\r]")
+#: What a spreadsheet shows as the start of text; also put in front of a formula-like cell.
+QUOTE = "'"
+_FIRST = frozenset((*FORMULA_PREFIXES, QUOTE))
+#: Formula-like text: any number of quotes, then a formula prefix.
+_QUOTED = re.compile(f"{re.escape(QUOTE)}*[{re.escape(''.join(FORMULA_PREFIXES))}]")
 
 
 class _Writable(Protocol):
@@ -34,13 +45,28 @@ class _Writable(Protocol):
 def neutralise(value: Any) -> Any:
     """The cell as a spreadsheet may safely open it: formula-like text gets a leading quote."""
     if value.__class__ is str and value and value[0] in _FIRST and _QUOTED.match(value):
-        return "'" + value
+        return QUOTE + value
     return value
+
+
+def neutralised_expression(field: str | Expression) -> Case:
+    """`neutralise` of a text column, computed by the database: the value gets a leading quote
+    when, once its leading quotes are set aside, it starts with a formula prefix (what
+    `_QUOTED` matches). NULL stays NULL."""
+    column = F(field) if isinstance(field, str) else field
+    unquoted = Func(column, Value(QUOTE), function="LTRIM", output_field=TextField())
+    return Case(
+        When(
+            In(Left(unquoted, 1), list(FORMULA_PREFIXES)), then=Concat(Value(QUOTE), column, output_field=TextField())
+        ),
+        default=column,
+        output_field=TextField(),
+    )
 
 
 def unquote(value: str) -> str:
     """Undo `neutralise` on a cell read back from a file the registry wrote."""
-    if value.startswith("'") and _QUOTED.match(value, 1):
+    if value.startswith(QUOTE) and _QUOTED.match(value, 1):
         return value[1:]
     return value
 

@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from analytics import dataset, exports, selectors
 from analytics.models import ExportLog
-from registry import services
-from registry.models import Consent
+from registry import safe_csv, services
+from registry.models import AdverseEvent, Consent
 from tests.conftest import login_with_second_factor
 from tests.factories import days_ago
 
@@ -143,14 +143,65 @@ def test_the_export_query_count_does_not_grow_with_patients(world, full_patient,
         list(exports.CsvExport(table=table, user=world.analyst, channel="api"))
 
 
+#: Free text a CSV writer must treat with care: every formula prefix, quotes before a formula,
+#: cells to be quoted (comma, quote, CR, LF, CRLF), an empty cell and text that is none of these.
+HOSTILE_TERMS = [
+    *(f"{prefix}1+1" for prefix in safe_csv.FORMULA_PREFIXES),
+    "'=already quoted",
+    "''-twice",
+    "O'Neil, rash",
+    'a "quoted" term',
+    "line\nfeed",
+    "carriage\rreturn",
+    '"=\r\n,"',
+    "1-2",
+    "Injection site reaction",
+]
+
+
+@pytest.fixture
+def hostile_text(world, full_patient):
+    """A patient per site, adverse events with hostile terms, one coded, the others not."""
+    patient = full_patient(world.london)
+    full_patient(world.sheffield)
+    for n, term in enumerate(HOSTILE_TERMS):
+        services.adverse_event_record(
+            actor=None, patient=patient, term=term, onset_date=days_ago(30 + n), ctcae_grade=1, relatedness="possible"
+        )
+    AdverseEvent.objects.filter(term="1-2").update(meddra_llt_code="=1000000")
+
+
 @pytest.mark.parametrize("table", [t for t in exports.TABLES if t != "patients"])
-def test_csv_text_made_by_the_database_equals_python_formatting(world, full_patient, table):
-    full_patient(world.london)
+def test_the_csv_written_by_postgresql_copy_is_byte_for_byte_the_python_writers(world, hostile_text, table):
+    header = [c.name for c in dataset.TABLES[table]]
+    typed = exports.csv_chunks(
+        header, [list(selectors.long_table_queryset(table, None))], exports._text_indexes(table), [0]
+    )
+    expected = "".join(typed).encode()
+    assert expected.count(b"\r\n") > 2
+    assert b"".join(exports.CsvExport(table=table, user=None, channel="api")) == expected
+    assert ExportLog.objects.get().row_count == len(list(selectors.long_table_queryset(table, None)))
+
+
+@pytest.mark.parametrize("table", [t for t in exports.TABLES if t != "patients"])
+def test_csv_text_made_by_the_database_equals_python_formatting(world, hostile_text, table):
     header = [c.name for c in dataset.TABLES[table]]
     indexes = exports._text_indexes(table)
     fast = exports.csv_chunks(header, selectors.long_table_chunks(table, None, as_csv_text=True), indexes, [0])
     typed = exports.csv_chunks(header, [list(selectors.long_table_queryset(table, None))], indexes, [0])
     assert "".join(fast) == "".join(typed)
+
+
+@pytest.mark.parametrize("rows_per_block", [1, 2, 10_000])
+def test_the_copy_export_counts_rows_and_keeps_line_breaks_inside_cells(
+    world, hostile_text, monkeypatch, rows_per_block
+):
+    monkeypatch.setattr(exports, "CSV_CHUNK_ROWS", rows_per_block)
+    body = b"".join(exports.CsvExport(table="adverse_events", user=world.analyst, channel="api")).decode()
+    rows = list(csv.reader(io.StringIO(body, newline="")))
+    terms = [row[1] for row in rows[1:]]
+    assert {safe_csv.neutralise(term) for term in HOSTILE_TERMS} <= set(terms)
+    assert ExportLog.objects.get().row_count == len(rows) - 1 == AdverseEvent.objects.count()
 
 
 def test_an_interrupted_download_is_logged_incomplete_and_frees_the_connection(world, full_patient, monkeypatch):

@@ -11,12 +11,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db.models import TextField, Value
 from django.test import Client
 from django.urls import reverse
 
 from interchange.exporter import export_cohort
 from registry import safe_csv, services
-from registry.models import AdverseEvent, Role
+from registry.models import AdverseEvent, Role, Site
 from tests.conftest import login_with_second_factor
 from tests.factories import SiteFactory, UserFactory, days_ago, treated_patient
 from tests.interchange.conftest import CLEAN, read_cohort, run_import, sites, write_cohort
@@ -117,3 +118,30 @@ def test_an_interchange_export_neutralises_formulas_and_imports_them_back_unchan
     empty_the_registry()
     assert run_import(tmp_path / "cohort").errors == []
     assert sorted(AdverseEvent.objects.values_list("term", flat=True)) == sorted(terms)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "text",
+    [
+        *(f"{prefix}x" for prefix in safe_csv.FORMULA_PREFIXES),
+        *(f"'{prefix}x" for prefix in safe_csv.FORMULA_PREFIXES),
+        *(f"''{prefix}" for prefix in safe_csv.FORMULA_PREFIXES),
+        *safe_csv.FORMULA_PREFIXES,
+        "'",
+        "''",
+        "'plain",
+        "plain",
+        "",
+        "O'Neil",
+        "1-2",
+        " =x",
+        "é=x",
+    ],
+)
+def test_the_database_neutralises_text_exactly_as_the_writer_does(text):
+    """The COPY export neutralises in its SELECT (safe_csv.neutralised_expression): same rule."""
+    site = SiteFactory(code="GB-CSV")
+    value = Value(text, output_field=TextField())
+    cells = Site.objects.filter(pk=site.pk).values_list(safe_csv.neutralised_expression(value), flat=True)
+    assert cells.get() == safe_csv.neutralise(text)
