@@ -5,6 +5,7 @@ from django.urls import path
 
 from analytics import views
 from analytics.safety_listing import sae_line_listing
+from analytics.specials_export import specials_register_csv, specials_register_pdf
 
 app_name = "analytics"
 urlpatterns = [
@@ -13,6 +14,8 @@ urlpatterns = [
     path("dictionary.<str:file_format>", views.dictionary_download, name="dictionary-download"),
     path("datasets/<str:table>.<str:file_format>", views.table_download, name="table-download"),
     path("safety/line-listing.csv", sae_line_listing, name="sae-line-listing"),
+    path("specials/register.csv", specials_register_csv, name="specials-register-csv"),
+    path("specials/register.pdf", specials_register_pdf, name="specials-register-pdf"),
     path("overview/", views.overview, name="overview"),
     path("overview/<str:name>.csv", views.overview_csv, name="overview-csv"),
     path("exports/", views.export_request, name="export-request"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pharmacy import prescribing, stock_views, views
+from pharmacy import prescribing, specials, stock_views, views
 from registry import identifiers  # noqa: F401 - registers the study_id path converter
 
 app_name = "pharmacy"
@@ -16,6 +16,7 @@ urlpatterns = [
     path("batches/<int:pk>/stock/", stock_views.batch_stock, name="batch_stock"),
     path("reconciliation/", stock_views.reconciliation, name="reconciliation"),
     path("excursions/", stock_views.excursions, name="excursions"),
+    path("specials/", specials.specials_register, name="specials_register"),
     path("recalls/<int:pk>/acknowledge/", stock_views.recall_acknowledge, name="recall_acknowledge"),
     path("batches/", views.batch_list, name="batch_list"),
     path("batches/receive/", views.batch_receive, name="batch_receive"),

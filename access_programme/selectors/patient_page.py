@@ -57,6 +57,13 @@ class TimelineEntry:
     tone: str = ""
 
 
+def cycle_at(cycles: list[TreatmentCycle], day: dt.date) -> TreatmentCycle | None:
+    """The patient's last cycle started on or before a day (an adverse event's onset): the cycle
+    an event is put down to, on the patient page and in the specials register (issue 16, 4a)."""
+    started = [c for c in cycles if c.start_date <= day]
+    return max(started, key=lambda c: c.start_date) if started else None
+
+
 @dataclass
 class PatientOverview:
     patient: Patient
@@ -78,10 +85,9 @@ class PatientOverview:
     def batches_before_onset(self, ae: AdverseEvent) -> list[str]:
         """The batch numbers the patient received for the last cycle started on or before the
         event's onset (pharmacovigilance of an unlicensed product, issue 16 item 4a)."""
-        started = [c for c in self.cycles if c.start_date <= ae.onset_date]
-        if not started:
+        cycle = cycle_at(self.cycles, ae.onset_date)
+        if cycle is None:
             return []
-        cycle = max(started, key=lambda c: c.start_date)
         return sorted({d.batch.batch_number for d in self.dispensings if d.cycle_id == cycle.pk})
 
     @property

@@ -20,6 +20,7 @@ from analytics.labels import labels_for
 from analytics.survival import formatting
 from analytics.survival.figures import ResultFigure, result_figures
 from analytics.survival.package import build_package, dataset_bytes, sha256
+from registry.pdf import html_pdf
 
 ROUTE_LABELS = {"managed_access": "Managed access (ILT-101)", "nhs_specials": "NHS Specials (Proleukin)"}
 COUNT_LABELS = {"pnfh_stratum_t0": "pnfh_stratum", "el_escorial": "el_escorial", "c9orf72": "c9orf72", "ftd": "ftd"}
@@ -100,11 +101,7 @@ def sensitivity_rows(results: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def render_pdf(context: dict[str, Any]) -> bytes:
-    from weasyprint import HTML  # type: ignore[import-untyped]  # loaded here: Pango and fonts, pages never need them
-
-    html = render_to_string("survival/report_pdf.html", context)
-    pdf: bytes = HTML(string=html).write_pdf()
-    return pdf
+    return html_pdf(render_to_string("survival/report_pdf.html", context))
 
 
 def build_archive(
