@@ -27,8 +27,6 @@ class AlsfrsrLoader(RecordLoader):
         values = row.values
         return {name: values[name] for name in rif.ITEM_COLUMNS}
 
-    patient_needs = frozenset({"diagnosis"})
-
     def new_object(self, patient: Patient, row: Row, values: dict[str, Any]) -> ClinicalRecord:
         return self.build(patient, {"assessment_date": row.values["assessment_date"], **values})
 

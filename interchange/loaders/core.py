@@ -164,9 +164,11 @@ class Loader:
         """Hook: the same for a row whose cells could not be read (raw text by column)."""
 
     # -- patients -----------------------------------------------------------------------
-    #: What the rows' rules read from the patient besides its id and death: "diagnosis" (the
-    #: symptom onset) and/or "enrolment" (route and dates). Only that is loaded, per chunk.
-    patient_needs: ClassVar[frozenset[str]] = frozenset()
+    #: What the rows' rules read from the patient besides its id, death and withdrawal:
+    #: "diagnosis" (the symptom onset) and/or "enrolment" (route and dates). Only that is
+    #: loaded, per chunk. A record that must not precede symptom onset
+    #: (`ClinicalRecord.follows_symptom_onset`, every loader's model) needs the diagnosis.
+    patient_needs: ClassVar[frozenset[str]] = frozenset({"diagnosis"})
 
     def load_patients(self, rows: Sequence[Row]) -> dict[str, Patient]:
         """The chunk's patients with what the models' rules read (onset, enrolment, death).

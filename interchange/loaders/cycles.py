@@ -20,7 +20,7 @@ from registry.services import data_queries_raise
 class CycleLoader(RecordLoader):
     spec = rif.CYCLES
     model = TreatmentCycle
-    patient_needs = frozenset({"enrolment"})
+    patient_needs = frozenset({"diagnosis", "enrolment"})
     compare_fields = TreatmentCycle.DOSING_FIELDS
     validated_fields = ("cycle_number", *compare_fields)
 

@@ -32,7 +32,7 @@ class DispensingLoader(RecordLoader):
 
     spec = rif.DISPENSING
     model = Dispensing
-    patient_needs = frozenset({"enrolment"})
+    patient_needs = frozenset({"diagnosis", "enrolment"})
     compare_fields = ("cycle_id", "quantity", "quantity_unit", "dose_miu_per_unit", "prescriber", "dispensed_by")
     validated_fields = ("dispensed_on", "quantity", "quantity_unit", "dose_miu_per_unit", "prescriber", "dispensed_by")
     columns: ClassVar[dict[str, str]] = {

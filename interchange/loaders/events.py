@@ -28,8 +28,6 @@ class EventLoader(RecordLoader):
         present, detail = optional(row, "detail", self.present, "")
         return {"detail": detail} if present else {}
 
-    patient_needs = frozenset({"diagnosis"})
-
     def new_object(self, patient: Patient, row: Row, values: dict[str, Any]) -> ClinicalRecord:
         return self.build(
             patient,

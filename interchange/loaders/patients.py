@@ -16,7 +16,15 @@ from access_programme.models import Enrolment
 from access_programme.next_due import next_cycle_due_refresh
 from interchange import rif
 from interchange.loaders.core import ImportContext, Loader, Row, RowRejected, cached_enrolment
-from interchange.validation import bind_known_death, describe, model_fields, new_instance, set_cached_relation, validate
+from interchange.validation import (
+    bind_known_death,
+    bind_known_withdrawal,
+    describe,
+    model_fields,
+    new_instance,
+    set_cached_relation,
+    validate,
+)
 from registry import signing
 from registry.models import (
     ClinicalEvent,
@@ -28,6 +36,7 @@ from registry.models import (
     PatientIdentity,
     same_day,
 )
+from registry.models.patient import collection_withdrawals
 from registry.services import record_versions_lock, records_bulk_insert, records_bulk_update, study_ids_reserve
 
 CONSENT_FORM_VERSION = "not recorded"
@@ -115,6 +124,9 @@ class PatientLoader(Loader):
                     patient_id__any_of=[p.pk for p in patients.values()], event_type=EventType.DEATH
                 ).values_list("patient_id", "event_date")
             )
+            withdrawals = collection_withdrawals([p.pk for p in patients.values()])
+            for patient in patients.values():
+                bind_known_withdrawal(patient, withdrawals.get(patient.pk))
             consents: dict[int, Consent] = {}
             consents_of = Consent.objects.filter(patient_id__any_of=[p.pk for p in patients.values()])
             for consent in consents_of.order_by("consent_date", "pk"):
@@ -181,6 +193,7 @@ class PatientLoader(Loader):
             )
             assert patient is not None
             bind_known_death(patient, None)
+            bind_known_withdrawal(patient, None)  # a patient not yet in the registry never withdrew
             plan = _PatientPlan(row=row, patient=patient, is_new=True)
             plan.diagnosis = self._new(Diagnosis, patient, diagnosis_values)
             plan.enrolment = self._new(Enrolment, patient, enrolment_values, route=route)

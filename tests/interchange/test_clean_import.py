@@ -224,3 +224,30 @@ def test_the_import_keeps_each_enrolments_next_cycle_due_date_as_the_services_do
     assert any(stored.values())
     next_cycle_due_refresh()  # what the cycle and enrolment services would have left
     assert dict(Enrolment.objects.values_list("patient_id", "next_cycle_due")) == stored
+
+
+def _queries_to_import_patients(tmp_path, clean_files, first: int, count: int) -> int:
+    """`count` new patients, each with one row in every file whose rules read the patient."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    per_patient = ("alsfrs_r.csv", "biomarkers.csv", "adverse_events.csv", "cycles.csv")
+    files: dict[str, list[dict[str, str]]] = {"patients.csv": [], **{name: [] for name in per_patient}}
+    for number in range(first, first + count):
+        study_id = f"GB-LON-{number:04d}"
+        files["patients.csv"].append({**clean_files["patients.csv"][0], "patient_id": study_id})
+        for name in per_patient:
+            files[name].append({**clean_files[name][0], "patient_id": study_id})
+    folder = write_cohort(tmp_path / f"patients{count}", files)
+    with CaptureQueriesContext(connection) as queries:
+        result = run_import(folder)
+    assert result.errors == []
+    assert all(result.counts(name)["created"] == count for name in files)
+    return len(queries)
+
+
+def test_the_import_makes_no_query_per_patient(sites, tmp_path, clean_files):
+    few = _queries_to_import_patients(tmp_path, clean_files, 1, 2)
+    many = _queries_to_import_patients(tmp_path, clean_files, 101, 40)
+    # The rules read a chunk's patients (onset, enrolment, death, withdrawal) in a few queries.
+    assert many <= few
