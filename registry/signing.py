@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.apps import apps
@@ -124,16 +125,17 @@ def lock_message(signature: Signature) -> str:
     )
 
 
-def signed_casebooks(patient_ids: list[int]) -> set[int]:
-    """Of these patients, those whose casebook has a valid signature (set-wise, for the importer)."""
+def signed_casebooks(patient_ids: Iterable[int]) -> set[int]:
+    """Of these patients, those whose casebook has a valid signature (set-wise, for the importer:
+    an import chunk names its patients once per row, so each is asked about once, as one array)."""
     valid = Signature.objects.filter(scope=SignatureScope.CASEBOOK, invalidated_at__isnull=True)
-    return set(valid.filter(patient_id__in=patient_ids).values_list("patient_id", flat=True))
+    return set(valid.filter(patient_id__any_of=set(patient_ids)).values_list("patient_id", flat=True))
 
 
-def signed_records(model: type[models.Model], pks: list[int]) -> set[int]:
+def signed_records(model: type[models.Model], pks: Iterable[int]) -> set[int]:
     """Of these records of one kind, those signed themselves (a visit) and still valid."""
     valid = Signature.objects.filter(record_type=ContentType.objects.get_for_model(model), invalidated_at__isnull=True)
-    return set(valid.filter(record_id__in=pks).values_list("record_id", flat=True))
+    return set(valid.filter(record_id__any_of=set(pks)).values_list("record_id", flat=True))
 
 
 LOCKED_ROW = "the patient's casebook (or this visit) is signed and locked; a data manager must unlock it first."
