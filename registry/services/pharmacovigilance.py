@@ -71,7 +71,8 @@ def safety_cases_open(
             company_is_sponsor=clock.company_is_sponsor,
             causality=event.relatedness,
         )
-        case.full_clean(validate_unique=False, validate_constraints=False)
+        # The event is the caller's saved record: its foreign key is not looked up again (a query per case).
+        case.full_clean(exclude=["adverse_event"], validate_unique=False, validate_constraints=False)
         cases.append(case)
     user_id = actor.pk if actor is not None and actor.pk else None
     bulk_insert_with_history(cases, SafetyCase, reason=OPENED, user_id=user_id)
@@ -139,8 +140,17 @@ def safety_case_close(*, actor: User | None, case: SafetyCase, reason: str, expe
 
 
 def notifications_send(*, users: Sequence[User], subject: str, body: str = "", link: str = "") -> list[Notification]:
+    return notifications_send_many(users=users, messages=[(subject, body, link)])
+
+
+def notifications_send_many(*, users: Sequence[User], messages: Sequence[tuple[str, str, str]]) -> list[Notification]:
+    """Each (subject, body, link) to every user, in one write."""
     return Notification.objects.bulk_create(
-        [Notification(user=user, subject=subject[:200], body=body, link=link[:300]) for user in users]
+        [
+            Notification(user=user, subject=subject[:200], body=body, link=link[:300])
+            for subject, body, link in messages
+            for user in users
+        ]
     )
 
 

@@ -24,7 +24,7 @@ from registry.meta import concrete_field
 from registry.models import AdverseEvent, Patient, Role, SafetyCase, SeriousAdverseEventAlert, User
 from registry.roles import Area
 from registry.services.audit import audited_save, authorise_write, record_update
-from registry.services.pharmacovigilance import notifications_send, safety_cases_open, safety_officers
+from registry.services.pharmacovigilance import notifications_send_many, safety_cases_open, safety_officers
 
 logger = logging.getLogger(__name__)
 
@@ -90,18 +90,25 @@ def sae_alerts_raise(
 
 
 def _notify(alerts: Sequence[SeriousAdverseEventAlert]) -> None:
+    """One notification per alert to each safety officer: the cases read in one query, the
+    notifications written in one (an import raises thousands of alerts at once)."""
     officers = safety_officers()
+    if not officers:
+        return
+    cases = {
+        case.adverse_event_id: case
+        for case in SafetyCase.objects.filter(adverse_event__in=[alert.adverse_event for alert in alerts]).only(
+            "pk", "adverse_event_id", "initial_due_at", "route_code"
+        )
+    }
+    messages = []
     for alert in alerts:
         event = alert.adverse_event
-        case = SafetyCase.objects.filter(adverse_event=event).only("pk", "initial_due_at", "route_code").first()
-        if case is None:
-            continue
-        notifications_send(
-            users=officers,
-            subject=f"Serious adverse event: {event.patient.study_id} – {event.term}",
-            body=_clock_line(case),
-            link=reverse("clinic:safety_case", args=[case.pk]),
-        )
+        case = cases.get(event.pk)
+        if case is not None:
+            subject = f"Serious adverse event: {event.patient.study_id} – {event.term}"
+            messages.append((subject, _clock_line(case), reverse("clinic:safety_case", args=[case.pk])))
+    notifications_send_many(users=officers, messages=messages)
 
 
 def _clock_line(case: SafetyCase) -> str:

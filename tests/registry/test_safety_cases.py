@@ -145,6 +145,45 @@ def test_every_data_manager_is_notified_in_the_app(django_capture_on_commit_call
     assert "by " in note.body and "24 h from awareness" in note.body
 
 
+def _notify_events(count: int) -> int:
+    """Queries to raise the alerts of `count` serious events at once, as an import does."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from registry.services import sae_alerts_raise
+
+    patient = treated_patient(route="managed_access")
+    events = [
+        AdverseEvent.objects.create(
+            patient=patient,
+            term=f"Event {n}",
+            onset_date=days_ago(3),
+            ctcae_grade=3,
+            serious=True,
+            criterion_hospitalisation=True,
+            relatedness="probable",
+        )
+        for n in range(count)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        sae_alerts_raise(actor=None, adverse_events=events)
+    return len(queries)
+
+
+def test_alerts_raised_together_notify_each_data_manager_once_per_event_in_a_few_queries():
+    managers = UserFactory.create_batch(2, role=Role.DATA_MANAGER)
+    few = _notify_events(2)
+    many = _notify_events(12)
+    assert many == few
+    for manager in managers:
+        notes = Notification.objects.filter(user=manager)
+        assert sorted(n.subject.rsplit(" – ", 1)[1] for n in notes) == sorted(
+            [f"Event {n}" for n in range(2)] + [f"Event {n}" for n in range(12)]
+        )
+        cases = set(SafetyCase.objects.values_list("pk", flat=True))
+        assert {int(n.link.strip("/").rsplit("/", 1)[1]) for n in notes} == cases
+
+
 def test_a_case_becomes_overdue_when_its_limit_passes_unreported():
     case = serious(treated_patient(route="managed_access"), aware_at=an_hour_ago()).safety_case
     assert not case.is_overdue(timezone.now())
