@@ -298,10 +298,16 @@ def cycle_update(
 def dispensing_record(*, actor: User | None, cycle: TreatmentCycle, batch: Batch, **fields: Any) -> Dispensing:
     """Supply product for a cycle and take it from stock in the same transaction.
 
+    The supply is made against the cycle's prescription: given, or else the one recorded for the
+    patient and cycle (a supply without a checked prescription is refused, `supply_errors`).
     The batch row is locked first, so two pharmacists dispensing from the last units of a
     batch are serialised: the second sees the reduced stock and is refused.
     """
     authorise_write(actor, Area.PHARMACY, cycle.patient)
+    if fields.get("prescription") is None:
+        fields["prescription"] = Prescription.objects.filter(
+            patient_id=cycle.patient_id, cycle_number=cycle.cycle_number
+        ).first()
     with transaction.atomic():
         locked = Batch.objects.select_for_update().select_related("product").get(pk=batch.pk)
         dispensing = Dispensing(patient=cycle.patient, cycle=cycle, batch=locked, dispensed_by_user=actor, **fields)
@@ -356,7 +362,7 @@ def cycle_dispense(
     cycle_number: int,
     start_date: dt.date,
     batch: Batch,
-    prescription: Prescription,
+    prescription: Prescription | None = None,
     **dispensing: Any,
 ) -> Dispensing:
     """Open the next 28-day cycle and supply it against its checked prescription, in one

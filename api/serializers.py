@@ -17,6 +17,7 @@ from access_programme.models import (
     Batch,
     Dispensing,
     Enrolment,
+    Prescription,
     Product,
     Route,
     TreatmentCycle,
@@ -358,6 +359,11 @@ class DispensingSerializer(AuditedSerializer):
     patient: serializers.SlugRelatedField[Patient] = serializers.SlugRelatedField(slug_field="study_id", read_only=True)
     cycle = VisibleCycleField(help_text="Treatment cycle id (the patient is the cycle's).")
     batch = serializers.PrimaryKeyRelatedField(queryset=Batch.objects.all())
+    prescription: serializers.PrimaryKeyRelatedField[Prescription] = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        help_text="The cycle's prescription the supply was made against (recorded and clinically checked in the "
+        "pharmacy before the supply: a supply without one is refused).",
+    )
     create_only = ("cycle", "batch")
 
     class Meta:
@@ -373,6 +379,8 @@ class DispensingSerializer(AuditedSerializer):
             "dose_miu_per_unit",
             "prescriber",
             "dispensed_by",
+            "prescription",
+            "days_supplied",
             "reconstituted_at",
             "beyond_use_at",
             "cold_chain_confirmed",

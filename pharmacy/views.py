@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from access_programme import selectors, services
-from access_programme.models import Batch, BatchStatus, RouteCode, dispense_ahead_days
+from access_programme.models import Batch, BatchStatus, RouteCode, dispense_ahead_days, prescription_errors
 from access_programme.stock import services as stock_services
 from pharmacy.access import dispensing_target_or_404, require_pharmacy
 from pharmacy.forms import BatchReceiveForm, BatchStatusForm, DispenseForm
@@ -66,10 +66,12 @@ def dispense(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
         return redirect("clinic:patient_detail", study_id=patient.study_id)
     cycle_number = part[0].cycle_number if part else target.cycle_number
     prescription = selectors.cycle_prescription(patient, cycle_number)
-    if prescription is None or not prescription.is_clinically_checked:
+    special = target.route.code == RouteCode.NHS_SPECIALS
+    missing = prescription_errors(prescription, patient_id=patient.pk, cycle_number=cycle_number, special=special)
+    if prescription is None or missing:  # the service would refuse the supply: take the prescription step
+        messages.info(request, " ".join(missing.values()))
         return redirect("pharmacy:prescribe", study_id=patient.study_id)
     batches = selectors.dispensable_batches(target.route, today)
-    special = target.route.code == RouteCode.NHS_SPECIALS
     form = DispenseForm(
         request.POST or None,
         batches=batches,

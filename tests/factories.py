@@ -9,7 +9,7 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from access_programme.models import Batch, Dispensing, Enrolment, Product, Route, TreatmentCycle
+from access_programme.models import Batch, Dispensing, Enrolment, Prescription, Product, Route, TreatmentCycle
 from access_programme.next_due import next_cycle_due_refresh
 from registry.models import Diagnosis, Patient, PatientIdentity, Role, Site, User
 from registry.scoring import ITEM_FIELDS, MAX_ITEM_SCORE, Q5B
@@ -154,6 +154,27 @@ class BatchFactory(AuditedFactory):
     quantity_remaining = 50
     quantity_unit = "syringe"
     dose_miu_per_unit = Decimal("2.000")
+
+
+class PrescriptionFactory(AuditedFactory):
+    """The prescriber's order for a cycle, clinically checked (a supply is refused without one)."""
+
+    class Meta:
+        model = Prescription
+
+    patient = factory.SubFactory(PatientFactory)
+    cycle_number = 1
+    prescribed_on = factory.LazyFunction(lambda: days_ago(90))
+    prescriber = "Dr Who (GMC 7654321)"
+    unsolicited_request = True
+    special_need = "ALS; no licensed alternative"
+    clinically_checked_at = factory.LazyFunction(timezone.now)
+
+
+def prescribed(cycle: TreatmentCycle) -> TreatmentCycle:
+    """The cycle, with its checked prescription recorded (as the pharmacy does before a supply)."""
+    PrescriptionFactory(patient=cycle.patient, cycle_number=cycle.cycle_number)
+    return cycle
 
 
 def api_key_for(user: User, scope: str = "write") -> str:

@@ -31,9 +31,16 @@ from access_programme.models.stock import (
     StockMovement,
     TemperatureExcursion,
 )
+from access_programme.models.supply_rules import (
+    NO_PRESCRIPTION_RULE,
+    prescription_errors,
+    prescription_findings,
+    window_errors,
+)
 
 __all__ = [
     "MISSED_DOSES_RULE",
+    "NO_PRESCRIPTION_RULE",
     "PROTOCOL_DIRECTIONS",
     "Batch",
     "BatchStatus",
@@ -63,6 +70,9 @@ __all__ = [
     "dispense_ahead_days",
     "dispensing_errors",
     "next_cycle_due",
+    "prescription_errors",
+    "prescription_findings",
     "supply_errors",
     "units_display",
+    "window_errors",
 ]

@@ -14,10 +14,11 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from access_programme.models.batches import Batch, BatchStatus, batch_unusable_reason
-from access_programme.models.cycles import TreatmentCycle, dispense_ahead_days
+from access_programme.models.cycles import TreatmentCycle
 from access_programme.models.enrolment import Enrolment
 from access_programme.models.prescriptions import Prescription
 from access_programme.models.products import QuantityUnit
+from access_programme.models.supply_rules import prescription_errors, window_errors
 from registry.constants import DOSING_DAYS_PER_CYCLE
 from registry.models import ClinicalRecord, Patient
 
@@ -209,19 +210,23 @@ def dispensing_errors(
 
 def supply_errors(dispensing: Dispensing, cycle: TreatmentCycle, batch: Batch | None) -> dict[str, str]:
     """A supply's point-of-supply rules against its cycle: dispensed no earlier than the dispensing
-    window before the cycle starts, against the cycle's clinically checked prescription, no more
-    dosing days than the cycle has, and a use-by date that covers the last administration day."""
-    errors: dict[str, str] = {}
-    ahead = dispense_ahead_days()
-    if dispensing.dispensed_on < cycle.start_date - dt.timedelta(days=ahead):
-        errors["dispensed_on"] = f"A cycle is dispensed at most {ahead} days before it starts."
+    window before the cycle starts (`window_errors`), against the cycle's clinically checked
+    prescription (`prescription_errors`; a supply already recorded is not refused for lacking one,
+    as imported history may), the dosing days it covers recorded, no more than the cycle has, and
+    a use-by date that covers the last administration day."""
+    errors = window_errors(dispensing.dispensed_on, cycle.start_date)
+    adding = dispensing._state.adding
     prescription = dispensing.prescription if dispensing.prescription_id else None
-    if prescription is not None:
-        if prescription.patient_id != dispensing.patient_id or prescription.cycle_number != cycle.cycle_number:
-            errors["prescription"] = "The prescription is for another patient or cycle."
-        elif not prescription.is_clinically_checked:
-            errors["prescription"] = "A pharmacist must clinically check the prescription before it is dispensed."
+    if adding or prescription is not None:
+        special = batch is not None and batch.product.is_unlicensed_special
+        errors.update(
+            prescription_errors(
+                prescription, patient_id=dispensing.patient_id, cycle_number=cycle.cycle_number, special=special
+            )
+        )
     if dispensing.days_supplied is None:
+        if adding:
+            errors["days_supplied"] = f"Record the dosing days this supply covers (1 to {DOSING_DAYS_PER_CYCLE})."
         return errors
     before = dispensing.supplied_days_before()
     if before + dispensing.days_supplied > DOSING_DAYS_PER_CYCLE:

@@ -9,12 +9,20 @@ from typing import Any, ClassVar
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from access_programme.models import Batch, Dispensing, TreatmentCycle, dispensing_errors
+from access_programme.models import (
+    Batch,
+    Dispensing,
+    Prescription,
+    TreatmentCycle,
+    dispensing_errors,
+    prescription_findings,
+    window_errors,
+)
 from interchange import rif
 from interchange.loaders.core import Existing, ImportContext, RecordLoader, Row, RowRejected, cached_enrolment
 from interchange.validation import describe, validate
-from registry.models import ClinicalRecord, Patient
-from registry.services import records_bulk_insert, records_bulk_update
+from registry.models import ClinicalRecord, Finding, Patient
+from registry.services import data_queries_raise, records_bulk_insert, records_bulk_update
 
 DISPENSING_LOCK = 0x52494644  # "RIFD": the advisory lock of dispensing chunks in a parallel import
 
@@ -45,6 +53,7 @@ class DispensingLoader(RecordLoader):
     def __init__(self, ctx: ImportContext) -> None:
         super().__init__(ctx)
         self.created_batches = 0
+        self.findings: list[tuple[ClinicalRecord, list[Finding]]] = []
 
     def key_fields(self) -> tuple[str, ...]:
         return ("patient_id", "dispensed_on", "batch__product__code", "batch__batch_number")
@@ -62,11 +71,16 @@ class DispensingLoader(RecordLoader):
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DISPENSING_LOCK])
 
     def prepare_chunk(self, rows: Sequence[Row], patients: dict[str, Patient]) -> None:
+        patient_ids = [p.pk for p in patients.values()]
         self.cycles = {
-            (patient_id, number): (pk, patient_id)
-            for patient_id, number, pk in TreatmentCycle.objects.filter(
-                patient_id__any_of=[p.pk for p in patients.values()]
-            ).values_list("patient_id", "cycle_number", "pk")
+            (patient_id, number): (pk, patient_id, start)
+            for patient_id, number, pk, start in TreatmentCycle.objects.filter(
+                patient_id__any_of=patient_ids
+            ).values_list("patient_id", "cycle_number", "pk", "start_date")
+        }
+        # The cycles' prescriptions: a supply is linked to its cycle's, or queried without one.
+        self.prescriptions = {
+            (p.patient_id, p.cycle_number): p for p in Prescription.objects.filter(patient_id__any_of=patient_ids)
         }
         numbers = {row.values["batch_number"] for row in rows}
         batches = list(
@@ -167,22 +181,31 @@ class DispensingLoader(RecordLoader):
 
     def new_object(self, patient: Patient, row: Row, values: dict[str, Any]) -> ClinicalRecord:
         state = self._batch_for(row)
+        prescription = self.prescriptions.get((patient.pk, row.values["cycle_number"]))
         return self.build(
             patient,
-            {"dispensed_on": row.values["dispensed_on"], "batch_id": state.batch.pk, **values},
+            {
+                "dispensed_on": row.values["dispensed_on"],
+                "batch_id": state.batch.pk,
+                "prescription_id": prescription.pk if prescription is not None else None,
+                **values,
+            },
             batch=state.batch,
         )
 
     def check(self, obj: ClinicalRecord, row: Row, patient: Patient, existing: Existing | None) -> None:
         """`Dispensing.clean()` without the point-of-supply rules RIF cannot carry
-        (`rif.DISPENSING_FIELDS_NOT_IN_RIF`), its queries answered from the chunk."""
+        (`rif.DISPENSING_FIELDS_NOT_IN_RIF`), its queries answered from the chunk. The dispensing
+        window is applied; the prescription rule becomes a data query (`accepted`)."""
         assert isinstance(obj, Dispensing)
         state = self._batch_for(row)
         validate(obj, self.fields, clean=False)
         ClinicalRecord.clean(obj)
-        errors = dispensing_errors(
+        _, cycle_patient_id, cycle_start = self.cycles[(patient.pk, row.values["cycle_number"])]
+        errors = window_errors(obj.dispensed_on, cycle_start)
+        errors |= dispensing_errors(
             obj,
-            cycle_patient_id=self.cycles[(patient.pk, row.values["cycle_number"])][1],
+            cycle_patient_id=cycle_patient_id,
             batch=state.batch,
             enrolment=cached_enrolment(patient),
             # The natural key holds the batch: an existing record took its quantity from this one.
@@ -196,6 +219,16 @@ class DispensingLoader(RecordLoader):
         assert isinstance(obj, Dispensing)
         state = self._batch_for(row)
         batch = state.batch
+        if existing is None:  # a past supply is kept; one without a checked prescription is queried
+            number = row.values["cycle_number"]
+            found = prescription_findings(
+                self.prescriptions.get((patient.pk, number)),
+                patient_id=patient.pk,
+                cycle_number=number,
+                special=batch.product.is_unlicensed_special,
+            )
+            if found:
+                self.findings.append((obj, found))
         delta = obj.quantity - (existing.get("quantity") if existing is not None else 0)
         if state.stock_known:
             batch.quantity_remaining -= delta
@@ -231,6 +264,8 @@ class DispensingLoader(RecordLoader):
         records_bulk_update(
             actor=self.ctx.user, records=changed, model=Dispensing, fields=self.compare_fields, reason=self.reason
         )
+        data_queries_raise(actor=self.ctx.user, findings=self.findings)
+        self.findings = []
         stock = [s.batch for s in self.batches.values() if s.touched and not s.is_new]
         records_bulk_update(
             actor=self.ctx.user,

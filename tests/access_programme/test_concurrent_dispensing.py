@@ -12,7 +12,7 @@ from django.db import connection
 from access_programme.models import Batch, Dispensing, Product
 from access_programme.services import dispensing_record
 from registry.models import Role
-from tests.factories import BatchFactory, CycleFactory, SiteFactory, UserFactory, treated_patient
+from tests.factories import BatchFactory, CycleFactory, SiteFactory, UserFactory, prescribed, treated_patient
 
 pytestmark = [
     pytest.mark.requirement("PHA-02"),
@@ -31,7 +31,7 @@ def test_parallel_dispensing_from_the_last_units_of_a_batch_never_oversupplies()
         quantity_received=7,
         quantity_remaining=7,
     )
-    cycles = [CycleFactory(patient=treated_patient(site=site, route="managed_access")) for _ in range(4)]
+    cycles = [prescribed(CycleFactory(patient=treated_patient(site=site, route="managed_access"))) for _ in range(4)]
     barrier = threading.Barrier(len(cycles))
     outcomes: list[str] = []
 
@@ -44,6 +44,7 @@ def test_parallel_dispensing_from_the_last_units_of_a_batch_never_oversupplies()
                 batch=batch,
                 dispensed_on=cycle.start_date,
                 quantity=2,
+                days_supplied=5,
                 quantity_unit="syringe",
                 dose_miu_per_unit=Decimal(2),
                 prescriber="Dr Who (GMC 7654321)",
@@ -92,7 +93,7 @@ def test_parallel_dispensing_never_takes_a_sites_stock_below_zero():
         dose_miu_per_unit=Decimal(2),
     )
     batch_release(actor=pharmacist, batch=batch, reason="Certificate checked")
-    cycles = [CycleFactory(patient=treated_patient(site=site, route="managed_access")) for _ in range(2)]
+    cycles = [prescribed(CycleFactory(patient=treated_patient(site=site, route="managed_access"))) for _ in range(2)]
     barrier = threading.Barrier(len(cycles))
     outcomes: list[str] = []
 
@@ -105,6 +106,7 @@ def test_parallel_dispensing_never_takes_a_sites_stock_below_zero():
                 batch=batch,
                 dispensed_on=cycle.start_date,
                 quantity=2,
+                days_supplied=5,
                 quantity_unit="syringe",
                 dose_miu_per_unit=Decimal(2),
                 prescriber="Dr Who (GMC 7654321)",

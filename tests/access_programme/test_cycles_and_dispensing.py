@@ -9,11 +9,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from access_programme.models import Batch, BatchStatus, Product
+from access_programme.models import Batch, BatchStatus, Prescription, Product
 from access_programme.selectors import usable_batches
 from access_programme.services import batch_recall, cycle_start, dispensing_record
 from registry.models import DataQuery, Role
-from tests.factories import BatchFactory, CycleFactory, SiteFactory, UserFactory, days_ago, treated_patient
+from tests.factories import BatchFactory, CycleFactory, SiteFactory, UserFactory, days_ago, prescribed, treated_patient
 
 pytestmark = [pytest.mark.requirement("PHA-01"), pytest.mark.django_db]
 
@@ -28,13 +28,16 @@ def patient(pharmacist):
     return treated_patient(site=pharmacist.sites.get())
 
 
-def reconstitution(on: dt.date, hours: int = 48) -> dict[str, object]:
+def reconstitution(on: dt.date, hours: int = 120) -> dict[str, object]:
     at = timezone.make_aware(dt.datetime.combine(on, dt.time(9, 0)))
     return {"reconstituted_at": at, "beyond_use_at": at + dt.timedelta(hours=hours)}
 
 
 def dispense(pharmacist, cycle, batch, quantity=5, **overrides):
+    if not Prescription.objects.filter(patient=cycle.patient, cycle_number=cycle.cycle_number).exists():
+        prescribed(cycle)
     fields = {
+        "days_supplied": 5,
         "dispensed_on": cycle.start_date,
         "quantity": quantity,
         "quantity_unit": "syringe",

@@ -15,7 +15,7 @@ from access_programme import selectors, services
 from access_programme.models import Batch, BatchStatus, Product, SiteStock, StockMovement
 from access_programme.stock import services as stock
 from registry.models import Role
-from tests.factories import CycleFactory, SiteFactory, UserFactory, days_ago, treated_patient
+from tests.factories import CycleFactory, SiteFactory, UserFactory, days_ago, prescribed, treated_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -54,13 +54,14 @@ def goods_in(actor, site, quantity=20, number="ILT-0001"):
 
 
 def dispense(actor, patient, batch, quantity=5):
-    cycle = CycleFactory(patient=patient)
+    cycle = prescribed(CycleFactory(patient=patient))
     return services.dispensing_record(
         actor=actor,
         cycle=cycle,
         batch=Batch.objects.get(pk=batch.pk),
         dispensed_on=cycle.start_date,
         quantity=quantity,
+        days_supplied=5,
         quantity_unit="syringe",
         dose_miu_per_unit=Decimal(2),
         prescriber="Dr Who (GMC 7654321)",

@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from registry.models import Patient, Role, Site, User
-from tests.factories import IdentityFactory, SiteFactory, UserFactory, treated_patient
+from tests.factories import IdentityFactory, SiteFactory, UserFactory, prescribed, treated_patient
 
 
 @dataclass
@@ -109,7 +109,7 @@ def full_patient(db):
             ctcae_grade=1,
             relatedness="probable",
         )
-        cycle = programme.cycle_start(actor=None, patient=patient, cycle_number=1, start_date=days_ago(84))
+        cycle = prescribed(programme.cycle_start(actor=None, patient=patient, cycle_number=1, start_date=days_ago(84)))
         reconstituted = dt.datetime.combine(days_ago(85), dt.time(9), tzinfo=dt.UTC)
         programme.dispensing_record(
             actor=None,
@@ -117,12 +117,13 @@ def full_patient(db):
             batch=BatchFactory.create(),
             dispensed_on=days_ago(85),
             quantity=5,
+            days_supplied=5,
             quantity_unit="syringe",
             dose_miu_per_unit=Decimal("2.000"),
             prescriber="Dr A. Consultant",
             dispensed_by="Pharmacist",
             reconstituted_at=reconstituted,
-            beyond_use_at=reconstituted + dt.timedelta(hours=100),
+            beyond_use_at=reconstituted + dt.timedelta(hours=168),
             cold_chain_confirmed=True,
         )
         return patient

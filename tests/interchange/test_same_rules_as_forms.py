@@ -185,7 +185,7 @@ def test_missed_doses_raise_the_same_query_from_an_import_as_from_the_service(cl
         start_date=dt.date(2025, 5, 12),
         days_administered=4,
     )
-    from_service = DataQuery.objects.get(record_id=entered.pk)
+    from_service = DataQuery.objects.get(record_id=entered.pk, rule="cycle_missed_doses")
     assert (from_service.field_name, from_service.message) == (imported.field_name, imported.message)
 
 

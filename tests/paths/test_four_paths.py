@@ -341,7 +341,7 @@ def test_missed_doses_keep_the_cycle_and_raise_one_query_on_every_path(path, wor
     outcome = path(world, TreatmentCycle, ALIVE, {**missed, "planned_dose_miu": "2", "interrupted": False})
     assert outcome.saved, outcome.text
     cycle = TreatmentCycle.objects.get(patient__study_id=ALIVE, cycle_number=4)
-    query = DataQuery.objects.get(record_id=cycle.pk)
+    query = DataQuery.objects.get(record_id=cycle.pk, rule="cycle_missed_doses")
     assert (query.field_name, query.rule) == ("interrupted", "cycle_missed_doses")
     assert query.message.startswith("2 dose(s) missed")
 

@@ -103,3 +103,52 @@ def test_advance_dispensing_then_a_second_persons_check_then_the_label(pharmacis
     ):
         assert expected in text, expected
     assert IdentityAccess.objects.filter(patient=patient, channel="dispensing label").exists()
+
+
+def due_in(site, days: int):
+    patient = treated_patient(site=site)
+    Enrolment.objects.filter(patient=patient).update(first_dose_date=days_ago(28 - days))
+    CycleFactory(patient=patient, cycle_number=1, start_date=days_ago(28 - days))
+    return patient
+
+
+@pytest.mark.parametrize(
+    ("days", "badge"), [(7, "In 7 days"), (3, "In 3 days"), (0, "Due today"), (-3, "Overdue 3 days")]
+)
+def test_the_worklist_and_the_form_show_the_same_dates_and_the_form_as_filled_in_is_accepted(
+    pharmacist_client, london, days, badge
+):
+    """Issue 16: the worklist offered cycles due in 3-6 days that the form then refused."""
+    patient = due_in(london, days)
+    due = days_ago(-days)
+    worklist = pharmacist_client.get(reverse("pharmacy:worklist"))
+    (row,) = worklist.context["rows"]
+    assert (
+        row.due_date == due and f"{due:%a %d %b %Y}" in worklist.content.decode() and badge in worklist.content.decode()
+    )
+    prescribe_and_check(pharmacist_client, patient, pharmacist_client)
+    page = pharmacist_client.get(reverse("pharmacy:dispense", args=[patient.study_id]))
+    shown = " ".join(page.content.decode().split())
+    assert f"due {due:%d %b %Y}" in shown and ("overdue" in shown) == (days < 0)
+    form = page.context["form"]
+    start, supplied = form.fields["cycle_start_date"].initial, form.fields["dispensed_on"].initial
+    assert (start, supplied) == (max(due, days_ago(0)), days_ago(0))  # an overdue cycle starts today
+    batch = BatchFactory(max_hours_after_reconstitution=336)
+    response = pharmacist_client.post(
+        reverse("pharmacy:dispense", args=[patient.study_id]),
+        {
+            "cycle_start_date": start.isoformat(),
+            "dispensed_on": supplied.isoformat(),
+            "batch": batch.pk,
+            "quantity": form.fields["quantity"].initial,
+            "days_supplied": form.fields["days_supplied"].initial,
+            "dose_miu_per_unit": "2.000",
+            "prescriber": form.fields["prescriber"].initial,
+            "reconstituted_at": f"{supplied.isoformat()}T09:00",
+            "beyond_use_at": f"{(supplied + dt.timedelta(days=13)).isoformat()}T09:00",
+            "cold_chain_confirmed": "on",
+        },
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    supply = Dispensing.objects.get(patient=patient)
+    assert (supply.cycle.start_date, supply.dispensed_on) == (start, supplied)
