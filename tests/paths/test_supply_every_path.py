@@ -98,7 +98,7 @@ def reconstitution(on: dt.date) -> dict[str, str]:
 
 
 def web_dispense(client: Client, patient: Patient, **overrides: Any) -> Any:
-    batch = BatchFactory(max_hours_after_reconstitution=336)
+    batch: Any = BatchFactory(max_hours_after_reconstitution=336)
     on = overrides.pop("dispensed_on", TODAY)
     data = {
         "cycle_start_date": days_ago(-5).isoformat(),
@@ -122,7 +122,7 @@ def web_errors(response: Any) -> str:
 
 
 def api_dispense(client: APIClient, cycle: TreatmentCycle, **overrides: Any) -> Any:
-    batch = BatchFactory(max_hours_after_reconstitution=336)
+    batch: Any = BatchFactory(max_hours_after_reconstitution=336)
     on = overrides.pop("dispensed_on", TODAY)
     at = reconstitution(on)
     body = {
