@@ -26,7 +26,7 @@ def remove_rule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("access_programme", "0010_specials_retention_guard"),
+        ("access_programme", "0011_reconciliation_explanation"),
         ("registry", "0007_data_quality_rules"),
     ]
 
