@@ -19,7 +19,6 @@ import socket
 import sys
 from collections.abc import Callable
 
-import redis
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, JsonResponse
@@ -53,6 +52,8 @@ def _tasks_queued() -> bool:
 
 
 def check_redis() -> Check:
+    import redis  # imported when used (start-up: tests/project/test_startup.py)
+
     if not _broker_used():
         return {"status": NOT_USED}
     try:
@@ -63,6 +64,8 @@ def check_redis() -> Check:
 
 
 def _heartbeat_check(component: str, instance: str | None = None) -> Check:
+    import redis  # imported when used (start-up: tests/project/test_startup.py)
+
     if not _tasks_queued():
         return {"status": NOT_USED}
     try:

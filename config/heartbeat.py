@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
-import redis
-from celery import bootsteps
 from django.conf import settings
+
+if TYPE_CHECKING:
+    import redis
 
 HEARTBEAT_SECONDS = 10
 PREFIX = "heartbeat:"
@@ -24,11 +25,15 @@ log = logging.getLogger(__name__)
 
 
 def broker() -> redis.Redis:
+    import redis  # imported when used: every process imports this module (health checks), few write
+
     return redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2)
 
 
 def beat(component: str, name: str = "", *, at: float | None = None) -> None:
     """Record that `component` (worker, beat) is alive now (or `at`, a Unix time)."""
+    import redis  # imported when used (see broker)
+
     key = f"{PREFIX}{component}:{name}" if name else f"{PREFIX}{component}"
     try:
         broker().set(key, at if at is not None else time.time(), ex=KEEP_SECONDS)
@@ -47,24 +52,3 @@ def ages(component: str) -> dict[str, float]:
             name = key.decode().removeprefix(f"{PREFIX}{component}").removeprefix(":")
             found[name] = max(0.0, now - float(value))
     return found
-
-
-class HeartbeatStep(bootsteps.StartStopStep):
-    """The worker's heartbeat, on the worker's own timer (Celery's documented liveness pattern)."""
-
-    requires = ("celery.worker.components:Timer",)
-
-    def __init__(self, parent: Any, **kwargs: Any) -> None:
-        super().__init__(parent, **kwargs)
-        self.timer_entry: Any = None
-
-    def start(self, parent: Any) -> None:
-        beat("worker", parent.hostname)
-        self.timer_entry = parent.timer.call_repeatedly(
-            HEARTBEAT_SECONDS, beat, ("worker", parent.hostname), priority=10
-        )
-
-    def stop(self, parent: Any) -> None:
-        if self.timer_entry is not None:
-            self.timer_entry.cancel()
-            self.timer_entry = None

@@ -8,17 +8,29 @@ https://docs.celeryq.dev/en/stable/userguide/tasks.html#database-transactions).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from celery import current_app
-from celery.app.task import Task
+from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from celery import Celery
+    from celery.app.task import Task
+
+
+def tasks_app() -> Celery:
+    """The project's Celery app (settings.TASKS_APP), imported on first use rather than at
+    start-up (Celery is heavy: tests/project/test_startup.py); importing it makes it the
+    current app, which @shared_task tasks bind to."""
+    app: Celery = import_string(settings.TASKS_APP)
+    return app
 
 
 def task_named(name: str) -> Task:
-    """The registered task; the first lookup in a web process imports every app's tasks module,
-    as a worker does when it starts."""
-    app = current_app
+    """The registered task; the first lookup in a process imports the Celery app and every
+    app's tasks module, as a worker does when it starts."""
+    app = tasks_app()
     if name not in app.tasks:
         app.loader.import_default_modules()
     return app.tasks[name]

@@ -204,6 +204,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60)}
 # django-celery-beat's database scheduler, writing a heartbeat the health check reads (config.beat).
 CELERY_BEAT_SCHEDULER = "config.beat:HeartbeatScheduler"
+# The Celery app, imported by registry.tasking before the first task is sent (not at start-up).
+TASKS_APP = "config.celery.app"
 # A running analysis with no progress heartbeat for this long was abandoned by a lost worker.
 SURVIVAL_RUN_STALE_AFTER_SECONDS = env.int("SURVIVAL_RUN_STALE_AFTER_SECONDS", default=600)
 CELERY_BEAT_SCHEDULE = {

@@ -5,6 +5,13 @@ and 200 MB before a process does anything (docs/benchmarks.md, "Start-up"); ever
 command, web worker and Celery worker would pay that at start. The modules that URL confs,
 admin, apps, models, tasks and commands import at start import them inside the functions that
 use them. Each program below starts in a fresh interpreter and reports which of them it loaded.
+
+Lighter modules are loaded when first used too: the Celery app (config.celery: its
+configuration and task discovery), imported by registry.tasking before the first task is sent,
+and the Redis client (health checks, heartbeats). psycopg and Celery itself are loaded at start
+by Django (the first model asks the database backend for its limits) and by
+django_celery_beat's models, whatever the project does. `manage.py export_dataset` skips the
+system checks, which load every URL conf, view and the API schema tooling (drf-spectacular).
 """
 
 from __future__ import annotations
@@ -21,8 +28,21 @@ from tests.conftest import program_environment
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("pandas", "numpy", "lifelines", "matplotlib", "pyarrow", "pyreadstat", "weasyprint", "scipy")
 
-REPORT = f"import json, sys; print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+#: Loaded when first used, by any program but the one that uses them.
+LAZY = ("config.celery", "redis")
+#: What a whole-command export never uses: URL confs, API views and the schema tooling.
+NOT_FOR_EXPORTS = ("config.urls", "api.views", "drf_spectacular.openapi", "rest_framework.test", "django.test")
 
+
+def report(modules: tuple[str, ...]) -> str:
+    return f"import json, sys; print(json.dumps(sorted(m for m in {modules!r} if m in sys.modules)))"
+
+
+EXPORT_COMMAND = (
+    "import django; django.setup(); from django.core.management import load_command_class; "
+    "command = load_command_class('analytics', 'export_dataset'); "
+    "command.check() if command.requires_system_checks else None"
+)
 PROGRAMS = {
     # What a web worker loads before its first request: apps, models, admin (autodiscovered in
     # setup) and every URL conf with its views.
@@ -31,17 +51,15 @@ PROGRAMS = {
     "check": "import django; django.setup(); from django.core.management import call_command; call_command('check')",
     # A Celery worker imports every app's tasks module at start.
     "worker": ("import django; django.setup(); from config.celery import app; app.loader.import_default_modules()"),
-    # `manage.py export_dataset`: a whole-command export starts with loading its command.
-    "export command": (
-        "import django; django.setup(); from django.core.management import load_command_class; "
-        "load_command_class('analytics', 'export_dataset')"
-    ),
+    # `manage.py export_dataset`: a whole-command export loads its command and runs the system
+    # checks it asks for (BaseCommand.execute) before it exports.
+    "export command": EXPORT_COMMAND,
 }
 
 
-def heavy_modules_loaded_by(program: str) -> list[str]:
+def heavy_modules_loaded_by(program: str, modules: tuple[str, ...] = HEAVY) -> list[str]:
     result = subprocess.run(
-        [sys.executable, "-c", f"{program}\n{REPORT}"],
+        [sys.executable, "-c", f"{program}\n{report(modules)}"],
         cwd=ROOT,
         env=program_environment(DJANGO_SETTINGS_MODULE="config.settings.test"),
         capture_output=True,
@@ -62,3 +80,26 @@ def test_starting_a_program_imports_no_heavy_library(program):
 def test_the_report_sees_a_heavy_library_that_is_imported():
     """The check itself can fail: a program that imports pandas is reported as loading it."""
     assert "pandas" in heavy_modules_loaded_by("import django; django.setup(); import analytics.dataset")
+
+
+@pytest.mark.parametrize("program", ["web", "check", "export command"])
+def test_starting_a_program_loads_neither_the_celery_app_nor_redis(program):
+    assert heavy_modules_loaded_by(PROGRAMS[program], LAZY) == []
+
+
+def test_the_export_command_starts_without_url_confs_views_or_the_api_schema_tooling():
+    assert heavy_modules_loaded_by(EXPORT_COMMAND, NOT_FOR_EXPORTS) == []
+
+
+def test_a_task_sent_from_a_program_that_did_not_load_celery_goes_through_the_projects_app():
+    """registry.tasking imports the app before the first task: the task is bound to it (broker,
+    eager mode from the settings), not to Celery's unconfigured default app."""
+    program = (
+        "import django; django.setup(); from django.conf import settings; "
+        "from registry.tasking import task_named; "
+        "task = task_named('analytics.tasks.export_files_purge_task'); "
+        "assert task.app.main == 'il2ld_registry', task.app.main; "
+        "assert task.app.conf.broker_url == settings.CELERY_BROKER_URL"
+    )
+    assert heavy_modules_loaded_by(program, LAZY) == ["config.celery"]
+    assert heavy_modules_loaded_by(PROGRAMS["worker"], LAZY) == ["config.celery"]
