@@ -87,7 +87,7 @@ def cox(
     where the Grambsch-Therneau approximation is not defined here.
     ``robust`` gives R's sandwich variance from Efron score residuals (``cox_robust``), with
     ``weights_col`` the weighted dfbeta form R uses for ``coxph(weights = w, robust = TRUE)``.
-    ``concordance=False`` skips Harrell's C (NaN), whose cost grows with deaths × patients; a
+    ``concordance=False`` skips Harrell's C (NaN), whose cost grows with n log² n; a
     C-index says little about a model of one group indicator.
     """
     covariates = list(covariates)

@@ -57,36 +57,22 @@ def logrank(
     chi2 = (O - E)' V^- (O - E) over k - 1 groups with the hypergeometric
     variance, df = k - 1. ``entry_col`` (delayed entry) restricts risk sets
     to entry < t <= exit; R's survdiff has no such option, so that variant
-    is checked only against its own definition.
+    is checked only against its own definition. Sorted once, then risk sets and deaths per
+    distinct event time come from searchsorted and bincount (no loop over times).
     """
     exit_, event, entry = survival_arrays(df, duration_col, event_col, entry_col)
     require_columns(df, group_col)
-    if df[group_col].isna().any():
+    codes, uniques = pd.factorize(df[group_col].to_numpy())
+    if (codes < 0).any():
         raise ValueError(f"missing values in {group_col}")
-    labels = df[group_col].to_numpy()
-    groups = sorted(pd.unique(labels), key=str)
+    rank = sorted(range(len(uniques)), key=lambda i: str(uniques[i]))
+    groups = [uniques[i] for i in rank]
     k = len(groups)
     if k < 2:
         raise ValueError("log-rank test needs at least two groups")
-    gidx = np.searchsorted(np.array([str(g) for g in groups]), labels.astype(str))
+    gidx = np.argsort(rank)[codes]  # groups numbered in the order of their labels as text
 
-    event_times = np.unique(exit_[event == 1])
-    observed = np.zeros(k)
-    expected = np.zeros(k)
-    var = np.zeros((k, k))
-    for t in event_times:
-        at_risk = exit_ >= t
-        if entry is not None:
-            at_risk &= entry < t
-        n_j = np.bincount(gidx[at_risk], minlength=k).astype(float)
-        dies = (exit_ == t) & (event == 1)
-        d_j = np.bincount(gidx[dies], minlength=k).astype(float)
-        n_t, d_t = n_j.sum(), d_j.sum()
-        observed += d_j
-        expected += d_t * n_j / n_t
-        if n_t > 1:
-            frac = n_j / n_t
-            var += d_t * (n_t - d_t) / (n_t - 1) * (np.diag(frac) - np.outer(frac, frac))
+    observed, expected, var = _logrank_sums(exit_, event, entry, gidx, k)
     diff = (observed - expected)[1:]
     chi2 = float(diff @ np.linalg.pinv(var[1:, 1:]) @ diff)
     dof = k - 1
@@ -113,3 +99,32 @@ def logrank(
     if entry is not None:
         result = result.with_caveats(cv.LEFT_TRUNCATION)
     return result
+
+
+def _logrank_sums(
+    exit_: np.ndarray, event: np.ndarray, entry: np.ndarray | None, gidx: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Observed and expected events per group and the hypergeometric variance, summed over the
+    distinct event times t: n_j(t) at risk (entry < t <= exit) and d_j(t) deaths in group j."""
+    dead = event == 1
+    times, time_index = np.unique(exit_[dead], return_inverse=True)
+    n_j = _count_at_or_after(exit_, gidx, k, times)
+    if entry is not None:  # entry < exit, so anyone entering at or after t is also counted above
+        n_j -= _count_at_or_after(entry, gidx, k, times)
+    d_j = np.bincount(time_index * k + gidx[dead], minlength=times.size * k).reshape(times.size, k).astype(float)
+    n_t, d_t = n_j.sum(axis=1), d_j.sum(axis=1)
+    frac = n_j / n_t[:, None]
+    expected = d_t @ frac
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = np.where(n_t > 1, d_t * (n_t - d_t) / (n_t - 1), 0.0)
+    var = np.diag(weight @ frac) - (frac * weight[:, None]).T @ frac
+    return d_j.sum(axis=0), expected, var
+
+
+def _count_at_or_after(values: np.ndarray, gidx: np.ndarray, k: int, times: np.ndarray) -> np.ndarray:
+    """Per time (rows) and group (columns), how many have value >= time: each value's place
+    among the sorted times, counted per group, then summed from the last time backwards."""
+    place = np.searchsorted(times, values, side="right")  # value >= times[m] exactly when m < place
+    counts = np.bincount(place * k + gidx, minlength=(times.size + 1) * k).reshape(times.size + 1, k)
+    at_or_after: np.ndarray = np.cumsum(counts[::-1], axis=0)[::-1][1:].astype(float)
+    return at_or_after

@@ -7,8 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from analytics.stats import cox
+from analytics.stats import concordance_index, cox
 
 pytestmark = pytest.mark.requirement("STA-01")
 
@@ -130,3 +132,40 @@ def test_cox_to_dict_is_json_serialisable(lung):
     json.dumps(out, allow_nan=False)
     assert {"n", "events", "terms", "ph_test", "concordance"} <= out.keys()
     assert {"hr", "hr_ci_lower", "hr_ci_upper", "p"} <= out["terms"][0].keys()
+
+
+def _harrell_c_by_pairs(lp, exit_, event, entry, strata) -> float:
+    """Harrell's C pair by pair: i died, j is at risk at i's death (entry < t <= exit, same
+    stratum) and did not die then; concordant when i's score is higher, ties count 1/2."""
+    num = den = 0.0
+    for i in range(len(lp)):
+        if not event[i]:
+            continue
+        for j in range(len(lp)):
+            if j == i or strata[j] != strata[i] or exit_[j] < exit_[i] or entry[j] >= exit_[i]:
+                continue
+            if exit_[j] == exit_[i] and event[j]:
+                continue
+            den += 1
+            num += 1.0 if lp[i] > lp[j] else 0.5 if lp[i] == lp[j] else 0.0
+    return num / den if den else float("nan")
+
+
+concordance_cases = st.lists(
+    st.tuples(st.integers(0, 8), st.integers(1, 8), st.booleans(), st.integers(0, 4), st.integers(0, 1)),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(concordance_cases, st.booleans(), st.booleans())
+def test_concordance_counts_every_comparable_pair_once_with_ties_as_half(rows, delayed, stratified):
+    entry = np.array([r[0] if delayed else 0 for r in rows], dtype=float)
+    exit_ = np.array([(r[0] if delayed else 0) + r[1] for r in rows], dtype=float)
+    event = np.array([int(r[2]) for r in rows])
+    lp = np.array([r[3] * 0.5 for r in rows])
+    strata = np.array([r[4] if stratified else 0 for r in rows])
+    expected = _harrell_c_by_pairs(lp, exit_, event, entry, strata)
+    got = concordance_index(lp, exit_, event, entry if delayed else None, strata)
+    assert got == pytest.approx(expected, abs=1e-12, nan_ok=True)

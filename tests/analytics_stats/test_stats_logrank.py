@@ -105,3 +105,52 @@ def test_logrank_chi2_is_non_negative_and_invariant_to_group_relabelling(df):
     relabelled = logrank(df.assign(g=df["g"].map({"a": "z", "b": "y", "c": "x"})), "t", "e", "g")
     assert res.chi2 >= -1e-12
     assert relabelled.chi2 == pytest.approx(res.chi2, rel=1e-9, abs=1e-9)
+
+
+def _logrank_by_definition(df: pd.DataFrame, entry: str | None) -> tuple[dict[str, float], float]:
+    """Expected events per group and the first group's variance, event time by event time."""
+    groups = sorted(df["g"].unique())
+    expected = dict.fromkeys(groups, 0.0)
+    variance = 0.0
+    for t in sorted(df.loc[df["e"] == 1, "t"].unique()):
+        at_risk = (df["t"] >= t) & ((df[entry] < t) if entry else True)
+        n_t, d_t = at_risk.sum(), ((df["t"] == t) & (df["e"] == 1)).sum()
+        for g in groups:
+            share = (at_risk & (df["g"] == g)).sum() / n_t
+            expected[g] += d_t * share
+            if g == groups[0] and n_t > 1:
+                variance += d_t * (n_t - d_t) / (n_t - 1) * share * (1 - share)
+    return expected, variance
+
+
+delayed_frames = st.lists(
+    st.tuples(st.integers(0, 12), st.integers(1, 12), st.booleans(), st.sampled_from(["a", "b", "c"])),
+    min_size=3,
+    max_size=40,
+).map(
+    lambda rows: pd.DataFrame(
+        {
+            "s": [r[0] for r in rows],
+            "t": [r[0] + r[1] for r in rows],
+            "e": [int(r[2]) for r in rows],
+            "g": [r[3] for r in rows],
+        }
+    )
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(delayed_frames, st.booleans())
+def test_logrank_expected_events_and_variance_follow_the_per_event_time_definition(df, delayed):
+    if df["g"].nunique() < 2 or df["e"].sum() == 0:
+        return
+    entry = "s" if delayed else None
+    res = logrank(df, "t", "e", "g", entry_col=entry)
+    expected, variance = _logrank_by_definition(df, entry)
+    assert {g.group: g.expected for g in res.groups} == pytest.approx(expected, abs=1e-9)
+    assert {g.group: g.observed for g in res.groups} == df[df["e"] == 1].groupby("g").size().reindex(
+        sorted(expected), fill_value=0
+    ).to_dict()
+    if df["g"].nunique() == 2 and variance > 1e-9:
+        first = res.groups[0]
+        assert res.chi2 == pytest.approx((first.observed - first.expected) ** 2 / variance, rel=1e-9)
