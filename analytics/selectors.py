@@ -28,6 +28,7 @@ from access_programme.models import Dispensing, TreatmentCycle
 from analytics import dataset_columns
 from analytics.models import ExportJob
 from analytics.query_columns import column_kinds as _column_kinds
+from registry.crypto import decrypt_many
 from registry.models import (
     AdverseEvent,
     AlsfrsrAssessment,
@@ -314,7 +315,12 @@ _COPY_NULL = "\\N"
 
 
 def _frame_by_copy(queryset: models.QuerySet[Any], columns: list[str]) -> pd.DataFrame:
+    """The rows by `COPY (SELECT …) TO STDOUT (FORMAT csv)`, parsed by pyarrow's CSV reader
+    straight into typed columns (dates, floats, integers, booleans, text), then handed to pandas:
+    about three times less CPU than `pandas.read_csv` followed by `to_datetime`."""
     import pandas as pd  # heavy: imported when used (docs/benchmarks.md, start-up)
+    import pyarrow as pa
+    from pyarrow import csv
 
     kinds = _column_kinds(queryset)
     if len(kinds) != len(columns):
@@ -327,26 +333,25 @@ def _frame_by_copy(queryset: models.QuerySet[Any], columns: list[str]) -> pd.Dat
     ):
         for block in copy:
             buffer.write(block)
-    buffer.seek(0)
-    text = {name for name, kind in zip(columns, kinds, strict=True) if kind == "text"}
-    frame = pd.read_csv(
-        buffer,
-        header=None,
-        names=columns,
-        dtype=dict.fromkeys(text, object),
-        na_values=[_COPY_NULL],
-        keep_default_na=False,
-        true_values=["t"],
-        false_values=["f"],
-        engine="c",
+    if not buffer.tell():
+        empty = {"date": "datetime64[ns]", "number": "float64"}
+        return pd.DataFrame({n: pd.Series(dtype=empty.get(k, object)) for n, k in zip(columns, kinds, strict=True)})
+    types = {"date": pa.timestamp("s"), "number": pa.float64(), "text": pa.string()}
+    table = csv.read_csv(
+        pa.py_buffer(buffer.getbuffer()),
+        read_options=csv.ReadOptions(column_names=columns, use_threads=False),
+        convert_options=csv.ConvertOptions(
+            column_types={n: types[k] for n, k in zip(columns, kinds, strict=True) if k in types},
+            null_values=[_COPY_NULL],
+            strings_can_be_null=True,
+            true_values=["t"],
+            false_values=["f"],
+        ),
     )
+    frame = table.to_pandas(coerce_temporal_nanoseconds=True)
     for name, kind in zip(columns, kinds, strict=True):
-        if kind == "date":
-            frame[name] = pd.to_datetime(frame[name], format="%Y-%m-%d")
-        elif kind == "number":
-            frame[name] = frame[name].astype("float64")
-        elif kind == "text":
-            frame[name] = frame[name].where(frame[name].notna(), None)
+        if kind == "other" and pa.types.is_null(table.schema.field(name).type):
+            frame[name] = frame[name].astype("float64")  # all missing: NaN, as read_csv gives
     return frame
 
 
@@ -390,7 +395,14 @@ def _dates_of_birth(user: User | None, pks: list[int] | None) -> dict[int, dt.da
     """Patient pk → date of birth, decrypted here only to derive whole-year ages: the dataset
     never holds the date itself (ACC-03, docs/dataset.md)."""
     rows = _records(user, PatientIdentity, pks).values_list("patient_id", "date_of_birth")
-    return {pk: born for pk, born in rows.iterator(chunk_size=CHUNK_SIZE) if born}
+    if connection.vendor != "postgresql":
+        return {pk: born for pk, born in rows.iterator(chunk_size=CHUNK_SIZE) if born}
+    # The ciphertexts by COPY, decrypted in one loop: the ORM's per-row converters cost a
+    # quarter of the decryption again (EncryptedDateField.from_db_value does the same per row).
+    tokens = _frame(rows, ["pk", "token"])
+    tokens = tokens[tokens["token"].notna() & (tokens["token"] != "")]
+    texts = decrypt_many(tokens["token"].tolist())
+    return {int(pk): dt.date.fromisoformat(text) for pk, text in zip(tokens["pk"], texts, strict=True)}
 
 
 def dataset_frames(user: User | None, *, after: str | None = None, limit: int | None = None) -> dict[str, pd.DataFrame]:
