@@ -18,8 +18,6 @@ What it reports, each with n, events, a 95 % CI and caveats:
 from __future__ import annotations
 
 import dataclasses
-import io
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,7 +79,6 @@ class SuiteParameters:
 @dataclass
 class SuiteOutput:
     results: dict[str, Any] = field(default_factory=dict)
-    figures: dict[str, str] = field(default_factory=dict)
     dataset: pd.DataFrame | None = None
     """The pseudonymised analysis dataset of the emulation (for the run's archived package)."""
 
@@ -316,13 +313,12 @@ def run_survival_suite(
     benchmarks: Sequence[BenchmarkSpec],
     params: SuiteParameters | None = None,
     progress: ProgressCallback | None = None,
-    render_figures: bool = True,
     withheld_consent: int = 0,
 ) -> SuiteOutput:
     """Every comparison; ``withheld_consent`` counts patients left out because their consent
     refuses the use of their data (shown in the flow)."""
     params = params or SuiteParameters()
-    steps = ["prepare", "kaplan_meier", "logrank", "cox", "one_sample", "encals", "slopes", "emulation", "figures"]
+    steps = ["prepare", "kaplan_meier", "logrank", "cox", "one_sample", "encals", "slopes", "emulation"]
 
     def step(index: int) -> None:
         if progress:
@@ -373,20 +369,7 @@ def run_survival_suite(
     out.results["emulation"] = run_emulation(patients, benchmarks, params, withheld_consent)
     out.dataset = emulation_dataset(patients, params)
     step(8)
-    if render_figures:
-        out.figures = render_km_figures(out.results, benchmarks)
-    step(9)
     return out
-
-
-def _render(fig: Any, fmt: str) -> str | bytes:
-    if fmt == "png":
-        binary = io.BytesIO()
-        fig.savefig(binary, format="png", dpi=150, metadata={"Software": None})
-        return binary.getvalue()
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None})
-    return buffer.getvalue()
 
 
 def benchmark_specs_from_results(results: dict[str, Any]) -> list[BenchmarkSpec]:
@@ -395,54 +378,3 @@ def benchmark_specs_from_results(results: dict[str, Any]) -> list[BenchmarkSpec]
         BenchmarkSpec(**{**b, "points": tuple(tuple(p) for p in b.get("points", ()))})
         for b in results.get("benchmarks", [])
     ]
-
-
-def _plot_km(ax: Any, summary: dict[str, Any], label: str, colour: str | None = None) -> None:
-    timeline = summary["timeline"]
-    times = [0.0] + [row["time"] for row in timeline]
-    survival = [1.0] + [row["survival"] for row in timeline]
-    lower = [1.0] + [row["ci_lower"] if row["ci_lower"] is not None else math.nan for row in timeline]
-    upper = [1.0] + [row["ci_upper"] if row["ci_upper"] is not None else math.nan for row in timeline]
-    line = ax.step(
-        times, survival, where="post", label=f"{label} (n={summary['n']}, events={summary['events']})", color=colour
-    )[0]
-    ax.fill_between(times, lower, upper, step="post", alpha=0.15, color=line.get_color())
-
-
-def render_km_figures(results: dict[str, Any], benchmarks: Sequence[BenchmarkSpec], fmt: str = "svg") -> dict[str, Any]:
-    """SVG Kaplan-Meier plots with the benchmark curves overlaid (matplotlib Figure, no pyplot)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    matplotlib.rcParams["svg.hashsalt"] = "il2ld-registry"  # deterministic SVG ids
-    from matplotlib.figure import Figure
-
-    figures: dict[str, Any] = {}
-    panels = {
-        "km_treated_vs_benchmark": [("Treated (IL-2LD)", results["km"]["treated"]["os"])],
-        "km_by_route": [(ROUTE_LABELS[k], v) for k, v in results["km"]["by_route"]["os"].items()],
-        "km_by_pnfh_stratum": [(STRATUM_LABELS[k], v) for k, v in results["km"]["by_stratum"]["os"].items()],
-    }
-    for name, series in panels.items():
-        fig = Figure(figsize=(7.5, 4.5))
-        ax = fig.add_subplot()
-        for label, summary in series:
-            if summary:
-                _plot_km(ax, summary, label)
-        if name == "km_treated_vs_benchmark":
-            for spec in benchmarks:
-                curve = benchmark_curve(spec)
-                if curve is None or spec.stratum != "all":
-                    continue
-                grid = np.linspace(0, curve.horizon, 50)
-                ax.plot(
-                    grid, curve.survival_at(grid), linestyle="--", label=f"Benchmark: {spec.label} [{spec.provenance}]"
-                )
-        ax.axvline(640, color="grey", linewidth=0.8, linestyle=":")
-        ax.set_xlabel("Days from first dose (untreated: enrolment)")
-        ax.set_ylabel("Overall survival")
-        ax.set_ylim(0, 1.02)
-        ax.legend(fontsize=7, loc="lower left")
-        ax.set_title("Real-world, non-randomised: not comparable to a randomised arm", fontsize=8)
-        figures[name] = _render(fig, fmt)
-    return figures

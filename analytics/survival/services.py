@@ -214,13 +214,18 @@ def load_analysis_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The whole registry's analysis dataset and ALSFRS-R visits (system read, not user-scoped),
     with the columns the trial emulation adds: first dose, enrolment, onset and riluzole dates,
     year of birth, onset to time origin in months, and the pre-dose CSF pNFH with its assay."""
+    return analysis_frames(dataset_frames(None))
+
+
+def analysis_frames(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`load_analysis_frames` from the input frames already read (`dataset_frames`): the
+    derivations only, no database access."""
     # heavy: imported when used (docs/benchmarks.md, start-up)
     import pandas as pd
 
     # heavy: imported when used (docs/benchmarks.md, start-up)
     from analytics import dataset, emulation
 
-    frames = dataset_frames(None)
     patients = dataset.build_patient_dataset(**frames)
     source = frames["patients"].set_index("patient_id")
     for column in ("first_dose_date", "enrolment_date", "year_of_birth", "symptom_onset_date", "riluzole_start_date"):
@@ -264,8 +269,8 @@ def survival_run_execute(run_id: int) -> AnalysisRun | None:
             params,
             progress=lambda done, total, step: _report_progress(run.pk, done, total, step),
             withheld_consent=patients_refusing_sharing().count(),
-            render_figures=False,
         )
+        _report_progress(run.pk, 8, 10, "figures")
         figures = drawn_figures(output.results)
         _report_progress(run.pk, 9, 10, "report")
         finished = timezone.now()

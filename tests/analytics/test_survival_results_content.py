@@ -47,7 +47,7 @@ DIGITISED_PLACEBO = BenchmarkSpec(
 def results():
     patients, visits = synthetic_dataset(n=300, seed=5)
     params = SuiteParameters(data_cutoff="2026-06-30", imputations=2)
-    return run_survival_suite(patients, visits, [IL2_ALIVE, PLACEBO_ALIVE], params, render_figures=False).results
+    return run_survival_suite(patients, visits, [IL2_ALIVE, PLACEBO_ALIVE], params).results
 
 
 def test_the_primary_estimate_is_the_smr_against_the_placebo_arm_in_the_eligible_set(results):

@@ -52,7 +52,7 @@ MIROCALS = [
 @pytest.fixture(scope="module")
 def output():
     patients, visits = synthetic_dataset()
-    return run_survival_suite(patients, visits, MIROCALS, SuiteParameters(), render_figures=True)
+    return run_survival_suite(patients, visits, MIROCALS, SuiteParameters())
 
 
 def test_overall_km_carries_n_events_ci_and_the_real_world_caveat(output):
@@ -123,12 +123,6 @@ def test_alsfrs_slope_is_recovered_from_visits(output):
     assert output.results["slopes"]["groups"]["all"]["mean_slope"] == pytest.approx(-1 / 30 * 30.4375, rel=1e-6)
 
 
-def test_figures_are_svg_with_the_benchmark_overlaid(output):
-    svg = output.figures["km_treated_vs_benchmark"]
-    assert svg.lstrip().startswith("<?xml")
-    assert "Benchmark: MIROCALS IL-2LD alive" in svg
-
-
 def test_results_are_json_serialisable(output):
     import json
 
@@ -138,7 +132,7 @@ def test_results_are_json_serialisable(output):
 def test_patients_without_follow_up_are_counted_not_used_for_expected_events():
     patients, visits = synthetic_dataset(n=120, seed=3)
     patients.loc[:4, ["os_time_days", "composite_time_days"]] = 0
-    output = run_survival_suite(patients, visits, MIROCALS, render_figures=False)
+    output = run_survival_suite(patients, visits, MIROCALS)
     assert output.results["encals"]["n_excluded_no_follow_up"] == 5
     assert output.results["encals"]["groups"]["all"]["n"] == 115
 
@@ -170,7 +164,7 @@ TEST_ARM = BenchmarkSpec(
 def emulated():
     patients, visits = synthetic_dataset(n=500, seed=2)
     params = SuiteParameters(data_cutoff="2026-06-30", imputations=3)
-    return run_survival_suite(patients, visits, [*MIROCALS, TEST_ARM], params, render_figures=False).results
+    return run_survival_suite(patients, visits, [*MIROCALS, TEST_ARM], params).results
 
 
 def test_emulation_gives_the_flow_and_table_one_and_records_the_sap_version(emulated):
@@ -239,7 +233,7 @@ def test_a_run_without_a_data_cut_off_says_why_there_is_no_emulation(output):
 def test_a_stratum_benchmark_never_borrows_the_all_patients_estimate():
     patients, visits = synthetic_dataset(n=200, seed=4)
     below = BenchmarkSpec("hr_below", "HR below 750", "hazard_ratio", "secondary", "x", value=0.9, stratum="below_750")
-    results = run_survival_suite(patients, visits, [below], render_figures=False).results
+    results = run_survival_suite(patients, visits, [below]).results
     registry = results["cox"]["trial_comparison"][0]["registry"]
     assert "hr" not in registry and "below_750" in registry["error"]
 
@@ -248,7 +242,7 @@ def test_unknown_c9orf72_is_left_out_of_the_encals_expectation_not_counted_negat
     patients, visits = synthetic_dataset(n=200, seed=4)
     patients.loc[:49, "c9orf72"] = "unknown"
     followed = int((patients.loc[:49, "composite_time_days"] > 0).sum())
-    results = run_survival_suite(patients, visits, MIROCALS, render_figures=False).results
+    results = run_survival_suite(patients, visits, MIROCALS).results
     assert results["encals"]["n_excluded_missing_predictors"] == followed
 
 
@@ -260,7 +254,7 @@ def test_the_cohort_slope_uses_the_dataset_definition_with_visits_from_90_days_b
         for days, total in ((-60, 44), (0, 40), (90, 38)):  # the pre-dose visit steepens the slope
             rows.append({"patient_id": pid, "assessment_date": start + pd.Timedelta(days=days), "total": total})
     visits = pd.DataFrame(rows)
-    results = run_survival_suite(patients, visits, MIROCALS, render_figures=False).results
+    results = run_survival_suite(patients, visits, MIROCALS).results
     months = np.array([-60, 0, 90]) / 30.4375
     expected = np.polyfit(months, [44, 40, 38], 1)[0]
     assert results["slopes"]["groups"]["all"]["mean_slope"] == pytest.approx(expected)
