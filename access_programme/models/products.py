@@ -11,6 +11,13 @@ class RouteCode(models.TextChoices):
     NONE = "none", "Registry only (untreated comparator)"
 
 
+ROUTE_SHORT_NAMES = {
+    RouteCode.MANAGED_ACCESS: "MAP (ILT-101)",
+    RouteCode.NHS_SPECIALS: "NHS Specials",
+    RouteCode.NONE: "Registry only",
+}
+
+
 class Route(models.Model):
     """A way of reaching the drug. 'none' marks untreated registry-only comparators."""
 
@@ -27,6 +34,11 @@ class Route(models.Model):
     @property
     def is_treatment(self) -> bool:
         return self.code != RouteCode.NONE
+
+    @property
+    def short_name(self) -> str:
+        """The name a table cell shows (patient list, dispensing worklist)."""
+        return ROUTE_SHORT_NAMES.get(self.code, self.name)
 
 
 class QuantityUnit(models.TextChoices):

@@ -29,6 +29,7 @@ from registry.selectors import (
     fatal_events_without_death,
     signatures_of,
     sites_visible_to,
+    user_sites,
 )
 from registry.signing import signature_verifies
 
@@ -47,7 +48,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    sites = list(sites_visible_to(request.user).order_by("code"))
+    sites = user_sites(request.user)
     filter_form = forms.PatientFilterForm(request.GET or None, sites=sites, routes=list(programme.routes()))
     today = timezone.localdate()
     found = programme.patient_list_page(

@@ -19,9 +19,9 @@ pytestmark = pytest.mark.django_db
 LIST = reverse("clinic:patient_list")
 
 # Exact counts, the same for 1 or 30 patients: session, user, OTP device check, request
-# savepoints, sites and routes for the filters, the user's site ids, count, the page's ids, the
-# page's annotated rows, session save.
-LIST_QUERIES = 14
+# savepoints, the user's sites (read once: the site filter and the scope), routes for the filters,
+# count, the page's ids, the page's annotated rows, session save.
+LIST_QUERIES = 13
 # The page also reads identity (logged), one query per kind of record, its open data queries,
 # its signatures and its open recall notices (issue 16, item 4).
 PAGE_QUERIES = 22
