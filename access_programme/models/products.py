@@ -11,7 +11,7 @@ class RouteCode(models.TextChoices):
     NONE = "none", "Registry only (untreated comparator)"
 
 
-ROUTE_SHORT_NAMES = {
+ROUTE_SHORT_NAMES: dict[str, str] = {
     RouteCode.MANAGED_ACCESS: "MAP (ILT-101)",
     RouteCode.NHS_SPECIALS: "NHS Specials",
     RouteCode.NONE: "Registry only",
