@@ -12,6 +12,7 @@ urlpatterns = [
     path("patients/find/", views.patient_find, name="patient_find"),
     path("patients/enrol/eligibility/", views.enrol_eligibility, name="enrol_eligibility"),
     path("patients/<study_id:study_id>/", views.patient_detail, name="patient_detail"),
+    path("patients/<study_id:study_id>/summary.pdf", views.patient_summary_pdf, name="patient_summary_pdf"),
     path("patients/<study_id:study_id>/alsfrsr/new/", views.alsfrsr_create, name="alsfrsr_create"),
     path("patients/<study_id:study_id>/alsfrsr/score/", views.alsfrsr_score, name="alsfrsr_score"),
     path("patients/<study_id:study_id>/biomarkers/new/", views.biomarker_create, name="biomarker_create"),

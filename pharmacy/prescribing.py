@@ -18,6 +18,7 @@ from pharmacy.access import dispensing_target_or_404, require_pharmacy
 from pharmacy.forms import PrescriptionForm
 from registry.form_support import add_service_errors
 from registry.http import AuthenticatedHttpRequest
+from registry.pdf import html_pdf
 from registry.services import StaleRecordError
 
 
@@ -112,16 +113,12 @@ def dispensing_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 @require_GET
 def dispensing_label(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The named-patient label as a PDF (WeasyPrint), to print and attach to the supply."""
-    # Imported here: heavy, and only this page needs it. WeasyPrint ships no type information.
-    from weasyprint import HTML  # type: ignore[import-untyped]
-
     require_pharmacy(request.user)
     dispensing = selectors.visible_dispensing(request.user, pk)
     if dispensing is None:
         raise Http404("No such supply at your sites.")
     label = selectors.dispensing_label(request.user, dispensing, path=request.path)
     html = render_to_string("pharmacy/label.html", {"label": label, "d": dispensing, "today": timezone.localdate()})
-    pdf = HTML(string=html).write_pdf()
-    response = HttpResponse(pdf, content_type="application/pdf")
+    response = HttpResponse(html_pdf(html), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="label-{dispensing.patient.study_id}-{dispensing.pk}.pdf"'
     return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
@@ -15,7 +16,7 @@ from access_programme.models import (
     TreatmentCycle,
 )
 from access_programme.selectors.follow_up import FollowUp, follow_up, has_enrolment, with_follow_up
-from registry.constants import PNFH_STRATA, pnfh_stratum
+from registry.constants import DOSING_DAYS_PER_CYCLE, PNFH_STRATA, pnfh_stratum
 from registry.models import (
     AdverseEvent,
     AlsfrsrAssessment,
@@ -30,6 +31,7 @@ from registry.models import (
     User,
 )
 from registry.selectors import (
+    CLOSED_AE_OUTCOMES,
     can_see_identity,
     identities_for_display,
     patients_visible_to,
@@ -62,6 +64,13 @@ def cycle_at(cycles: list[TreatmentCycle], day: dt.date) -> TreatmentCycle | Non
     an event is put down to, on the patient page and in the specials register (issue 16, 4a)."""
     started = [c for c in cycles if c.start_date <= day]
     return max(started, key=lambda c: c.start_date) if started else None
+
+
+@dataclass(frozen=True)
+class CycleRow:
+    cycle: TreatmentCycle
+    doses: str  # days given / planned, e.g. "3/5"
+    planned_miu: Decimal  # the planned daily dose times the planned dosing days
 
 
 @dataclass
@@ -111,10 +120,35 @@ class PatientOverview:
         return self.latest_assessment.mitos_stage if self.latest_assessment else None
 
     @property
+    def pnfh_results(self) -> list[BiomarkerResult]:
+        """The CSF pNFH results in sample order (pg/mL), for the chart against the MIROCALS strata."""
+        return [b for b in self.biomarkers if b.analyte == Analyte.CSF_PNFH]
+
+    @property
+    def pnfh_rows(self) -> list[tuple[BiomarkerResult, str]]:
+        """Each pNFH result with its MIROCALS stratum's label, for the chart's table."""
+        return [(r, PNFH_STRATA.get(pnfh_stratum(r.value) or "", "")) for r in self.pnfh_results]
+
+    @property
+    def cycle_rows(self) -> list[CycleRow]:
+        """Each cycle with its days given against the planned days and its dose against the plan."""
+        return [
+            CycleRow(c, f"{c.days_administered}/{DOSING_DAYS_PER_CYCLE}", c.planned_dose_miu * DOSING_DAYS_PER_CYCLE)
+            for c in self.cycles
+        ]
+
+    @property
     def pnfh(self) -> BiomarkerResult | None:
         """The latest CSF pNFH result: the MIROCALS stratifier."""
-        results = [b for b in self.biomarkers if b.analyte == Analyte.CSF_PNFH]
+        results = self.pnfh_results
         return results[-1] if results else None
+
+    @property
+    def open_adverse_events(self) -> list[AdverseEvent]:
+        """Adverse events whose outcome is not closed (fatal or recovered), serious ones first: the
+        same rule as the loose ends after a death (registry.selectors.CLOSED_AE_OUTCOMES)."""
+        still_open = [ae for ae in self.adverse_events if ae.outcome not in CLOSED_AE_OUTCOMES]
+        return sorted(still_open, key=lambda ae: not ae.serious)
 
     @property
     def pnfh_stratum(self) -> str | None:
@@ -138,11 +172,17 @@ class PatientOverview:
         return bool(latest and latest.q5b_cutting_with_gastrostomy is not None)
 
 
-def patient_overview(patient: Patient, user: User, today: dt.date) -> PatientOverview:
-    """Everything on the patient page, one query per kind of record."""
+def patient_overview(patient: Patient, user: User, today: dt.date, *, with_identity: bool = True) -> PatientOverview:
+    """Everything on the patient page, one query per kind of record.
+
+    `with_identity=False` reads no identifiers (and so logs no identity read): the printed
+    summary shows none, whatever the role.
+    """
     # Every display of identifiers is logged (registry.selectors.identities_for_display).
-    identity = identities_for_display(user, [patient], channel="web", path=f"/patients/{patient.study_id}/").get(
-        patient.pk
+    identity = (
+        identities_for_display(user, [patient], channel="web", path=f"/patients/{patient.study_id}/").get(patient.pk)
+        if with_identity
+        else None
     )
     enrolment = patient.enrolment if has_enrolment(patient) else None
     try:

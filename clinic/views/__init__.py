@@ -24,6 +24,7 @@ from clinic.views.safety import (
 )
 from clinic.views.search import patient_find
 from clinic.views.signatures import sign, unlock
+from clinic.views.summary import patient_summary_pdf
 
 __all__ = [
     "adverse_event_create",
@@ -40,6 +41,7 @@ __all__ = [
     "patient_detail",
     "patient_find",
     "patient_list",
+    "patient_summary_pdf",
     "quality_overview",
     "query_act",
     "query_create",

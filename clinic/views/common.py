@@ -12,13 +12,16 @@ from django.urls import reverse
 from registry.http import AuthenticatedHttpRequest
 from registry.models import (
     Patient,
+    Signature,
     User,
 )
 from registry.roles import Area, may_write
 from registry.selectors import (
     patients_visible_to,
+    signatures_of,
 )
 from registry.services import StaleRecordError
+from registry.signing import signature_verifies
 
 STALE_STATUS = 409
 
@@ -34,6 +37,14 @@ def visible_patient(request: AuthenticatedHttpRequest, study_id: str) -> Patient
 def require_clinical_writer(user: User) -> None:
     if not may_write(user, Area.CLINICAL):
         raise PermissionDenied("Your role may not change clinical data.")
+
+
+def verified_signatures(patient: Patient) -> list[Signature]:
+    """The patient's signatures, each marked `verifies` when valid and its signed content is unchanged."""
+    signatures = signatures_of(patient)
+    for signature in signatures:
+        signature.verifies = signature.is_valid and signature_verifies(signature)  # type: ignore[attr-defined]
+    return signatures
 
 
 def patient_url(patient: Patient) -> str:

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from access_programme import selectors as programme
 from access_programme import services as programme_services
 from clinic import forms
-from clinic.charts import alsfrsr_chart
-from clinic.views.common import patient_url, require_clinical_writer
+from clinic.charts import patient_charts
+from clinic.views.common import patient_url, require_clinical_writer, verified_signatures
 from registry.form_support import add_service_errors
 from registry.http import AuthenticatedHttpRequest
 from registry.models import (
@@ -27,11 +27,9 @@ from registry.selectors import (
     data_queries_visible_to,
     death_loose_ends,
     fatal_events_without_death,
-    signatures_of,
     sites_visible_to,
     user_sites,
 )
-from registry.signing import signature_verifies
 
 
 @login_required
@@ -115,9 +113,7 @@ def patient_detail(request: AuthenticatedHttpRequest, study_id: str) -> HttpResp
     timeline_form = forms.TimelineFilterForm(request.GET or None)
     if timeline_form.is_valid():
         overview.timeline = programme.timeline_filtered(overview.timeline, **timeline_form.cleaned_data)
-    signatures = signatures_of(patient)
-    for signature in signatures:
-        signature.verifies = signature.is_valid and signature_verifies(signature)  # type: ignore[attr-defined]
+    signatures = verified_signatures(patient)
     casebook = next((s for s in signatures if s.is_valid and s.scope == SignatureScope.CASEBOOK), None)
     signed_visits = {s.record_id for s in signatures if s.is_valid and s.scope == SignatureScope.VISIT}
     return render(
@@ -126,7 +122,12 @@ def patient_detail(request: AuthenticatedHttpRequest, study_id: str) -> HttpResp
         {
             "o": overview,
             "patient": patient,
-            "chart": alsfrsr_chart(overview.assessments),
+            "charts": patient_charts(
+                assessments=overview.assessments,
+                pnfh_results=overview.pnfh_results,
+                cycles=overview.cycles,
+                died_on=overview.deceased_on,
+            ),
             "may_write": may_write(request.user, Area.CLINICAL) and casebook is None,
             "may_dispense": may_write(request.user, Area.PHARMACY) and casebook is None,
             "signatures": signatures,

@@ -79,6 +79,7 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, object]]] = {
     "clinic:enrol": ({}, row(LOGIN, 200, 200, 403, 403, 200)),
     "clinic:enrol_eligibility": ({}, POST_ONLY),
     "clinic:patient_detail": ({"study_id": "patient"}, PATIENT_READ),
+    "clinic:patient_summary_pdf": ({"study_id": "patient"}, PATIENT_READ),  # the printable one-page summary
     "clinic:alsfrsr_create": ({"study_id": "patient"}, CLINICAL_WRITE_FORM),
     "clinic:alsfrsr_score": ({"study_id": "patient"}, POST_ONLY),
     "clinic:biomarker_create": ({"study_id": "patient"}, CLINICAL_WRITE_FORM),
