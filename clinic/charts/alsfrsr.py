@@ -85,7 +85,7 @@ def _stages(parts: list[str], scale: TimeScale, ordered: Sequence[AlsfrsrAssessm
     """King's and MiToS at each assessment, in two labelled rows aligned with the points."""
     rows = (("King's", KINGS_ROW, "kings_stage", "5"), ("MiToS", MITOS_ROW, "mitos_stage", "5"))
     for label, y, name, at_death in rows:
-        parts.append(f'<text x="{LEFT - 6}" y="{y}" text-anchor="end" class="legend">{label}</text>')
+        parts.append(f'<text x="{WIDTH - RIGHT + 14}" y="{y}" class="legend">{label} stage</text>')
         for a in ordered:
             parts.append(
                 f'<text x="{scale.x(a.assessment_date):.1f}" y="{y}" text-anchor="middle" class="stage" '

@@ -18,8 +18,8 @@ from access_programme.models import TreatmentCycle
 from clinic.charts.axis import LEFT, RIGHT, WIDTH, TimeScale, death_marker, panel_title, svg_open, time_axis
 from registry.constants import CYCLE_LENGTH_DAYS, DOSING_DAYS_PER_CYCLE
 
-HEIGHT = 100
-TOP, BAR_HEIGHT = 34, 26
+HEIGHT = 106
+TOP, BAR_HEIGHT = 40, 26
 FULL_COLOUR, MISSED_COLOUR = "#0072B2", "#D55E00"
 
 _DEFS = (
@@ -89,7 +89,7 @@ def cycles_chart(
     parts: list[str] = []
     svg_open(parts, HEIGHT, title_id, summary)
     parts.append(_DEFS)
-    panel_title(parts, TOP - 12, "Treatment cycles (28 days; days given/planned where short)")
+    panel_title(parts, TOP - 18, "Treatment cycles (28 days; days given/planned where short)")
     for cycle in ordered:
         _bar(parts, scale, cycle)
     time_axis(parts, scale, TOP + BAR_HEIGHT)
