@@ -11,6 +11,7 @@ from registry.models import (
     BiomarkerResult,
     ClinicalEvent,
     Consent,
+    ConsentWithdrawal,
     Diagnosis,
     Patient,
     PatientIdentity,
@@ -57,6 +58,12 @@ class ConsentFilter(PatientRecordFilter):
     class Meta:
         model = Consent
         fields = ("patient", "site", "consents_to_data_sharing")
+
+
+class ConsentWithdrawalFilter(PatientRecordFilter):
+    class Meta:
+        model = ConsentWithdrawal
+        fields = ("patient", "site", "level")
 
 
 class DiagnosisFilter(PatientRecordFilter):

@@ -30,10 +30,12 @@ from registry.models import (
     BiomarkerResult,
     ClinicalEvent,
     Consent,
+    ConsentWithdrawal,
     Diagnosis,
     Patient,
     PatientIdentity,
     Site,
+    WithdrawalLevel,
 )
 from registry.scoring import ITEM_FIELDS
 from registry.selectors import patients_visible_to, records_visible_to, sites_visible_to
@@ -188,11 +190,37 @@ class ConsentSerializer(AuditedSerializer):
             "consents_to_registry",
             "consents_to_data_sharing",
             "consents_to_future_contact",
-            "withdrawn_on",
-            "withdrawal_scope",
-            "withdrawal_reason",
             *AUDIT_FIELDS,
         )
+
+
+class VisibleWithdrawalField(_ScopedMixin, serializers.PrimaryKeyRelatedField):
+    """A withdrawal of a patient visible to the user (the one a correction corrects)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(queryset=ConsentWithdrawal.objects.all(), **kwargs)
+
+    def scope(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        return records_visible_to(self.context["request"].user, ConsentWithdrawal)
+
+
+class ConsentWithdrawalSerializer(serializers.ModelSerializer):
+    """A withdrawal of consent at a level from a date: append-only, created through `consent_withdraw`."""
+
+    patient = VisiblePatientField()
+    corrects = VisibleWithdrawalField(
+        required=False,
+        allow_null=True,
+        help_text="To correct a withdrawal entered in error: its id. Give the right level and date, "
+        "or an empty level if there was no withdrawal at all; the corrected record stays, no longer in force.",
+    )
+    level = serializers.ChoiceField(choices=WithdrawalLevel.choices, allow_blank=True)
+    recorded_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ConsentWithdrawal
+        fields = ("id", "patient", "level", "effective_on", "reason", "corrects", "recorded_by", "recorded_at")
+        read_only_fields = ("recorded_by", "recorded_at")
 
 
 class DiagnosisSerializer(AuditedSerializer):

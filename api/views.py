@@ -40,6 +40,7 @@ from registry.models import (
     ClinicalEvent,
     ClinicalRecord,
     Consent,
+    ConsentWithdrawal,
     Diagnosis,
     Patient,
     PatientIdentity,
@@ -300,11 +301,29 @@ class IdentityViewSet(AuditedViewSet):
 
 @audited_schema
 class ConsentViewSet(AuditedViewSet):
-    """Consents; record a withdrawal by updating withdrawn_on, withdrawal_scope and withdrawal_reason."""
+    """Consents given (form version, scopes). Withdrawals are their own resource: consent-withdrawals/."""
 
     model = Consent
     serializer_class = serializers.ConsentSerializer
     filterset_class = filters.ConsentFilter
+
+
+class ConsentWithdrawalViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, RegistryViewSet
+):
+    """Consent withdrawals by level, append-only: POST records one (levels only escalate), or with
+    `corrects` the correction of one entered in error. Nothing is ever changed or deleted."""
+
+    model = ConsentWithdrawal
+    serializer_class = serializers.ConsentWithdrawalSerializer
+    filterset_class = filters.ConsentWithdrawalFilter
+    related = ("patient", "recorded_by")
+    write_area = Area.CLINICAL
+    http_method_names = ["get", "post", "head", "options"]
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        with service_errors():
+            serializer.instance = registry_services.consent_withdraw(actor=self.actor, **serializer.validated_data)
 
 
 @audited_schema

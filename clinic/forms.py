@@ -28,7 +28,6 @@ from registry.models import (
     AlsfrsrAssessment,
     Analyte,
     ClinicalEvent,
-    Consent,
     CtcaeGrade,
     Diagnosis,
     ElEscorial,
@@ -469,20 +468,3 @@ class DiagnosisEditForm(EditFieldsMixin, forms.ModelForm):
         model = Diagnosis
         fields = Diagnosis.RECORDED_FIELDS
         widgets = {"symptom_onset_date": DATE, "diagnosis_date": DATE, "riluzole_start_date": DATE}
-
-
-class ConsentWithdrawalForm(forms.Form):
-    withdrawn_on = forms.DateField(label="Date of withdrawal", widget=DATE)
-    scope = forms.ChoiceField(
-        label="What the patient withdrew from", choices=Consent.WithdrawalScope.choices, widget=forms.RadioSelect
-    )
-    reason = forms.CharField(
-        label="Reason for withdrawal",
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="As the patient gave it; kept in the audit trail as the reason for this change.",
-    )
-    version = forms.IntegerField(widget=forms.HiddenInput)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["withdrawn_on"].initial = timezone.localdate()

@@ -18,7 +18,7 @@ urlpatterns = [
     path("patients/<study_id:study_id>/biomarkers/new/", views.biomarker_create, name="biomarker_create"),
     path("patients/<study_id:study_id>/adverse-events/new/", views.adverse_event_create, name="adverse_event_create"),
     path("patients/<study_id:study_id>/events/new/", views.event_create, name="event_create"),
-    path("patients/<study_id:study_id>/consent/<int:pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
+    path("patients/<study_id:study_id>/withdrawal/", views.consent_withdraw, name="consent_withdraw"),
     path("patients/<study_id:study_id>/<slug:kind>/<int:pk>/edit/", views.record_edit, name="record_edit"),
     path(
         "patients/<study_id:study_id>/<slug:kind>/<int:pk>/history/", views.record_history_view, name="record_history"

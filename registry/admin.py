@@ -2,9 +2,10 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from registry.admin_audit import register_audited
+from registry.admin_audit import AuditedAdmin, register_audited
 from registry.models import (
     AccountAction,
     AdverseEvent,
@@ -12,6 +13,7 @@ from registry.models import (
     BiomarkerResult,
     ClinicalEvent,
     Consent,
+    ConsentWithdrawal,
     Diagnosis,
     Patient,
     PatientIdentity,
@@ -19,7 +21,7 @@ from registry.models import (
     User,
 )
 from registry.selectors import identity_reads_log
-from registry.services import RECORD_SERVICES
+from registry.services import RECORD_SERVICES, consent_withdraw
 from registry.services.accounts import account_event_record, user_deactivate
 
 
@@ -133,9 +135,32 @@ register_audited(
 register_audited(
     Consent,
     RECORD_SERVICES[Consent],
-    list_display=("patient", "form_version", "consent_date", "withdrawn_on"),
+    list_display=("patient", "form_version", "consent_date"),
     search_fields=("patient__study_id",),
 )
+
+
+def _withdrawal_never_changed(**_: Any) -> Any:
+    raise PermissionDenied("A withdrawal is never changed: add a correction (a new withdrawal that corrects it).")
+
+
+@admin.register(ConsentWithdrawal)
+class ConsentWithdrawalAdmin(AuditedAdmin):
+    """Withdrawals are added through `consent_withdraw` (as on the web and the API) and never
+    changed or deleted here: an entry made in error is corrected by adding one that corrects it."""
+
+    create_service = staticmethod(lambda actor, values: consent_withdraw(actor=actor, **values))
+    update_service = staticmethod(_withdrawal_never_changed)
+    fields = ("patient", "level", "effective_on", "reason", "corrects")
+    list_display = ("patient", "level", "effective_on", "recorded_by", "recorded_at", "corrects")
+    list_filter = ("level",)
+    search_fields = ("patient__study_id",)
+    raw_id_fields = ("patient", "corrects")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+
 register_audited(
     Diagnosis,
     RECORD_SERVICES[Diagnosis],

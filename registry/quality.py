@@ -32,12 +32,12 @@ from registry.models import (
     BiomarkerResult,
     ClinicalEvent,
     ClinicalRecord,
-    Consent,
     DataQualityRule,
     EventType,
     Finding,
     Patient,
     as_date,
+    collection_withdrawals,
 )
 
 FoundOn = tuple[ClinicalRecord, Finding]
@@ -95,14 +95,8 @@ def follow_up_ends(patient_ids: Sequence[int]) -> dict[int, dt.date]:
     deaths = ClinicalEvent.objects.filter(patient_id__in=list(patient_ids), event_type=EventType.DEATH)
     for patient_id, day in deaths.values_list("patient_id", "event_date"):
         ends[patient_id] = day
-    withdrawals = Consent.objects.filter(
-        patient_id__in=list(patient_ids),
-        withdrawn_on__isnull=False,
-        withdrawal_scope=Consent.WithdrawalScope.NO_FURTHER_COLLECTION,
-    )
-    for patient_id, withdrawn in withdrawals.values_list("patient_id", "withdrawn_on"):
-        if withdrawn is not None:
-            ends[patient_id] = min(withdrawn, ends.get(patient_id, withdrawn))
+    for patient_id, withdrawn in collection_withdrawals(list(patient_ids)).items():
+        ends[patient_id] = min(withdrawn, ends.get(patient_id, withdrawn))
     return ends
 
 

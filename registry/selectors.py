@@ -19,7 +19,7 @@ from registry.models import (
     AeOutcome,
     AlsfrsrAssessment,
     CaseStatus,
-    Consent,
+    ConsentWithdrawal,
     CtcaeGrade,
     DataQualityRule,
     DataQuery,
@@ -36,6 +36,8 @@ from registry.models import (
     SignatureScope,
     Site,
     User,
+    WithdrawalLevel,
+    withdrawals_in_force,
 )
 from registry.quality import MISSING_VISIT, follow_up_ends
 
@@ -392,7 +394,8 @@ def fatal_events_without_death(adverse_events: Iterable[AdverseEvent], death: dt
     return [] if death is not None else [ae for ae in adverse_events if ae.ctcae_grade == CtcaeGrade.DEATH]
 
 
-def patients_withdrawn_from_data_use() -> models.QuerySet[Consent, Any]:
-    """Ids of patients who withdrew the use of their data: left out of new exports and analyses
-    (their records stay, for the audit trail and the records the law keeps)."""
-    return Consent.objects.filter(withdrawal_scope=Consent.WithdrawalScope.NO_DATA_USE).values("patient_id").distinct()
+def patients_withdrawn_from_data_use() -> models.QuerySet[ConsentWithdrawal, Any]:
+    """Ids of patients who withdrew the use of their data (a withdrawal in force at that level,
+    whatever its date): left out of new exports and analyses (their records stay, for the audit
+    trail and the records the law keeps)."""
+    return withdrawals_in_force().filter(level=WithdrawalLevel.NO_DATA_USE).values("patient_id").distinct()

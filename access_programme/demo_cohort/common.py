@@ -13,6 +13,7 @@ from registry.models import (
     BiomarkerResult,
     ClinicalEvent,
     Consent,
+    ConsentWithdrawal,
     Diagnosis,
     Patient,
     PatientIdentity,
@@ -57,6 +58,7 @@ class Chunk:
     identities: list[PatientIdentity] = field(default_factory=list)
     diagnoses: list[Diagnosis] = field(default_factory=list)
     consents: list[Consent] = field(default_factory=list)
+    withdrawals: list[ConsentWithdrawal] = field(default_factory=list)
     enrolments: list[Enrolment] = field(default_factory=list)
     assessments: list[AlsfrsrAssessment] = field(default_factory=list)
     biomarkers: list[BiomarkerResult] = field(default_factory=list)

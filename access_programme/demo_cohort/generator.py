@@ -18,7 +18,17 @@ from access_programme.eligibility import EligibilityInput, age_in_years, unmet_m
 from access_programme.models import Enrolment, Product, Route, RouteCode
 from registry.constants import PNFH_LOW, pnfh_stratum
 from registry.crypto import blind_index
-from registry.models import ClinicalEvent, Consent, Diagnosis, EventType, Patient, PatientIdentity, Site
+from registry.models import (
+    ClinicalEvent,
+    Consent,
+    ConsentWithdrawal,
+    Diagnosis,
+    EventType,
+    Patient,
+    PatientIdentity,
+    Site,
+    WithdrawalLevel,
+)
 from registry.nhs_number import generate_valid_nhs_number
 
 K = TypeVar("K", bound=str)
@@ -149,11 +159,18 @@ class CohortGenerator(FollowUp):
                 form_version="v1.2",
                 consent_date=enrolment_date,
                 consents_to_future_contact=rng.random() < 0.7,
-                withdrawn_on=withdrawn_on,
-                withdrawal_scope="no_further_collection" if withdrawn_on else "",
-                withdrawal_reason="Patient's choice" if withdrawn_on else "",
             )
         )
+        if withdrawn_on:
+            chunk.withdrawals.append(
+                ConsentWithdrawal(
+                    patient=patient,
+                    level=WithdrawalLevel.NO_FURTHER_COLLECTION,
+                    effective_on=withdrawn_on,
+                    reason="Patient's choice",
+                    recorded_at=dt.datetime.combine(withdrawn_on, dt.time(12), tzinfo=dt.UTC),
+                )
+            )
 
         self._add_follow_up(chunk, patient, diagnosis, enrolment_date, first_dose, end_day, slope, pnfh, region)
         end_date = enrolment_date + dt.timedelta(days=end_day)

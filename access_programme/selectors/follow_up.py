@@ -21,9 +21,9 @@ from registry.models import (
     AeOutcome,
     AlsfrsrAssessment,
     ClinicalEvent,
-    Consent,
     EventType,
     Patient,
+    withdrawals_in_force,
 )
 
 #: An assessment is flagged "due" this many days before it falls due.
@@ -81,7 +81,7 @@ def with_follow_up(patients: models.QuerySet[Patient]) -> models.QuerySet[Patien
         ),
         has_open_sae=Exists(open_sae()),
         withdrawal_event=_event(EventType.WITHDRAWAL),
-        consent_withdrawn=Exists(Consent.objects.filter(patient=OuterRef("pk"), withdrawn_on__isnull=False)),
+        consent_withdrawn=_consent_withdrawn(),
         lost=_event(EventType.LOST_TO_FOLLOW_UP),
         alsfrsr_anchor=Coalesce(F("last_alsfrsr_date"), F("enrolment__enrolment_date")),
         first_cycle_due=Coalesce(F("enrolment__first_dose_date"), F("enrolment__enrolment_date")),
@@ -105,7 +105,7 @@ def treated() -> Q:
 
 
 def _consent_withdrawn() -> Exists:
-    return Exists(Consent.objects.filter(patient=OuterRef("pk"), withdrawn_on__isnull=False))
+    return Exists(withdrawals_in_force().filter(patient=OuterRef("pk")))
 
 
 def in_follow_up() -> Q:

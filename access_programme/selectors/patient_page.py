@@ -24,6 +24,7 @@ from registry.models import (
     BiomarkerResult,
     ClinicalEvent,
     Consent,
+    ConsentWithdrawal,
     Diagnosis,
     EventType,
     Patient,
@@ -82,6 +83,7 @@ class PatientOverview:
     diagnosis: Diagnosis | None
     deceased_on: dt.date | None
     consents: list[Consent]
+    withdrawals: list[ConsentWithdrawal]
     assessments: list[AlsfrsrAssessment]
     biomarkers: list[BiomarkerResult]
     events: list[ClinicalEvent]
@@ -160,8 +162,7 @@ class PatientOverview:
 
     @property
     def current_consent(self) -> Consent | None:
-        active = [c for c in self.consents if not c.withdrawn_on]
-        return active[-1] if active else None
+        return self.consents[-1] if self.consents else None
 
     @property
     def gastrostomy(self) -> bool:
@@ -197,6 +198,9 @@ def patient_overview(patient: Patient, user: User, today: dt.date, *, with_ident
         diagnosis=diagnosis,
         deceased_on=patient.deceased_on,  # type: ignore[attr-defined]
         consents=list(Consent.objects.filter(patient=patient).order_by("consent_date", "pk")),
+        withdrawals=list(
+            ConsentWithdrawal.objects.filter(patient=patient).select_related("recorded_by", "correction", "corrects")
+        ),
         assessments=list(AlsfrsrAssessment.objects.filter(patient=patient).order_by("assessment_date")),
         biomarkers=list(BiomarkerResult.objects.filter(patient=patient).order_by("sample_date", "analyte")),
         events=list(ClinicalEvent.objects.filter(patient=patient).order_by("event_date", "pk")),
@@ -240,18 +244,11 @@ def _timeline(o: PatientOverview) -> list[TimelineEntry]:
         entries.append(
             TimelineEntry(c.consent_date, "Consent", f"Consent given (form {c.form_version})", "", c, "consent")
         )
-        if c.withdrawn_on:
-            entries.append(
-                TimelineEntry(
-                    c.withdrawn_on,
-                    "Consent",
-                    "Consent withdrawn",
-                    c.get_withdrawal_scope_display(),
-                    c,
-                    "consent",
-                    "warn",
-                )
-            )
+    entries.extend(
+        TimelineEntry(w.effective_on, "Consent", "Consent withdrawn", w.get_level_display(), w, "", "warn")
+        for w in o.withdrawals
+        if w.counts and w.effective_on
+    )
     for a in o.assessments:
         entries.append(
             TimelineEntry(

@@ -33,7 +33,7 @@ from access_programme.models import TreatmentCycle
 from analytics import dataset
 from analytics.survival.models import AnalysisRun, RunStatus
 from registry import constants
-from registry.models import AlsfrsrAssessment, BiomarkerResult, ClinicalEvent, Consent, EventType, User
+from registry.models import AlsfrsrAssessment, BiomarkerResult, ClinicalEvent, ConsentWithdrawal, EventType, User
 from registry.selectors import patients_visible_to, records_visible_to
 
 #: ALSFRS-R is repeated about every three months (13 weeks) in MND clinics and in MIROCALS.
@@ -98,7 +98,7 @@ def cohort(user: User) -> pd.DataFrame:
             # not death_date: that is Patient's own method (the row's column is named below)
             died_on=_first(ClinicalEvent, "event_date", event_type=EventType.DEATH),
             withdrawal_event=_first(ClinicalEvent, "event_date", event_type=EventType.WITHDRAWAL),
-            consent_withdrawn=_first(Consent, "withdrawn_on", withdrawn_on__isnull=False),
+            consent_withdrawn=_first(ConsentWithdrawal, "effective_on", level__gt="", correction__isnull=True),
             lost_date=_first(ClinicalEvent, "event_date", event_type=EventType.LOST_TO_FOLLOW_UP),
             last_cycle_start=_last(TreatmentCycle, "start_date"),
         )

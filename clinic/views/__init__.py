@@ -8,7 +8,6 @@ from clinic.views.records import (
     alsfrsr_create,
     alsfrsr_score,
     biomarker_create,
-    consent_withdraw,
     event_create,
     record_edit,
     record_history_view,
@@ -25,6 +24,7 @@ from clinic.views.safety import (
 from clinic.views.search import patient_find
 from clinic.views.signatures import sign, unlock
 from clinic.views.summary import patient_summary_pdf
+from clinic.views.withdrawal import consent_withdraw
 
 __all__ = [
     "adverse_event_create",

@@ -186,35 +186,6 @@ def _death_initial(request: AuthenticatedHttpRequest, patient: Patient) -> dict[
     return initial
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def consent_withdraw(request: AuthenticatedHttpRequest, study_id: str, pk: int) -> HttpResponse:
-    patient = visible_patient(request, study_id)
-    consent = get_object_or_404(records_visible_to(request.user, Consent), patient=patient, pk=pk)
-    require_clinical_writer(request.user)
-    form = forms.ConsentWithdrawalForm(request.POST or None, initial={"version": consent.version})
-    context = {"patient": patient, "form": form, "consent": consent, "title": "Record consent withdrawal"}
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.consent_withdraw(
-                actor=request.user,
-                consent=consent,
-                withdrawn_on=data["withdrawn_on"],
-                scope=data["scope"],
-                reason=data["reason"],
-                expected_version=data["version"],
-            )
-        except StaleRecordError as error:
-            return stale_response(request, "clinic/consent_withdraw.html", context, error)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Consent withdrawal recorded.")
-            return redirect(patient_url(patient))
-    return render(request, "clinic/consent_withdraw.html", context)
-
-
 # --- edits and history -------------------------------------------------------------------
 
 

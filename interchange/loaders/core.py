@@ -41,8 +41,17 @@ from interchange.validation import (
     validate,
 )
 from registry import signing
-from registry.models import ClinicalEvent, ClinicalRecord, Diagnosis, EventType, Patient, Site, User, same_day
-from registry.models.patient import collection_withdrawals
+from registry.models import (
+    ClinicalEvent,
+    ClinicalRecord,
+    Diagnosis,
+    EventType,
+    Patient,
+    Site,
+    User,
+    collection_withdrawals,
+    same_day,
+)
 from registry.services import records_bulk_insert, records_bulk_update
 
 T = TypeVar("T")

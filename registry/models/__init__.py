@@ -54,6 +54,13 @@ from registry.models.pharmacovigilance import (
 from registry.models.quality import DataQualityRule, DataQuery, Finding, QueryStatus, Severity
 from registry.models.safety import AdverseEvent, SeriousAdverseEventAlert
 from registry.models.signatures import Signature, SignatureMeaning, SignatureScope
+from registry.models.withdrawal import (
+    AppendOnly,
+    ConsentWithdrawal,
+    WithdrawalLevel,
+    collection_withdrawals,
+    withdrawals_in_force,
+)
 
 __all__ = [
     "CHANGE_REASON_MAX_LENGTH",
@@ -70,6 +77,7 @@ __all__ = [
     "AlsfrsrAssessment",
     "Analyte",
     "ApiToken",
+    "AppendOnly",
     "BiomarkerResult",
     "CaseStatus",
     "ChangeReasonRequired",
@@ -77,6 +85,7 @@ __all__ = [
     "ClinicalEvent",
     "ClinicalRecord",
     "Consent",
+    "ConsentWithdrawal",
     "CtcaeGrade",
     "DataQualityRule",
     "DataQuery",
@@ -108,12 +117,14 @@ __all__ = [
     "TokenScope",
     "TriState",
     "User",
+    "WithdrawalLevel",
     "YesNoUnknown",
     "as_date",
     "canonical_biomarker_value",
     "check_not_after_death",
     "check_not_in_future",
     "check_order",
+    "collection_withdrawals",
     "death_errors",
     "initial_due",
     "latest_record_date",
@@ -122,4 +133,5 @@ __all__ = [
     "same_day",
     "symptom_onset",
     "timeline_models",
+    "withdrawals_in_force",
 ]

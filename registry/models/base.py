@@ -49,7 +49,13 @@ class ClinicalRecord(models.Model):
     # requires them: pharmacovigilance (adverse events) and the specials records (cycles,
     # dispensing). Named by model label, so this module imports none of them.
     KEPT_AFTER_WITHDRAWAL: ClassVar[frozenset[str]] = frozenset(
-        {"registry.adverseevent", "registry.consent", "access_programme.treatmentcycle", "access_programme.dispensing"}
+        {
+            "registry.adverseevent",
+            "registry.consent",
+            "registry.consentwithdrawal",
+            "access_programme.treatmentcycle",
+            "access_programme.dispensing",
+        }
     )
     # Whether an investigator's signature (of the casebook, or of this record) locks the record
     # against change (registry.signing). False for records that must stay writable after

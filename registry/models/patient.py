@@ -56,6 +56,8 @@ class Patient(ClinicalRecord):
         """The earliest date the patient withdrew from further data collection (or from any use
         of their data), if they did: nothing dated later may be recorded, but for the records the
         law keeps (`ClinicalRecord.kept_after_withdrawal`)."""
+        from registry.models.withdrawal import collection_withdrawals  # defined on top of Patient
+
         return collection_withdrawals([self.pk]).get(self.pk)
 
     def death_date(self, exclude: models.Model | None = None) -> dt.date | None:
@@ -116,16 +118,8 @@ class PatientIdentity(ClinicalRecord):
 
 
 class Consent(ClinicalRecord):
-    """Informed consent to the registry, with its scope and any withdrawal."""
-
-    class WithdrawalScope(models.TextChoices):
-        """Levels of withdrawal, least to most. Records the law requires to be kept (specials
-        records, pharmacovigilance) stay whatever the level (docs/consent.md)."""
-
-        TREATMENT_ONLY = "treatment_only", "Treatment only: follow-up and data collection continue"
-        NO_FURTHER_CONTACT = "no_further_contact", "No further contact (records may still be updated)"
-        NO_FURTHER_COLLECTION = "no_further_collection", "No further data collection (keep data already given)"
-        NO_DATA_USE = "no_data_use", "No use of data: excluded from new exports and analyses (kept for the audit trail)"
+    """Informed consent to the registry, with its scope. Withdrawals are records of their own
+    (`registry.models.withdrawal.ConsentWithdrawal`), by level, dated, never overwritten."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
     form_version = models.CharField(max_length=20, help_text="Version of the consent form signed, e.g. v2.1")
@@ -135,21 +129,14 @@ class Consent(ClinicalRecord):
         default=True, help_text="Sharing pseudonymised data with regulators and researchers"
     )
     consents_to_future_contact = models.BooleanField(default=False)
-    withdrawn_on = models.DateField(null=True, blank=True)
-    withdrawal_scope = models.CharField(max_length=30, choices=WithdrawalScope.choices, blank=True)
-    withdrawal_reason = models.TextField(blank=True)
 
     timeline_date_field = "consent_date"
-    signature_locks = False  # a patient may withdraw after sign-off
+    signature_locks = False  # a patient may re-consent after sign-off
     follows_symptom_onset = False
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["patient", "consent_date"]
-        # Lists filter on "consent withdrawn": a small index over the few withdrawn consents.
-        indexes = [
-            models.Index(fields=["patient"], condition=Q(withdrawn_on__isnull=False), name="consent_withdrawn_patient")
-        ]
 
     def __str__(self) -> str:
         return f"Consent {self.form_version} of {self.patient_id} on {self.consent_date}"
@@ -160,13 +147,6 @@ class Consent(ClinicalRecord):
             raise ValidationError(
                 {"consents_to_registry": "Registry participation requires consent to data collection."}
             )
-        check_order(self.consent_date, self.withdrawn_on, "withdrawn_on", "Withdrawal cannot precede consent.")
-        if self.withdrawn_on:
-            check_not_in_future(self.withdrawn_on, "withdrawn_on")
-            if not self.withdrawal_scope:
-                raise ValidationError({"withdrawal_scope": "State what the patient withdrew from."})
-        elif self.withdrawal_scope or self.withdrawal_reason:
-            raise ValidationError({"withdrawn_on": "Give the date of withdrawal."})
 
 
 PERCENT_PREDICTED = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(200))]
@@ -262,16 +242,3 @@ def symptom_onset(patient: Patient) -> dt.date | None:
         return patient.diagnosis.symptom_onset_date
     except Diagnosis.DoesNotExist:
         return None
-
-
-def collection_withdrawals(patient_ids: list[int]) -> dict[int, dt.date]:
-    """Patient id → the earliest withdrawal from further data collection (or from any use of
-    the data), for those of `patient_ids` who withdrew: one query for a whole import chunk."""
-    scopes = (Consent.WithdrawalScope.NO_FURTHER_COLLECTION, Consent.WithdrawalScope.NO_DATA_USE)
-    rows = (
-        Consent.objects.filter(patient_id__any_of=patient_ids, withdrawal_scope__in=scopes, withdrawn_on__isnull=False)
-        .values("patient_id")
-        .annotate(first=models.Min("withdrawn_on"))
-        .values_list("patient_id", "first")
-    )
-    return {patient_id: first for patient_id, first in rows if first is not None}

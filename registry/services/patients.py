@@ -11,7 +11,16 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from registry.models import Consent, Diagnosis, Patient, PatientIdentity, Site, User
+from registry.models import (
+    CHANGE_REASON_MAX_LENGTH,
+    Consent,
+    ConsentWithdrawal,
+    Diagnosis,
+    Patient,
+    PatientIdentity,
+    Site,
+    User,
+)
 from registry.roles import Area
 from registry.services.audit import audited_save, authorise_write, record_update
 
@@ -107,22 +116,29 @@ def consent_update(
     return record_update(record, actor=actor, reason=reason, expected_version=expected_version, **changes)
 
 
+@transaction.atomic
 def consent_withdraw(
     *,
     actor: User | None,
-    consent: Consent,
-    withdrawn_on: dt.date,
-    scope: str,
+    patient: Patient,
+    level: str,
+    effective_on: dt.date | None,
     reason: str,
-    expected_version: int | None,
-) -> Consent:
-    """Record that the patient withdrew consent, with its scope; the reason goes to the audit trail."""
-    return record_update(
-        consent,
-        actor=actor,
-        reason=f"Consent withdrawn: {reason}" if reason else "Consent withdrawn",
-        expected_version=expected_version,
-        withdrawn_on=withdrawn_on,
-        withdrawal_scope=scope,
-        withdrawal_reason=reason,
+    corrects: ConsentWithdrawal | None = None,
+) -> ConsentWithdrawal:
+    """Record a withdrawal of consent at a level from a date, by `actor`; the one way a
+    withdrawal is written (web form, API, admin). Levels only escalate; a withdrawal entered in
+    error is never changed: a new record `corrects` it, with the reason (and the right level
+    and date, or none). The patient's row is locked so two withdrawals are checked in turn."""
+    authorise_write(actor, Area.CLINICAL, patient)
+    list(Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True))
+    record = ConsentWithdrawal(
+        patient=patient,
+        level=level or "",
+        effective_on=effective_on,
+        reason=(reason or "").strip(),
+        recorded_by=actor,
+        corrects=corrects,
     )
+    what = f"Correction of withdrawal {corrects.pk}" if corrects is not None else "Consent withdrawn"
+    return audited_save(record, actor=actor, reason=f"{what}: {record.reason}"[:CHANGE_REASON_MAX_LENGTH])

@@ -214,13 +214,12 @@ def test_an_adverse_event_breaking_a_rule_is_refused_on_the_field_to_correct(ove
 
 def test_consent_withdrawal_before_consent_is_refused():
     patient = treated_patient()
-    consent = services.audited_save(Consent(patient=patient, form_version="v1", consent_date=days_ago(90)), actor=None)
-    with pytest.raises(ValidationError):
+    services.audited_save(Consent(patient=patient, form_version="v1", consent_date=days_ago(90)), actor=None)
+    with pytest.raises(ValidationError, match="Withdrawal cannot precede consent"):
         services.consent_withdraw(
             actor=None,
-            consent=consent,
-            withdrawn_on=days_ago(100),
-            scope="no_further_collection",
+            patient=patient,
+            effective_on=days_ago(100),
+            level="no_further_collection",
             reason="moved abroad",
-            expected_version=1,
         )

@@ -28,7 +28,7 @@ from registry.models import (
     PatientIdentity,
 )
 from tests.conftest import login_with_second_factor
-from tests.factories import days_ago
+from tests.factories import days_ago, treated_patient
 from tests.security._matrix import discovered_patterns, fill, row_counts, schema_paths
 
 pytestmark = [pytest.mark.requirement("ACC-01"), pytest.mark.django_db]
@@ -85,7 +85,7 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, object]]] = {
     "clinic:biomarker_create": ({"study_id": "patient"}, CLINICAL_WRITE_FORM),
     "clinic:adverse_event_create": ({"study_id": "patient"}, CLINICAL_WRITE_FORM),
     "clinic:event_create": ({"study_id": "patient"}, CLINICAL_WRITE_FORM),
-    "clinic:consent_withdraw": ({"study_id": "patient", "pk": "consent"}, CLINICAL_WRITE_FORM),
+    "clinic:consent_withdraw": ({"study_id": "patient"}, CLINICAL_WRITE_FORM),
     "clinic:record_edit": ({"study_id": "patient", "kind": "=diagnosis", "pk": "diagnosis"}, CLINICAL_WRITE_FORM),
     "clinic:record_history": ({"study_id": "patient", "kind": "=diagnosis", "pk": "diagnosis"}, PATIENT_READ),
     "clinic:sae_alerts": ({}, DATA_MANAGERS),
@@ -182,6 +182,8 @@ API: dict[str, tuple[str | None, dict[str, object]]] = {
     "/api/v1/identities/{id}/": ("identity", API_IDENTITY_A),
     "/api/v1/consents/": (None, API_SIGNED_IN),
     "/api/v1/consents/{id}/": ("consent", API_SITE_A_RECORD),
+    "/api/v1/consent-withdrawals/": (None, API_SIGNED_IN),
+    "/api/v1/consent-withdrawals/{id}/": ("withdrawal", API_SITE_A_RECORD),
     "/api/v1/diagnoses/": (None, API_SIGNED_IN),
     "/api/v1/diagnoses/{id}/": ("diagnosis", API_SITE_A_RECORD),
     "/api/v1/alsfrs-r/": (None, API_SIGNED_IN),
@@ -242,6 +244,7 @@ def objects(world, full_patient):
             relatedness="unlikely",
         ).safety_case.pk,
         "enrolment": Enrolment.objects.get(patient=patient).pk,
+        "withdrawal": _withdrawn_site_a_patient(world.london).pk,
         "cycle": TreatmentCycle.objects.get(patient=patient).pk,
         "batch": dispensing.batch_id,
         "dispensing": dispensing.pk,
@@ -250,6 +253,15 @@ def objects(world, full_patient):
         "patient_obj": patient,
         "export_job": ExportJob.objects.create(user=world.analyst, table="patients", file_format="dta").pk,
     }
+
+
+def _withdrawn_site_a_patient(site):
+    """Another site-A patient, withdrawn from treatment (so the main patient's pages stay as they are)."""
+    patient = treated_patient(site=site)
+    services.audited_save(Consent(patient=patient, form_version="v1", consent_date=days_ago(90)), actor=None)
+    return services.consent_withdraw(
+        actor=None, patient=patient, level="treatment_only", effective_on=days_ago(10), reason="Patient's wish"
+    )
 
 
 @pytest.fixture
@@ -383,6 +395,10 @@ def _biomarker_form():
     }
 
 
+def _withdrawal_form():
+    return {"level": "no_data_use", "effective_on": days_ago(3).isoformat(), "reason": "test"}
+
+
 def _batch_form():
     return {
         "product": "proleukin_specials",
@@ -421,6 +437,9 @@ REFUSED_WEB_WRITES = [
         lambda: {"svc_percent": "60.0", "version": "1", "change_reason": "test"},
         404,
     ),
+    ("consent withdrawal form", ANALYST, "/patients/{patient}/withdrawal/", _withdrawal_form, 403),
+    ("consent withdrawal form", PHARM, "/patients/{patient}/withdrawal/", _withdrawal_form, 403),
+    ("consent withdrawal form", CLIN_B, "/patients/{patient}/withdrawal/", _withdrawal_form, 404),
     ("batch receive", CLIN_A, "/pharmacy/batches/receive/", _batch_form, 403),
     ("batch receive", ANALYST, "/pharmacy/batches/receive/", _batch_form, 403),
     ("cohort import", CLIN_A, "/data/", dict, 403),
@@ -439,6 +458,11 @@ REFUSED_API_WRITES = [
     ("PATCH diagnosis", ANALYST, "patch", "/api/v1/diagnoses/{diagnosis}/", "diagnosis_patch", 403),
     ("PATCH diagnosis", CLIN_B, "patch", "/api/v1/diagnoses/{diagnosis}/", "diagnosis_patch", 404),
     ("PATCH diagnosis", PHARM, "patch", "/api/v1/diagnoses/{diagnosis}/", "diagnosis_patch", 403),
+    ("POST consent withdrawal", ANALYST, "post", "/api/v1/consent-withdrawals/", "withdrawal", 403),
+    ("POST consent withdrawal", PHARM, "post", "/api/v1/consent-withdrawals/", "withdrawal", 403),
+    ("POST consent withdrawal for another site", CLIN_B, "post", "/api/v1/consent-withdrawals/", "withdrawal", 400),
+    ("PUT consent withdrawal", CLIN_A, "put", "/api/v1/consent-withdrawals/{withdrawal}/", "withdrawal", 405),
+    ("DELETE consent withdrawal", DM, "delete", "/api/v1/consent-withdrawals/{withdrawal}/", "withdrawal", 405),
     ("POST batches", CLIN_A, "post", "/api/v1/batches/", "batch", 403),
     ("POST batches", ANALYST, "post", "/api/v1/batches/", "batch", 403),
     ("PATCH batch", CLIN_A, "patch", "/api/v1/batches/{batch}/", "batch_patch", 403),
@@ -464,6 +488,7 @@ def _api_payload(kind: str, objects: dict) -> dict:
         "batch_patch": {"supplier": "Someone else", "version": 1, "reason": "test"},
         "cycle": {"patient": patient, "cycle_number": 2, "start_date": days_ago(50).isoformat()},
         "dispensing": {"cycle": objects["cycle"], "batch": objects["batch"], "quantity": 1},
+        "withdrawal": {"patient": patient, **_withdrawal_form()},
     }[kind]
 
 

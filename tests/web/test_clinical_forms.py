@@ -13,6 +13,7 @@ from registry.models import (
     BiomarkerResult,
     ClinicalEvent,
     Consent,
+    ConsentWithdrawal,
     Diagnosis,
     SeriousAdverseEventAlert,
 )
@@ -162,17 +163,18 @@ def test_a_gastrostomy_makes_the_next_alsfrs_r_offer_item_5b(clinician_client, p
     assert form["gastrostomy"].value() == "yes"
 
 
-def test_consent_withdrawal_is_recorded_with_its_reason(clinician_client, patient):
-    consent = audited_save(Consent(patient=patient, form_version="v1.2", consent_date=days_ago(90)), actor=None)
-    data = {
-        "withdrawn_on": days_ago(1).isoformat(),
-        "scope": "no_further_collection",
-        "reason": "Moving abroad",
-        "version": consent.version,
-    }
-    clinician_client.post(url("consent_withdraw", patient, consent.pk), data)
-    consent.refresh_from_db()
-    assert consent.withdrawn_on == days_ago(1) and consent.history.first().history_change_reason.endswith("abroad")
+def test_consent_withdrawal_is_recorded_with_its_reason_and_who_took_it(clinician_client, clinician, patient):
+    audited_save(Consent(patient=patient, form_version="v1.2", consent_date=days_ago(90)), actor=None)
+    data = {"effective_on": days_ago(1).isoformat(), "level": "no_further_collection", "reason": "Moving abroad"}
+    clinician_client.post(url("consent_withdraw", patient), data)
+    withdrawal = ConsentWithdrawal.objects.get(patient=patient)
+    assert (withdrawal.level, withdrawal.effective_on, withdrawal.reason) == (
+        "no_further_collection",
+        days_ago(1),
+        "Moving abroad",
+    )
+    assert withdrawal.recorded_by == clinician
+    assert withdrawal.history.get().history_change_reason.endswith("abroad")
 
 
 def edit_diagnosis(client, patient, version: int, reason: str = "Letter from neurologist", region: str = "bulbar"):

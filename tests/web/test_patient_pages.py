@@ -129,14 +129,13 @@ def cohort(london) -> dict[str, object]:
     services.outcome_record(actor=None, patient=dead, event_type="lost_to_follow_up", event_date=days_ago(30))
     services.outcome_record(actor=None, patient=dead, event_type="death", event_date=days_ago(2))
     services.outcome_record(actor=None, patient=withdrew, event_type="withdrawal", event_date=days_ago(3))
-    consent = audited_save(Consent(patient=consent_withdrawn, form_version="v1", consent_date=days_ago(90)), actor=None)
+    audited_save(Consent(patient=consent_withdrawn, form_version="v1", consent_date=days_ago(90)), actor=None)
     services.consent_withdraw(
         actor=None,
-        consent=consent,
-        withdrawn_on=days_ago(1),
-        scope="no_further_collection",
-        reason="",
-        expected_version=None,
+        patient=consent_withdrawn,
+        effective_on=days_ago(1),
+        level="no_further_collection",
+        reason="Patient's wish",
     )
     services.outcome_record(actor=None, patient=lost, event_type="lost_to_follow_up", event_date=days_ago(4))
     return {
