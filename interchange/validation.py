@@ -146,10 +146,14 @@ def bind_known_death(patient: Patient, death: tuple[dt.date, int | None] | None)
     patient.death_date = death_date  # type: ignore[method-assign]  # this patient's answer, bound per import
 
 
-def bind_known_withdrawal(patient: Patient, withdrawn_on: dt.date | None) -> None:
-    """Answer `patient.collection_withdrawn_on()` from the chunk's one query, not one per row
-    (an import never records a withdrawal, so the registry's answer holds for the whole file)."""
+def bind_known_withdrawal(
+    patient: Patient, withdrawn_on: dt.date | None, treatment_withdrawn_on: dt.date | None
+) -> None:
+    """Answer `patient.collection_withdrawn_on()` and `treatment_withdrawn_on()` from the chunk's
+    queries, not one per row (an import never records a withdrawal, so the registry's answers
+    hold for the whole file)."""
     patient.collection_withdrawn_on = lambda: withdrawn_on  # type: ignore[method-assign]  # bound per import
+    patient.treatment_withdrawn_on = lambda: treatment_withdrawn_on  # type: ignore[method-assign]
 
 
 M = TypeVar("M", bound=models.Model)

@@ -96,6 +96,7 @@ class Dispensing(ClinicalRecord):
             batch=batch,
             enrolment=Enrolment.objects.filter(patient_id=self.patient_id).select_related("route").first(),
             previous_quantity=previous,
+            treatment_withdrawn_on=self.patient.treatment_withdrawn_on() if self.patient_id else None,
         )
         # The point-of-supply rules: a record the dispensing pharmacy keeps, not in imports.
         if batch is not None and self.dispensed_on and self.quantity and batch.product.is_unlicensed_special:
@@ -173,6 +174,7 @@ def dispensing_errors(
     enrolment: Enrolment | None,
     previous_quantity: int | None,
     stock_known: bool = True,
+    treatment_withdrawn_on: dt.date | None = None,
 ) -> dict[str, str]:
     """A dispensing's rules that read other records, by field: the cycle is the patient's, the
     batch is usable on the day with the stock asked for, in its unit, on the patient's route.
@@ -187,6 +189,15 @@ def dispensing_errors(
     errors: dict[str, str] = {}
     if cycle_patient_id is not None and dispensing.patient_id and cycle_patient_id != dispensing.patient_id:
         errors["cycle"] = "This cycle belongs to another patient."
+    if (
+        treatment_withdrawn_on is not None
+        and dispensing.dispensed_on
+        and dispensing.dispensed_on > treatment_withdrawn_on
+    ):
+        errors["dispensed_on"] = (
+            f"The patient withdrew from treatment on {treatment_withdrawn_on:%d %b %Y}; "
+            "nothing dispensed later can be recorded."
+        )
     if batch is None or not dispensing.dispensed_on or not dispensing.quantity:
         return errors
     same_batch = previous_quantity is not None

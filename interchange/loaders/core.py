@@ -51,6 +51,7 @@ from registry.models import (
     User,
     collection_withdrawals,
     same_day,
+    treatment_withdrawals,
 )
 from registry.services import records_bulk_insert, records_bulk_update
 
@@ -232,9 +233,10 @@ class Loader:
             ).values_list("patient_id", "event_date", "pk")
         }
         withdrawals = collection_withdrawals([p.pk for p in patients.values()])
+        treatment_stops = treatment_withdrawals([p.pk for p in patients.values()])
         for patient in patients.values():
             bind_known_death(patient, deaths.get(patient.pk))
-            bind_known_withdrawal(patient, withdrawals.get(patient.pk))
+            bind_known_withdrawal(patient, withdrawals.get(patient.pk), treatment_stops.get(patient.pk))
         self.deaths = deaths
         return patients
 

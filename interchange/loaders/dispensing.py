@@ -211,6 +211,7 @@ class DispensingLoader(RecordLoader):
             # The natural key holds the batch: an existing record took its quantity from this one.
             previous_quantity=existing.get("quantity") if existing is not None else None,
             stock_known=state.stock_known,
+            treatment_withdrawn_on=patient.treatment_withdrawn_on(),
         )
         if errors:
             raise ValidationError(errors)

@@ -59,6 +59,7 @@ from registry.models.withdrawal import (
     ConsentWithdrawal,
     WithdrawalLevel,
     collection_withdrawals,
+    treatment_withdrawals,
     withdrawals_in_force,
 )
 
@@ -133,5 +134,6 @@ __all__ = [
     "same_day",
     "symptom_onset",
     "timeline_models",
+    "treatment_withdrawals",
     "withdrawals_in_force",
 ]

@@ -60,6 +60,13 @@ class Patient(ClinicalRecord):
 
         return collection_withdrawals([self.pk]).get(self.pk)
 
+    def treatment_withdrawn_on(self) -> dt.date | None:
+        """The earliest withdrawal in force at any level, if any: every level stops treatment, so
+        nothing may be dispensed after it (follow-up goes on unless data collection stopped)."""
+        from registry.models.withdrawal import treatment_withdrawals  # defined on top of Patient
+
+        return treatment_withdrawals([self.pk]).get(self.pk)
+
     def death_date(self, exclude: models.Model | None = None) -> dt.date | None:
         """Date of the recorded death, if any (one query unless prefetched).
 

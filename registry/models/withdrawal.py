@@ -171,9 +171,18 @@ def withdrawals_in_force() -> models.QuerySet[ConsentWithdrawal]:
 def collection_withdrawals(patient_ids: list[int]) -> dict[int, dt.date]:
     """Patient id → the earliest withdrawal from further data collection (or from any use of
     the data), for those of `patient_ids` who withdrew: one query for a whole import chunk."""
+    return _earliest(patient_ids, COLLECTION_STOPPED)
+
+
+def treatment_withdrawals(patient_ids: list[int]) -> dict[int, dt.date]:
+    """Patient id → the earliest withdrawal in force at any level (every level stops treatment)."""
+    return _earliest(patient_ids, tuple(WithdrawalLevel))
+
+
+def _earliest(patient_ids: list[int], levels: tuple[str, ...]) -> dict[int, dt.date]:
     rows = (
         withdrawals_in_force()
-        .filter(patient_id__any_of=patient_ids, level__in=COLLECTION_STOPPED)
+        .filter(patient_id__any_of=patient_ids, level__in=levels)
         .values("patient_id")
         .annotate(first=models.Min("effective_on"))
         .values_list("patient_id", "first")

@@ -23,8 +23,8 @@ LIST = reverse("clinic:patient_list")
 # count, the page's ids, the page's annotated rows, session save.
 LIST_QUERIES = 13
 # The page also reads identity (logged), one query per kind of record, its open data queries,
-# its signatures and its open recall notices (issue 16, item 4).
-PAGE_QUERIES = 22
+# its signatures, its open recall notices (issue 16, item 4) and its consent withdrawals.
+PAGE_QUERIES = 23
 
 
 def page_url(patient) -> str:
