@@ -76,7 +76,10 @@ M = TypeVar("M", bound=Model)
 
 
 def _of_exportable(records: Manager[M] | QuerySet[M]) -> QuerySet[M]:
-    return records.filter(patient__diagnosis__isnull=False, patient__enrolment__isnull=False)
+    """The records of `exportable_patients`: none of a patient who withdrew the use of their data."""
+    return records.filter(patient__diagnosis__isnull=False, patient__enrolment__isnull=False).exclude(
+        patient_id__in=patients_withdrawn_from_data_use()
+    )
 
 
 def _patients() -> Iterator[list[str]]:

@@ -55,7 +55,13 @@ def test_an_imported_record_dated_after_the_withdrawal_is_refused(withdrawn, cle
 def test_the_web_form_refuses_it_with_the_same_message(withdrawn, client):
     clinician = UserFactory.create(role=Role.CLINICIAN, sites=[withdrawn.site])
     login_with_second_factor(client, clinician)
-    form = {"sample_date": LATER, "analyte": "serum_nfl", "reported_value": "50.1", "reported_unit": "pg/mL"}
+    form = {
+        "sample_date": LATER,
+        "analyte": "serum_nfl",
+        "reported_value": "50.1",
+        "reported_unit": "pg/mL",
+        "assay": "Simoa",
+    }
     response = client.post(f"/patients/{withdrawn.study_id}/biomarkers/new/", form)
     assert REFUSAL in response.context["form"].errors["sample_date"]
     assert not BiomarkerResult.objects.filter(patient=withdrawn).exists()
