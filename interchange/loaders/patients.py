@@ -34,9 +34,10 @@ from registry.models import (
     EventType,
     Patient,
     PatientIdentity,
+    collection_withdrawals,
     same_day,
+    treatment_withdrawals,
 )
-from registry.models.patient import collection_withdrawals
 from registry.services import record_versions_lock, records_bulk_insert, records_bulk_update, study_ids_reserve
 
 CONSENT_FORM_VERSION = "not recorded"
@@ -125,8 +126,9 @@ class PatientLoader(Loader):
                 ).values_list("patient_id", "event_date")
             )
             withdrawals = collection_withdrawals([p.pk for p in patients.values()])
+            treatment_stops = treatment_withdrawals([p.pk for p in patients.values()])
             for patient in patients.values():
-                bind_known_withdrawal(patient, withdrawals.get(patient.pk))
+                bind_known_withdrawal(patient, withdrawals.get(patient.pk), treatment_stops.get(patient.pk))
             consents: dict[int, Consent] = {}
             consents_of = Consent.objects.filter(patient_id__any_of=[p.pk for p in patients.values()])
             for consent in consents_of.order_by("consent_date", "pk"):
@@ -193,7 +195,7 @@ class PatientLoader(Loader):
             )
             assert patient is not None
             bind_known_death(patient, None)
-            bind_known_withdrawal(patient, None)  # a patient not yet in the registry never withdrew
+            bind_known_withdrawal(patient, None, None)  # a patient not yet in the registry never withdrew
             plan = _PatientPlan(row=row, patient=patient, is_new=True)
             plan.diagnosis = self._new(Diagnosis, patient, diagnosis_values)
             plan.enrolment = self._new(Enrolment, patient, enrolment_values, route=route)
