@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.utils.safestring import SafeString
 
 from access_programme.models import TreatmentCycle
+from access_programme.selectors import PatientOverview
 from clinic.charts.alsfrsr import alsfrsr_chart
 from clinic.charts.axis import TimeScale, time_scale
 from clinic.charts.cycles import cycle_end, cycles_chart
@@ -26,6 +27,7 @@ __all__ = [
     "alsfrsr_chart",
     "cycle_end",
     "cycles_chart",
+    "overview_charts",
     "patient_charts",
     "pnfh_chart",
 ]
@@ -64,4 +66,15 @@ def patient_charts(
         alsfrsr=alsfrsr_chart(assessments, f"{prefix}alsfrsr-chart-title", scale=scale, died_on=died_on),
         cycles=cycles_chart(cycles, scale, f"{prefix}cycles-chart-title", died_on=died_on),
         pnfh=pnfh_chart(pnfh_results, scale, f"{prefix}pnfh-chart-title", died_on=died_on),
+    )
+
+
+def overview_charts(overview: PatientOverview, *, prefix: str = "") -> PatientCharts:
+    """The charts of what the patient page (or its printed summary) shows."""
+    return patient_charts(
+        assessments=overview.assessments,
+        pnfh_results=overview.pnfh_results,
+        cycles=overview.cycles,
+        died_on=overview.deceased_on,
+        prefix=prefix,
     )

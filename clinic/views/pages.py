@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from access_programme import selectors as programme
 from access_programme import services as programme_services
 from clinic import forms
-from clinic.charts import patient_charts
+from clinic.charts import overview_charts
 from clinic.views.common import patient_url, require_clinical_writer, verified_signatures
 from registry.form_support import add_service_errors
 from registry.http import AuthenticatedHttpRequest
@@ -122,12 +122,7 @@ def patient_detail(request: AuthenticatedHttpRequest, study_id: str) -> HttpResp
         {
             "o": overview,
             "patient": patient,
-            "charts": patient_charts(
-                assessments=overview.assessments,
-                pnfh_results=overview.pnfh_results,
-                cycles=overview.cycles,
-                died_on=overview.deceased_on,
-            ),
+            "charts": overview_charts(overview),
             "may_write": may_write(request.user, Area.CLINICAL) and casebook is None,
             "may_dispense": may_write(request.user, Area.PHARMACY) and casebook is None,
             "signatures": signatures,

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from access_programme import selectors as programme
-from clinic.charts import patient_charts
+from clinic.charts import overview_charts
 from clinic.views.common import verified_signatures
 from registry.http import AuthenticatedHttpRequest
 from registry.pdf import html_pdf
@@ -42,13 +42,7 @@ def patient_summary_pdf(request: AuthenticatedHttpRequest, study_id: str) -> Htt
         {
             "o": overview,
             "patient": patient,
-            "charts": patient_charts(
-                assessments=overview.assessments,
-                pnfh_results=overview.pnfh_results,
-                cycles=overview.cycles,
-                died_on=overview.deceased_on,
-                prefix="pdf-",
-            ),
+            "charts": overview_charts(overview, prefix="pdf-"),
             "open_events": open_events[:SUMMARY_LIST_LIMIT],
             "more_events": max(0, len(open_events) - SUMMARY_LIST_LIMIT),
             "signatures": signatures[:SUMMARY_LIST_LIMIT],
