@@ -31,6 +31,7 @@ from registry.models import (
     PatientIdentity,
     User,
 )
+from registry.models.withdrawal import in_force
 from registry.selectors import (
     CLOSED_AE_OUTCOMES,
     can_see_identity,
@@ -100,6 +101,12 @@ class PatientOverview:
         if cycle is None:
             return []
         return sorted({d.batch.batch_number for d in self.dispensings if d.cycle_id == cycle.pk})
+
+    @property
+    def treatment_withdrawn_on(self) -> dt.date | None:
+        """The first withdrawal in force: every level stops treatment, so nothing is dispensed after it."""
+        records = in_force(self.withdrawals)
+        return records[0].effective_on if records else None
 
     @property
     def adverse_events_with_batches(self) -> list[tuple[AdverseEvent, list[str]]]:

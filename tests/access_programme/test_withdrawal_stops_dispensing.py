@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from access_programme.models import Dispensing
 from access_programme.services import cycle_start
@@ -12,6 +13,7 @@ from registry import services
 from registry.models import Consent
 from tests.access_programme.test_cycles_and_dispensing import dispense, patient, pharmacist  # noqa: F401  (fixtures)
 from tests.factories import NORMAL_ALSFRSR_ITEMS, BatchFactory, days_ago
+from tests.web.conftest import logged_in
 
 pytestmark = [pytest.mark.requirement("PHA-01"), pytest.mark.django_db]
 
@@ -45,3 +47,11 @@ def test_follow_up_goes_on_after_a_withdrawal_from_treatment_only(patient):  # n
     withdraw_from_treatment(patient, days=60)
     visit = services.alsfrsr_record(actor=None, patient=patient, assessment_date=days_ago(5), **NORMAL_ALSFRSR_ITEMS)
     assert visit.pk
+
+
+def test_the_patient_page_offers_no_dispensing_after_a_withdrawal_from_treatment(patient, pharmacist):  # noqa: F811
+    client = logged_in(pharmacist)
+    page = reverse("clinic:patient_detail", args=[patient.study_id])
+    assert "Dispense cycle 1" in client.get(page).content.decode()
+    withdraw_from_treatment(patient, days=1)
+    assert "Dispense cycle" not in client.get(page).content.decode()
