@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from access_programme.models import TreatmentCycle
+from access_programme.models.supply_rules import NO_PRESCRIPTION_RULE
 from registry.models import AlsfrsrAssessment, DataQualityRule, DataQuery, Patient, QueryStatus, Role, Severity
 from registry.quality import IMPLAUSIBLE_JUMP, MISSING_VISIT, OUT_OF_WINDOW, PNFH_WITHOUT_ASSAY
 from registry.services import (
@@ -73,7 +74,14 @@ def queries(rule: str) -> list[DataQuery]:
 
 def test_the_rules_are_data_with_a_severity():
     rules = {rule.code: rule.severity for rule in DataQualityRule.objects.all()}
-    assert set(rules) == {MISSING_VISIT, OUT_OF_WINDOW, IMPLAUSIBLE_JUMP, PNFH_WITHOUT_ASSAY, "cycle_missed_doses"}
+    assert set(rules) == {
+        MISSING_VISIT,
+        OUT_OF_WINDOW,
+        IMPLAUSIBLE_JUMP,
+        PNFH_WITHOUT_ASSAY,
+        "cycle_missed_doses",
+        NO_PRESCRIPTION_RULE,
+    }
     assert set(rules.values()) <= set(Severity.values)
 
 

@@ -21,9 +21,10 @@ from django.utils import timezone
 from access_programme.demo_cohort import seed_cohort
 from analytics import exports
 from analytics.models import ExportJob
-from registry.models import Patient, PatientIdentity, Role, User
+from registry import services
+from registry.models import ConsentWithdrawal, Patient, PatientIdentity, Role, User, WithdrawalLevel
 from tests.conftest import login_with_second_factor
-from tests.factories import UserFactory
+from tests.factories import UserFactory, days_ago
 from tests.security._matrix import fill
 from tests.security.test_permission_matrix import ANALYST, API, PAGES
 
@@ -36,6 +37,7 @@ MODELS = {
     "product": "access_programme.Product",
     "patient_pk": "registry.Patient",
     "consent": "registry.Consent",
+    "withdrawal": "registry.ConsentWithdrawal",
     "diagnosis": "registry.Diagnosis",
     "alsfrsr": "registry.AlsfrsrAssessment",
     "biomarker": "registry.BiomarkerResult",
@@ -98,6 +100,10 @@ def _analyst_urls(scanner: User) -> list[str]:
         "table": "patients",
         "export_job": ExportJob.objects.create(user=scanner, table="patients", file_format="dta").pk,
     }
+    if not ConsentWithdrawal.objects.exists():  # a detail URL needs one; treatment only keeps the data in use
+        services.consent_withdraw(
+            actor=None, patient=patient, level=WithdrawalLevel.TREATMENT_ONLY, effective_on=days_ago(7), reason="Wish"
+        )
     urls = []
     for name, (kwargs, expected) in PAGES.items():
         if expected[ANALYST] == 200:
