@@ -207,7 +207,7 @@ def web(w: dict[str, Any]) -> list[str]:
 def section(r: dict[str, Any]) -> list[str]:
     lines = [
         f"### {r['patients']:,} patients: `make bench BENCH_PATIENTS={r['patients']}` ({r['date_utc']} UTC, "
-        f"commit {r['commit']}, {r['machine']['nproc']} cores shared with other sessions' test runs; "
+        f"commit {r['commit']}, {r['machine']['nproc']} cores; "
         f"load average at the start {r['load_average_start']})",
         "",
     ]
@@ -216,6 +216,12 @@ def section(r: dict[str, Any]) -> list[str]:
         lines += [
             f"Database: `{db['seed_command']}`, seeded in {db['seed_wall_s']:.0f} s, peak RSS "
             f"{db['seed_peak_rss_mb']:.0f} MB (load average {db['seed_load_average']}).",
+            "",
+        ]
+    elif db.get("reused"):
+        lines += [
+            f"Database: reused, already holding the cohort of `seed_demo --patients {r['patients']} --seed 1 "
+            "--as-of 2026-11-01` (seeded by an earlier run; ANALYZEd before the benchmarks).",
             "",
         ]
     elif "wall_s" in db:
@@ -243,9 +249,9 @@ def main() -> None:
     body = [BEGIN, "", "## Figures from `make bench` (issue 18)", ""]
     body += [
         "Every figure in this section comes from one `make bench` run per size (commands in `bench/run_all.py`); "
-        "the JSON behind it is `bench/results/bench-<patients>.json`. The machine has 2 cores shared with other "
-        "sessions, so absolute times are noisy: compare the two sides of each ratio, which were measured side by "
-        "side in the same run, and read the load averages.",
+        "the JSON behind it is `bench/results/bench-<patients>.json`. The machine has 2 cores, which other "
+        "sessions may share, so absolute times are noisy: compare the two sides of each ratio, which were "
+        "measured side by side in the same run, and read the load averages.",
         "",
     ]
     for path in results:

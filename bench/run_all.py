@@ -210,7 +210,7 @@ def main() -> None:
         "machine": {"nproc": os.cpu_count(), "python": platform.python_version()},
         "load_average_start": loadavg(),
     }
-    report["database"] = {**report.get("database", {}), **bench.prepare()}
+    report["database"] = bench.prepare()  # this run's database only, never an earlier run's figures
     only = args.only.split(",")
     for step in STEPS:
         if step in only:
