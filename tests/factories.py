@@ -194,3 +194,18 @@ def delete_every_dispensing() -> None:
     Product.objects.filter(pk__in=specials).update(is_unlicensed_special=False)
     Dispensing.objects.all().delete()
     Product.objects.filter(pk__in=specials).update(is_unlicensed_special=True)
+
+
+def pnfh_recorded(patient, days: int, value: str, unit: str = "ng/mL", assay: str = "ProteinSimple Ella pNF-H"):
+    """A CSF pNFH result recorded through the service `days` ago, as a clinician would enter it."""
+    from registry import services
+
+    return services.biomarker_record(
+        actor=None,
+        patient=patient,
+        sample_date=days_ago(days),
+        analyte="csf_pnfh",
+        reported_value=Decimal(value),
+        reported_unit=unit,
+        assay=assay,
+    )

@@ -22,6 +22,7 @@ from tests.factories import (
     PatientFactory,
     SiteFactory,
     days_ago,
+    pnfh_recorded,
 )
 
 pytestmark = [
@@ -80,15 +81,7 @@ def a_year_of_follow_up(site):
             actor=None, patient=patient, assessment_date=days_ago(days), **{**NORMAL_ALSFRSR_ITEMS, **items}
         )
     for days, value in ((360, "2.9"), (180, "3.3"), (30, "4.1")):
-        services.biomarker_record(
-            actor=None,
-            patient=patient,
-            sample_date=days_ago(days),
-            analyte="csf_pnfh",
-            reported_value=Decimal(value),
-            reported_unit="ng/mL",
-            assay="ProteinSimple Ella pNF-H",
-        )
+        pnfh_recorded(patient, days, value)
     return patient
 
 

@@ -17,7 +17,7 @@ from analytics.models import ExportLog
 from registry import safe_csv, services
 from registry.models import AdverseEvent, Consent
 from tests.conftest import login_with_second_factor
-from tests.factories import days_ago
+from tests.factories import days_ago, pnfh_recorded
 
 pytestmark = [pytest.mark.requirement("EXP-01"), pytest.mark.django_db]
 
@@ -242,7 +242,6 @@ def test_the_patient_table_is_the_same_in_chunks_of_one_as_in_one_chunk(
 def edge_cohort(world, full_patient):
     """Patients in every shape the derivations treat apart, at two sites, interleaved in
     patient_id order with one whose latest consent refuses sharing (left out)."""
-    from decimal import Decimal
 
     from access_programme.models import Route
     from tests.api.personas import ITEMS
@@ -254,15 +253,7 @@ def edge_cohort(world, full_patient):
         )
 
     def pnfh(patient, days: int, value: str) -> None:
-        services.biomarker_record(
-            actor=None,
-            patient=patient,
-            sample_date=days_ago(days),
-            analyte="csf_pnfh",
-            reported_value=Decimal(value),
-            reported_unit="pg/mL",
-            assay="Ella",
-        )
+        pnfh_recorded(patient, days, value, unit="pg/mL", assay="Ella")
 
     full_patient(world.london)  # censored alive, one cycle, pNFH in the window (low)
     refusing = full_patient(world.london)

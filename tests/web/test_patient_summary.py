@@ -4,7 +4,6 @@ as the page, no identifiers, never cached."""
 from __future__ import annotations
 
 import io
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -12,7 +11,7 @@ from pypdf import PdfReader
 
 from registry import services
 from registry.models import IdentityAccess
-from tests.factories import IdentityFactory, days_ago, treated_patient
+from tests.factories import IdentityFactory, days_ago, pnfh_recorded, treated_patient
 from tests.web.conftest import assess, followed_patient, logged_in
 
 pytestmark = [pytest.mark.requirement("CLN-04"), pytest.mark.django_db]
@@ -27,15 +26,7 @@ def charted_patient(site):
     patient = followed_patient(site)
     assess(patient, days_ago(80))
     for days, value in ((80, "1.9"), (20, "4.4")):
-        services.biomarker_record(
-            actor=None,
-            patient=patient,
-            sample_date=days_ago(days),
-            analyte="csf_pnfh",
-            reported_value=Decimal(value),
-            reported_unit="ng/mL",
-            assay="ProteinSimple Ella pNF-H",
-        )
+        pnfh_recorded(patient, days, value)
     services.adverse_event_record(
         actor=None,
         patient=patient,
