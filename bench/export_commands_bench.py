@@ -11,7 +11,6 @@ Usage (the database of DATABASE_URL; export_dataset writes an export-log row the
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -30,7 +29,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 
 from analytics import selectors  # noqa: E402
-from bench.measured import loadavg, run_measured  # noqa: E402
+from bench.measured import loadavg, print_report, run_measured  # noqa: E402
 
 
 def native_sql(table: str) -> str:
@@ -76,10 +75,7 @@ def main() -> None:
         for table in args.tables.split(","):
             report["tables"][table] = measure(table, args.repeat, Path(directory))
     report["load_average_after"] = loadavg()
-    text = json.dumps(report, indent=2)
-    if args.json:
-        args.json.write_text(text)
-    print(text)
+    print_report(report, args.json)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.measured import run_measured  # noqa: E402
+from bench.measured import print_report, run_measured  # noqa: E402
 
 PYTHON = sys.executable
 TARGET_ROWS_PER_SECOND = 50_000  # accepted rows (issue 18)
@@ -204,10 +204,7 @@ def main() -> None:
     report["copy_from"] = copy_from_floor(args.target, cohort)
     report["target_accepted_rows_per_second"] = TARGET_ROWS_PER_SECOND
     report["meets_target"] = report["import"]["accepted_rows_per_second"] >= TARGET_ROWS_PER_SECOND
-    text = json.dumps(report, indent=2)
-    if args.json:
-        args.json.write_text(text)
-    print(text)
+    print_report(report, args.json)
 
 
 if __name__ == "__main__":

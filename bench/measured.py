@@ -2,10 +2,12 @@
 processes it waited for) from the kernel's accounting of that one child (`os.wait4`), so nothing
 else on the machine is counted, and peak resident memory as GNU time reports it (`/usr/bin/time
 -f %M`: a child forked from this Python process would otherwise count the parent's pages it had
-before `exec` in its own maximum)."""
+before `exec` in its own maximum). Also the one way a bench script hands over its report
+(`print_report`)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
@@ -32,6 +34,14 @@ class Measured:
 
 def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def print_report(report: dict[str, Any], path: Path | None) -> None:
+    """A bench script's report: printed as JSON and, with --json FILE, written there too."""
+    text = json.dumps(report, indent=2)
+    if path:
+        path.write_text(text)
+    print(text)
 
 
 def run_measured(argv: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT, check: bool = True) -> Measured:

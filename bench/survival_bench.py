@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import resource
 import sys
@@ -73,7 +72,7 @@ from analytics.suite import (  # noqa: E402
 )
 from analytics.survival import services  # noqa: E402
 from analytics.survival.figures import drawn_figures  # noqa: E402
-from bench.measured import run_measured  # noqa: E402
+from bench.measured import print_report, run_measured  # noqa: E402
 
 CPU: dict[str, float] = {}  # process CPU seconds of the last `timed` call, by label
 
@@ -346,10 +345,7 @@ def main() -> None:
         "peak_rss_mb_bench_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "all_repeats": frame.round(3).to_dict(orient="records"),
     }
-    text = json.dumps(report, indent=2)
-    if args.json:
-        args.json.write_text(text)
-    print(text)
+    print_report(report, args.json)
 
 
 if __name__ == "__main__":
