@@ -3,12 +3,13 @@
 Steps, each a `manage.py` command in a subprocess so memory and time are the command's own:
 
 1. seed the source database with the demo cohort (`seed_demo`; nothing happens if it is
-   already seeded) and export it with `export_cohort` (skipped with --cohort DIR);
+   already seeded) and export it with `export_cohort`, with its peak memory (skipped with --cohort DIR);
 2. recreate the target database, migrate it and add the demo sites (the format names sites,
    it does not create them);
 3. `import_cohort` into the empty target: rows, seconds, rows/s, peak memory (max RSS);
 4. check every row arrived with one history row each;
-5. import the same folder again: nothing may change (the idempotent re-run), timed too.
+5. import the same folder again: nothing may change (the idempotent re-run), timed and its peak
+   memory taken too.
 
 Usage (PostgreSQL on 127.0.0.1 as in the README):
 
@@ -165,8 +166,9 @@ def main() -> None:
                 args.source, "seed_demo", "--patients", str(args.patients), "--seed", str(args.seed), "--no-users"
             )
             report["seed_seconds"] = round(seconds, 1)
-        _, seconds, _ = manage(args.source, "export_cohort", str(cohort))
+        _, seconds, peak_kb = manage(args.source, "export_cohort", str(cohort))
         report["export_seconds"] = round(seconds, 1)
+        report["export_peak_rss_mb"] = round(peak_kb / 1024, 1)
     files = {path.name: sum(1 for _ in path.open(encoding="utf-8")) - 1 for path in sorted(cohort.glob("*.csv"))}
     report["file_rows"] = files
 
@@ -197,9 +199,15 @@ def main() -> None:
     report["table_rows_and_creation_history"] = counts
     report["every_row_has_one_history_row"] = all(rows == history for rows, history in counts.values())
 
-    stdout, wall, _ = manage(args.target, "import_cohort", str(cohort), "--no-progress", *workers)
+    stdout, wall, peak_kb = manage(args.target, "import_cohort", str(cohort), "--no-progress", *workers)
     again = parse_import(stdout)
-    report["reimport"] = {**again, "process_wall_seconds": round(wall, 1), "process_cpu_seconds": LAST_CPU_SECONDS[0]}
+    report["reimport"] = {
+        **again,
+        "process_wall_seconds": round(wall, 1),
+        "process_cpu_seconds": LAST_CPU_SECONDS[0],
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "largest_worker_peak_rss_mb": round(LAST_CHILD_MAXRSS_KB[0] / 1024, 1),
+    }
     report["reimport"]["nothing_changed"] = table_counts(args.target) == counts
     report["copy_from"] = copy_from_floor(args.target, cohort)
     report["target_accepted_rows_per_second"] = TARGET_ROWS_PER_SECOND

@@ -143,7 +143,7 @@ def import_(i: dict[str, Any]) -> list[str]:
         f"| {copy['peak_rss_mb']:.0f} |",
         f"| re-import of the same folder (nothing changes) | {i['reimport']['rows']:,} | "
         f"{i['reimport']['seconds']:.1f} | {i['reimport']['rows_per_second']:,} "
-        f"| {i['reimport']['process_cpu_seconds']} | |",
+        f"| {i['reimport']['process_cpu_seconds']} | {fmt(i['reimport'].get('peak_rss_mb'))} |",
         "",
         f"Import / COPY FROM: {rate / copy['rows_per_second']:.3f}. Every row has one history row: "
         f"{i['every_row_has_one_history_row']}; the re-import changed nothing: {i['reimport']['nothing_changed']}.",
@@ -204,6 +204,72 @@ def web(w: dict[str, Any]) -> list[str]:
     return lines
 
 
+# Issue 18, item 6: how each command's peak RSS may grow with the data it handles.
+FLAT = "flat in the data size"
+PROPORTIONAL = "at most proportional to the analysed data"
+FLAT_TOLERANCE = 1.25  # "flat": the larger size's peak at most this many times the smaller's
+
+
+def peaks(r: dict[str, Any]) -> dict[str, tuple[str, float, float, str]]:
+    """Each command's (expectation, peak RSS MB, data size, unit of the data size) in one run's report."""
+    out: dict[str, tuple[str, float, float, str]] = {}
+    if st := r.get("startup"):
+        out["`manage.py check`"] = (FLAT, st["peak_rss_mb"], r["patients"], "patients")
+    if s := r.get("survival"):
+        whole = s["whole_command"]["peak_rss_mb"]
+        out["`manage.py run_survival --recompute`"] = (PROPORTIONAL, whole, s["copied_mb"], "MB read by COPY")
+    for table, t in r.get("export", {}).get("tables", {}).items():
+        out[f"`manage.py export_dataset --table {table}`"] = (FLAT, t["ours"]["peak_rss_mb"], t["rows"], "rows")
+    if i := r.get("import"):
+        rows = sum(i.get("file_rows", {}).values())
+        if "export_peak_rss_mb" in i:
+            out["`manage.py export_cohort`"] = (FLAT, i["export_peak_rss_mb"], rows, "rows")
+        for run, name in (("import", "`manage.py import_cohort`"), ("reimport", "the same import again")):
+            if "peak_rss_mb" in i[run]:
+                out[f"{name}, main process"] = (FLAT, i[run]["peak_rss_mb"], i[run]["rows"], "rows")
+                worker = i[run]["largest_worker_peak_rss_mb"]
+                out[f"{name}, largest worker"] = (FLAT, worker, i[run]["rows"], "rows")
+    return out
+
+
+def growth(expected: str, smaller: tuple[float, float], larger: tuple[float, float]) -> str:
+    """Whether the peak RSS (MB, data size) at two sizes grew as `expected` allows, with the figures."""
+    (rss_s, data_s), (rss_l, data_l) = smaller, larger
+    if not (rss_s and data_s):
+        return "–"  # nothing measured at the smaller size
+    by, data_by = rss_l / rss_s, data_l / data_s
+    ok = by <= FLAT_TOLERANCE if expected == FLAT else by <= data_by
+    return f"{met(ok)}: the peak × {by:.2f} for × {data_by:.2f} the data"
+
+
+def memory(reports: list[dict[str, Any]]) -> list[str]:
+    """Peak RSS of every command at every size, and whether it grew as issue 18 asks between the
+    smallest and the largest size measured."""
+    sizes = sorted(reports, key=lambda r: r["patients"])
+    measured = [peaks(r) for r in sizes]
+    lines = [
+        "### Memory: peak RSS of each command (issue 18, item 6)",
+        "",
+        f'Peak resident memory of the command\'s own process (MB), with the data it handled. "{FLAT}" is met '
+        f'when the peak at the largest size is at most {FLAT_TOLERANCE} × the peak at the smallest; "{PROPORTIONAL}" '
+        "when the peak grew by no more than the data did.",
+        "",
+        "| command | expected | " + " | ".join(f"{r['patients']:,} patients" for r in sizes) + " | |",
+        "|---|---|" + "---|" * len(sizes) + "---|",
+    ]
+    for command in dict.fromkeys(name for m in measured for name in m):
+        cells = [m.get(command) for m in measured]
+        known = [c for c in cells if c]
+        shown = [f"{c[1]:.0f} MB ({fmt(c[2])} {c[3]})" if c else "–" for c in cells]
+        verdict = "needs two sizes"
+        if len(sizes) > 1 and cells[0] and cells[-1]:
+            verdict = growth(known[0][0], cells[0][1:3], cells[-1][1:3])
+        lines.append(f"| {command} | {known[0][0]} | " + " | ".join(shown) + f" | {verdict} |")
+    if len(sizes) < 2:
+        lines += ["", "Only one size measured so far: whether the peaks are flat is judged once a second size is in."]
+    return lines
+
+
 def section(r: dict[str, Any]) -> list[str]:
     lines = [
         f"### {r['patients']:,} patients: `make bench BENCH_PATIENTS={r['patients']}` ({r['date_utc']} UTC, "
@@ -254,8 +320,11 @@ def main() -> None:
         "measured side by side in the same run, and read the load averages.",
         "",
     ]
-    for path in results:
-        body += section(json.loads(path.read_text()))
+    reports = [json.loads(path.read_text()) for path in results]
+    for report in reports:
+        body += section(report)
+    if reports:
+        body += [*memory(reports), ""]
     body.append(END)
     text = DOC.read_text()
     if BEGIN in text:
