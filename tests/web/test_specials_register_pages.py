@@ -11,6 +11,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from access_programme import selectors
+from analytics import specials_export
 from analytics.models import ExportLog
 from registry.models import IdentityAccess
 from tests.access_programme.test_specials_register import adverse_event, supply
@@ -70,6 +71,26 @@ def test_the_pdf_export_opens_and_holds_the_sites_batch_numbers_only(pharmacist_
     assert "SPX-LON-1" in text and "SPX-SHF-9" not in text and "regulation 170" in text
     log = ExportLog.objects.get()
     assert (log.table, log.file_format, log.row_count, log.completed) == ("specials_register", "pdf", 1, True)
+
+
+def test_a_pdf_of_more_supplies_than_it_holds_is_refused_saying_why_and_a_shorter_period_is_made(
+    pharmacist_client, london, monkeypatch
+):
+    monkeypatch.setattr(specials_export, "PDF_MAX_ROWS", 2)  # 2,000 in use: the same check with fewer rows
+    batch = BatchFactory.create()
+    for days in (30, 20, 10):
+        supply(treated_patient(london), batch, days_ago(days))
+    response = pharmacist_client.get(reverse("analytics:specials-register-pdf"), period())
+    assert (response.status_code, response["Content-Type"]) == (400, "text/plain; charset=utf-8")
+    assert response.content.decode() == (
+        "3 supplies in this period: a PDF holds at most 2. Export a shorter period, or the CSV."
+    )
+    assert not ExportLog.objects.exists()
+
+    shorter = {"from": days_ago(25).isoformat(), "to": days_ago(0).isoformat()}  # 2 supplies: as many as it holds
+    response = pharmacist_client.get(reverse("analytics:specials-register-pdf"), shorter)
+    assert (response.status_code, response["Content-Type"]) == (200, "application/pdf")
+    assert ExportLog.objects.get().row_count == 2
 
 
 def test_a_data_manager_exports_one_site_and_a_clinician_is_refused(clinician_client, data_manager, supplies):
