@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from registry.bulk import bulk_insert_with_history
+from registry.bulk import bulk_insert_with_history, new_instance
 from registry.models import (
     ClinicalRecord,
     DataQualityRule,
@@ -51,7 +51,7 @@ def data_queries_raise(
         return []
     types = ContentType.objects.get_for_models(*{type(record) for record, _ in pending})
     existing = DataQuery.objects.filter(
-        record_type__in=list(types.values()), record_id__in={record.pk for record, _ in pending}
+        record_type__in=list(types.values()), record_id__any_of={record.pk for record, _ in pending}
     )
     open_keys = set(existing.exclude(status=QueryStatus.CLOSED).values_list("record_type_id", "record_id", "rule"))
     closed_at: dict[tuple[int, int, str], dt.datetime] = {}
@@ -62,6 +62,7 @@ def data_queries_raise(
             closed_key = (type_id, record_id, rule_code)
             closed_at[closed_key] = max(closed, closed_at.get(closed_key, closed))
     queries: list[DataQuery] = []
+    raised_by = actor if actor is not None and actor.pk else None
     for record, finding in pending:
         record_type = types[type(record)]
         key = (record_type.pk, record.pk, finding.rule)
@@ -69,16 +70,21 @@ def data_queries_raise(
             continue
         open_keys.add(key)
         rule = rules.get(finding.rule)
+        # Built without Model.__init__ (an import raises one per dispensing without a prescription).
         queries.append(
-            DataQuery(
-                patient_id=record.pk if isinstance(record, Patient) else record.patient_id,  # type: ignore[attr-defined]
-                record_type=record_type,
-                record_id=record.pk,
-                field_name=finding.field,
-                rule=finding.rule,
-                severity=rule.severity if rule is not None else Severity.MAJOR,
-                message=finding.message,
-                raised_by=actor if actor is not None and actor.pk else None,
+            new_instance(
+                DataQuery,
+                {
+                    "patient_id": record.pk if isinstance(record, Patient) else record.patient_id,  # type: ignore[attr-defined]
+                    "record_type_id": record_type.pk,
+                    "record_id": record.pk,
+                    "field_name": finding.field,
+                    "rule": finding.rule,
+                    "severity": rule.severity if rule is not None else Severity.MAJOR,
+                    "message": finding.message,
+                    "raised_by_id": raised_by.pk if raised_by is not None else None,
+                },
+                {"record_type": record_type, "raised_by": raised_by},
             )
         )
     bulk_insert_with_history(
