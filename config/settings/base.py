@@ -345,6 +345,12 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Sessions are read from that shared cache and written through to the database (issue 18, item 3):
+# a page view reads its session from Redis instead of querying django_session, and a cache miss
+# (Redis restarted) falls back to the row. Only with Redis: a per-process cache would let one
+# worker keep serving a session that another worker had ended (signed out).
+if REDIS_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Web uploads of cohorts are capped (refused before parsing); bigger migrations use the
 # import_cohort command, which streams from disk.

@@ -21,11 +21,11 @@ from tests.web.test_patient_pages import LIST, PAGE_QUERIES
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, OTP device check, savepoints (request, service, write), the patient and its
+# User, OTP device check (the session is read from the cache), savepoints (request, service, write), the patient and its
 # visibility check, the signatures that would lock it, its end of follow-up (events, consent
 # withdrawal), its diagnosis (onset date), the duplicate check, the row and its history row, the
 # data-quality rules and the results they read, the session save with the success message.
-BIOMARKER_SAVE_QUERIES = 24
+BIOMARKER_SAVE_QUERIES = 23
 
 
 def with_records(patient, records: int):

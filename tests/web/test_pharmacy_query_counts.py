@@ -15,8 +15,8 @@ from tests.web.test_pharmacy_pages import supplied
 pytestmark = pytest.mark.django_db
 
 # Exact, and the same for 1 or 5 batches / recipients (`pytest -vv` lists them when a count is off).
-BATCH_REGISTER_QUERIES = 9
-BATCH_PAGE_QUERIES = 15  # with the recipients' adverse events (issue 16, item 4a)
+BATCH_REGISTER_QUERIES = 8
+BATCH_PAGE_QUERIES = 14  # with the recipients' adverse events (issue 16, item 4a)
 
 
 @pytest.mark.parametrize("size", [1, 5])
