@@ -18,9 +18,9 @@ from tests.web.conftest import assess, followed_patient, logged_in, on_schedule
 pytestmark = pytest.mark.django_db
 LIST = reverse("clinic:patient_list")
 
-# Exact counts, the same for 1 or 30 patients (the session is read from the cache: no query): user, OTP device check, request
-# savepoints, the user's sites (read once: the site filter and the scope), routes for the filters,
-# count, the page's ids, the page's annotated rows, session save.
+# Exact counts, the same for 1 or 30 patients (the session is read from the cache: no query):
+# user, OTP device check, request savepoints, the user's sites (read once: the site filter and
+# the scope), routes for the filters, count, the page's ids, the page's annotated rows, session save.
 LIST_QUERIES = 12
 # The page also reads identity (logged), one query per kind of record, its open data queries,
 # its signatures, its open recall notices (issue 16, item 4) and its consent withdrawals.
