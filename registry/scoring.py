@@ -260,7 +260,13 @@ def item_errors(items: Mapping[str, int | None]) -> dict[str, str]:
     one of item 5a (no gastrostomy) and 5b (with gastrostomy) is scored.
     A missing key and a ``None`` value both mean "not scored". The result is
     an empty dict when the items are complete and valid.
+
+    A set of plain integers that :func:`score` has already scored is valid (it scores only
+    valid sets): it is answered from that memo without checking the thirteen items again.
     """
+    key = tuple(map(items.get, ITEM_FIELDS))
+    if key in _SCORES_MEMO and _PLAIN_ITEM_TYPES.issuperset(map(type, key)):
+        return {}
     errors: dict[str, str] = {}
     for field in REQUIRED_ITEM_FIELDS:
         value = items.get(field)

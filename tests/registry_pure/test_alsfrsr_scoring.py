@@ -194,6 +194,14 @@ def test_item_score_that_is_not_a_whole_number_is_rejected(value):
     assert errors == {"q10_dyspnoea": "10. Dyspnoea: the score must be a whole number from 0 to 4."}
 
 
+def test_tick_box_item_is_rejected_even_after_the_same_scores_as_integers_were_scored():
+    score(normal_items(q10_dyspnoea=1))  # the valid set of integers is now memoised
+
+    errors = item_errors(normal_items(q10_dyspnoea=True))  # True == 1, and hashes alike
+
+    assert errors == {"q10_dyspnoea": "10. Dyspnoea: the score must be a whole number from 0 to 4."}
+
+
 def test_scoring_both_5a_and_5b_is_rejected():
     errors = item_errors(normal_items(**{Q5B: 3}))
 
