@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from registry.bulk import bulk_insert_with_history, new_instance
+from registry.bulk import new_instance
 from registry.models import (
     ClinicalRecord,
     DataQualityRule,
@@ -30,6 +30,7 @@ from registry.models import (
 from registry.quality import CHECKS, FoundOn, checks_triggered_by
 from registry.roles import Area
 from registry.services.audit import authorise_write
+from registry.services.bulk import records_bulk_insert
 
 #: Patients per set-wise pass of the nightly scan.
 SCAN_CHUNK = 2000
@@ -87,9 +88,7 @@ def data_queries_raise(
                 {"record_type": record_type, "raised_by": raised_by},
             )
         )
-    bulk_insert_with_history(
-        queries, DataQuery, reason="Raised by a data-quality rule", user_id=actor.pk if actor is not None else None
-    )
+    records_bulk_insert(actor=actor, records=queries, model=DataQuery, reason="Raised by a data-quality rule")
     return queries
 
 
