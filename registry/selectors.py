@@ -86,8 +86,11 @@ def forget_user_sites(instance: object, **kwargs: Any) -> None:
         instance.__dict__.pop(SITES_CACHE, None)
 
 
-def patients_visible_to(user: User, *, read_sites_first: bool = False) -> models.QuerySet[Patient]:
-    """The patients of the user's sites (all sites for analysts and data managers).
+def patients_visible_to(
+    user: User, *, read_sites_first: bool = False, within: models.QuerySet[Patient] | None = None
+) -> models.QuerySet[Patient]:
+    """The patients of the user's sites (all sites for analysts and data managers), taken from
+    `within` (a queryset of every patient, e.g. one already annotated) or from all patients.
 
     With `read_sites_first`, the user's site ids are read at once (`user_sites`: one query per
     request) and the patients
@@ -95,13 +98,14 @@ def patients_visible_to(user: User, *, read_sites_first: bool = False) -> models
     then walk the (site, study_id) index to the first page of a site instead of the whole
     study_id index. Same rule, same rows.
     """
+    patients = Patient.objects.all() if within is None else within
     if not user.is_authenticated or not user.is_active:
-        return Patient.objects.none()
+        return patients.none()
     if sees_all_sites(user):
-        return Patient.objects.all()
+        return patients.all()
     if read_sites_first:
-        return Patient.objects.filter(site_id__in=[site.pk for site in user_sites(user)])
-    return Patient.objects.filter(site__in=user.sites.all())
+        return patients.filter(site_id__in=[site.pk for site in user_sites(user)])
+    return patients.filter(site__in=user.sites.all())
 
 
 def records_visible_to(user: User, model: type[M], patient_path: str = "patient") -> models.QuerySet[M]:

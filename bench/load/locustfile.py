@@ -300,8 +300,8 @@ class Clinician(RegistryUser):
         data.update(
             sample_date=(dt.date.today() - dt.timedelta(days=random.randint(0, 30))).isoformat(),
             analyte="serum_nfl",
-            value=f"{random.uniform(10, 120):.1f}",
-            unit="pg/mL",
+            reported_value=f"{random.uniform(10, 120):.1f}",
+            reported_unit="pg/mL",
             assay="Quanterix Simoa NF-light",
             laboratory="Load-test laboratory",
         )

@@ -102,6 +102,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's form templates through Jinja2 (config/form_renderer.py: the same markup, faster).
+FORM_RENDERER = "config.form_renderer.FormRenderer"
+
 # https://docs.djangoproject.com/en/5.2/ref/settings/#databases
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
