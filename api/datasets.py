@@ -17,7 +17,7 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import renderers, status, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.authentication import SessionAuthentication
@@ -33,7 +33,7 @@ from analytics.bundles import BUNDLE_FORMATS
 from analytics.models import ExportJob, ExportLog
 from api import serializers
 from api.permissions import RegistryAccess
-from api.schema import RegistryAutoSchema
+from api.schema_marks import DeferredSchemaViewSet, extend_schema
 from registry.http import signed_in_user
 
 
@@ -73,10 +73,9 @@ TABLE_PARAMETER = OpenApiParameter(
 )
 
 
-class _DatasetBase(viewsets.ViewSet):
+class _DatasetBase(DeferredSchemaViewSet, viewsets.ViewSet):
     authentication_classes = [LockoutTokenAuthentication, SessionAuthentication]
     permission_classes = [RegistryAccess]
-    schema = RegistryAutoSchema()
 
 
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
@@ -182,7 +181,7 @@ class ExportJobSerializer(drf_serializers.Serializer):
 JOB_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Export job id.")
 
 
-class DatasetExportViewSet(viewsets.ViewSet):
+class DatasetExportViewSet(DeferredSchemaViewSet, viewsets.ViewSet):
     """Statistics-package exports of a dataset table, zipped with the data dictionary.
 
     POST starts one (202): a worker builds it while you poll its `url` for `status` and
@@ -193,7 +192,6 @@ class DatasetExportViewSet(viewsets.ViewSet):
     model = ExportJob  # of the detail routes (the schemathesis run names a real one)
     authentication_classes = [LockoutTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]  # every role may export pseudonymised data
-    schema = RegistryAutoSchema()
 
     def _job(self, request: Request, pk: str) -> ExportJob:
         job = selectors.export_job_of(signed_in_user(request), int(pk)) if str(pk).isdigit() else None

@@ -5,10 +5,13 @@ served from static/vendor/fonts."""
 
 from __future__ import annotations
 
-from typing import TypedDict
+from collections.abc import Callable
+from typing import Any, TypedDict
 
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
@@ -28,6 +31,24 @@ _signed_in: _SignedIn = {
     "authentication_classes": [LockoutTokenAuthentication, SessionAuthentication],
     "permission_classes": [IsAuthenticated],
 }
+
+
+def _schema_tooling_view(name: str, **initkwargs: Any) -> Callable[..., HttpResponseBase]:
+    """drf-spectacular's view `name`, imported with its schema tooling on its first request rather
+    than with the URL conf (docs/benchmarks.md, "Start-up"; api.schema_marks). csrf_exempt as DRF's
+    `as_view()` is: the authentication classes enforce CSRF for session users."""
+    views_made: list[Callable[..., HttpResponseBase]] = []
+
+    @csrf_exempt
+    def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not views_made:
+            # heavy: imported when used (docs/benchmarks.md, start-up)
+            from drf_spectacular import views as spectacular
+
+            views_made.append(getattr(spectacular, name).as_view(**initkwargs, **_signed_in))
+        return views_made[0](request, *args, **kwargs)
+
+    return view
 
 
 class RegistryAPIRootView(APIRootView):
@@ -65,7 +86,7 @@ router.register("dataset-exports", datasets.DatasetExportViewSet, basename="data
 
 urlpatterns = [
     path("v1/", include(router.urls)),
-    path("schema/", SpectacularAPIView.as_view(**_signed_in), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **_signed_in), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", **_signed_in), name="redoc"),
+    path("schema/", _schema_tooling_view("SpectacularAPIView"), name="schema"),
+    path("docs/", _schema_tooling_view("SpectacularSwaggerView", url_name="api:schema"), name="docs"),
+    path("redoc/", _schema_tooling_view("SpectacularRedocView", url_name="api:schema"), name="redoc"),
 ]

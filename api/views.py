@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.http import HttpRequest, JsonResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.serializers import BaseSerializer
@@ -30,7 +30,7 @@ from accounts.api_lockout import LockoutTokenAuthentication
 from api import filters, serializers
 from api.pagination import IdCursorPagination
 from api.permissions import RegistryAccess, SeesIdentity
-from api.schema import RegistryAutoSchema
+from api.schema_marks import DeferredSchemaViewSet, extend_schema, extend_schema_view
 from registry import services as registry_services
 from registry.http import signed_in_user
 from registry.models import (
@@ -94,14 +94,13 @@ audited_schema = extend_schema_view(
 )
 
 
-class RegistryViewSet(viewsets.GenericViewSet):
+class RegistryViewSet(DeferredSchemaViewSet, viewsets.GenericViewSet):
     """Base of every resource: authentication, permissions, scoping and cursor pagination."""
 
     # Token first, so an anonymous request gets 401 with a WWW-Authenticate challenge.
     authentication_classes = [LockoutTokenAuthentication, SessionAuthentication]
     permission_classes = [RegistryAccess]
     pagination_class = IdCursorPagination
-    schema = RegistryAutoSchema()
     model: ClassVar[type[models.Model]]
     related: ClassVar[tuple[str, ...]] = ("patient",)
     write_area: ClassVar[Area | None] = None

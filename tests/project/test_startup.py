@@ -12,6 +12,8 @@ and the Redis client (health checks, heartbeats). psycopg and Celery itself are 
 by Django (the first model asks the database backend for its limits) and by
 django_celery_beat's models, whatever the project does. `manage.py export_dataset` skips the
 system checks, which load every URL conf, view and the API schema tooling (drf-spectacular).
+The URL confs and API views do not load that tooling either: drf-spectacular's AutoSchema and
+views are imported when a schema is first asked for (api.schema_marks, api.urls).
 """
 
 from __future__ import annotations
@@ -32,6 +34,15 @@ HEAVY = ("pandas", "numpy", "lifelines", "matplotlib", "pyarrow", "pyreadstat", 
 LAZY = ("config.celery", "redis")
 #: What a whole-command export never uses: URL confs, API views and the schema tooling.
 NOT_FOR_EXPORTS = ("config.urls", "api.views", "drf_spectacular.openapi", "rest_framework.test", "django.test")
+#: The API schema tooling, loaded when a schema is first asked for (api.schema_marks, api.urls).
+SCHEMA_TOOLING = (
+    "api.schema",
+    "drf_spectacular.openapi",
+    "drf_spectacular.generators",
+    "drf_spectacular.views",
+    "rest_framework.test",
+    "django.test",
+)
 
 
 def report(modules: tuple[str, ...]) -> str:
@@ -85,6 +96,23 @@ def test_the_report_sees_a_heavy_library_that_is_imported():
 @pytest.mark.parametrize("program", ["web", "check", "export command"])
 def test_starting_a_program_loads_neither_the_celery_app_nor_redis(program):
     assert heavy_modules_loaded_by(PROGRAMS[program], LAZY) == []
+
+
+@pytest.mark.parametrize("program", ["web", "check"])
+def test_starting_a_program_with_the_url_confs_loads_no_api_schema_tooling(program):
+    assert heavy_modules_loaded_by(PROGRAMS[program], SCHEMA_TOOLING) == []
+
+
+def test_generating_the_api_schema_loads_its_tooling():
+    """The check above can fail: the tooling is reported once a schema is generated."""
+    program = (
+        f"{PROGRAMS['web']}; from drf_spectacular.generators import SchemaGenerator; "
+        "SchemaGenerator().get_schema(request=None, public=True)"
+    )
+    assert heavy_modules_loaded_by(program, ("api.schema", "drf_spectacular.openapi")) == [
+        "api.schema",
+        "drf_spectacular.openapi",
+    ]
 
 
 def test_the_export_command_starts_without_url_confs_views_or_the_api_schema_tooling():
