@@ -86,6 +86,14 @@ def forget_user_sites(instance: object, **kwargs: Any) -> None:
         instance.__dict__.pop(SITES_CACHE, None)
 
 
+def site_ids_visible_to(user: User) -> list[int] | None:
+    """The ids of the user's sites (`user_sites`, read once per request), or None for every
+    site (analysts and data managers): for filtering a table that carries the site itself."""
+    if user.is_authenticated and user.is_active and sees_all_sites(user):
+        return None
+    return [site.pk for site in user_sites(user)]
+
+
 def patients_visible_to(
     user: User, *, read_sites_first: bool = False, within: models.QuerySet[Patient] | None = None
 ) -> models.QuerySet[Patient]:

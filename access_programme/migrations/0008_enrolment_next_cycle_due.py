@@ -6,11 +6,11 @@ from access_programme.next_due import next_cycle_due_refresh
 
 
 def fill_next_cycle_due(apps, schema_editor):
-    """Every enrolment's date, by the same function the services call (with this state's models)."""
-    next_cycle_due_refresh(
-        enrolments=apps.get_model("access_programme", "Enrolment"),
-        cycles=apps.get_model("access_programme", "TreatmentCycle"),
-    )
+    """Every enrolment's date, by the same function the services call (with this state's models).
+
+    As the rule stood then: the site column and the withdrawal records the end of follow-up reads
+    came later, and 0013_enrolment_site_next_cycle_due refills every row with the whole rule."""
+    next_cycle_due_refresh(apps=apps, state_0008=True)
 
 
 class Migration(migrations.Migration):

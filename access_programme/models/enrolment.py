@@ -25,16 +25,29 @@ class Enrolment(ClinicalRecord):
     meets_mirocals_criteria = models.BooleanField(editable=False, default=False)
     unmet_criteria = models.JSONField(default=list, blank=True, editable=False)
     eligibility_justification = models.TextField(blank=True)
-    # Derived, never edited: the next 28-day cycle's due date, kept by
-    # access_programme.next_due.next_cycle_due_refresh for the dispensing worklist.
+    # Derived, never edited: the next 28-day cycle's due date (empty out of follow-up) and the
+    # patient's site, kept by access_programme.next_due.next_cycle_due_refresh so that the
+    # dispensing worklist of a site is one range of the (site, next_cycle_due) index.
     next_cycle_due = models.DateField(null=True, blank=True, editable=False)
+    site = models.ForeignKey(
+        "registry.Site",
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     timeline_date_field = "enrolment_date"
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-enrolment_date"]
-        indexes = [models.Index(fields=["next_cycle_due", "patient"], name="enrolment_next_cycle_due")]
+        indexes = [
+            models.Index(fields=["next_cycle_due", "patient"], name="enrolment_next_cycle_due"),
+            models.Index(fields=["site", "next_cycle_due"], name="enrolment_site_next_cycle_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.patient} via {self.route.code}"

@@ -16,6 +16,7 @@ from access_programme.models import (
     TreatmentCycle,
 )
 from registry.constants import ALSFRSR_INTERVAL_DAYS, CYCLE_LENGTH_DAYS
+from registry.follow_up import follow_up_ended
 from registry.models import (
     AdverseEvent,
     AeOutcome,
@@ -110,11 +111,7 @@ def _consent_withdrawn() -> Exists:
 
 def in_follow_up() -> Q:
     """Status "in follow-up": no death, withdrawal or loss to follow-up, consent not withdrawn."""
-    ended = ClinicalEvent.objects.filter(
-        patient=OuterRef("pk"),
-        event_type__in=[EventType.DEATH, EventType.WITHDRAWAL, EventType.LOST_TO_FOLLOW_UP],
-    )
-    return ~Q(Exists(ended)) & ~Q(_consent_withdrawn())
+    return ~follow_up_ended()
 
 
 def status_is(status: str) -> Q:

@@ -69,7 +69,7 @@ def patient_list(
         soon = today + dt.timedelta(days=ALSFRSR_DUE_SOON_DAYS - ALSFRSR_INTERVAL_DAYS)
         patients = patients.filter(in_follow_up(), alsfrsr_due_by(soon))
     elif due == DueFilter.CYCLE:
-        patients = patients.filter(in_follow_up(), enrolment__next_cycle_due__lt=today)  # kept by next_due
+        patients = patients.filter(enrolment__next_cycle_due__lt=today)  # kept by next_due, empty out of follow-up
     elif due == DueFilter.SAE:
         patients = patients.filter(Exists(open_sae()))
     if sort == "alsfrsr_due":

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db import models
-from django.db.models import Count, Window
 
 from access_programme.models import (
     Batch,
     BatchStatus,
     Dispensing,
+    Enrolment,
     Product,
     Route,
     dispense_ahead_days,
 )
 from access_programme.selectors.follow_up import (
     follow_up,
-    in_follow_up,
     treated,
     with_follow_up,
 )
@@ -31,6 +28,7 @@ from registry.models import (
 )
 from registry.selectors import (
     patients_visible_to,
+    site_ids_visible_to,
 )
 
 # --- the pharmacists' worklist -----------------------------------------------------------
@@ -59,32 +57,13 @@ class WorklistRow:
         return max(-self.days_from_today, 0)
 
 
-class _CountedPaginator(Paginator):
-    """A paginator told its count (read with the page) instead of counting again."""
-
-    def __init__(self, count: int, per_page: int) -> None:
-        super().__init__([], per_page)
-        self.count = count  # overrides the cached property
-
-
-def _page_counted_in_one_pass(patients: models.QuerySet[Patient], number: str | int | None, per_page: int) -> Page:
-    """One page of the ordered patients' ids and their total in one query, `count(*) OVER ()`.
-
-    For lists whose order needs every row anyway (the worklist's computed due date), this halves
-    the work of a count and a page. Out-of-range or invalid numbers give the last or first page,
-    as `Paginator.get_page` does.
-    """
+def _page_number(number: str | int | None) -> int:
+    """The page asked for, numbers below 1 and words read as the first (`get_page` gives the last
+    page for a number past the end, and for 0)."""
     try:
-        wanted = max(int(number or 1), 1)
+        return max(int(number or 1), 1)
     except ValueError:
-        wanted = 1
-    counted = patients.annotate(total=Window(Count("*"))).values_list("pk", "total")
-    rows = list(counted[(wanted - 1) * per_page : wanted * per_page])
-    if not rows and wanted > 1:  # past the end
-        wanted = max(math.ceil(patients.count() / per_page), 1)
-        rows = list(counted[(wanted - 1) * per_page : wanted * per_page])
-    paginator = _CountedPaginator(rows[0][1] if rows else 0, per_page)
-    return Page([pk for pk, _ in rows], wanted, paginator)
+        return 1
 
 
 @dataclass(frozen=True)
@@ -105,17 +84,18 @@ def dispensing_worklist(
     horizon (the dispensing window, `PHARMACY_DISPENSE_AHEAD_DAYS`, unless given), by due date
     (so overdue ones first), then study id; one page of them.
 
-    Counting and ordering read the enrolment's kept next due date (`access_programme.next_due`,
-    indexed) and the follow-up probes; the rest of the follow-up state is read for the page's
-    rows alone.
+    The count is a range of the enrolments' (site, next due date) index, both kept by
+    `access_programme.next_due` (the date empty for a patient out of follow-up or untreated), with
+    no probe per patient; the page joins the patients for the study id of its rows; the rest of
+    the follow-up state is read for the page's rows alone.
     """
     horizon = today + dt.timedelta(days=horizon_days or dispense_ahead_days())
-    due = (
-        patients_visible_to(user, read_sites_first=True)
-        .filter(in_follow_up(), enrolment__next_cycle_due__lte=horizon)
-        .order_by("enrolment__next_cycle_due", "study_id")
-    )
-    found = _page_counted_in_one_pass(due, page, per_page or WORKLIST_PAGE_SIZE)
+    due = Enrolment.objects.filter(next_cycle_due__lte=horizon)  # empty out of follow-up (next_due)
+    sites = site_ids_visible_to(user)
+    if sites is not None:
+        due = due.filter(site_id__in=sites)  # the patient's site, kept on the enrolment (next_due)
+    ids = due.order_by("next_cycle_due", "patient__study_id").values_list("patient_id", flat=True)
+    found = Paginator(ids, per_page or WORKLIST_PAGE_SIZE).get_page(_page_number(page))
     rows: list[WorklistRow] = []
     for patient in annotated_in_order(list(found.object_list)):
         state = follow_up(patient, today)

@@ -9,6 +9,7 @@ from typing import Any
 from interchange import rif
 from interchange.loaders.core import Existing, RecordLoader, Row, optional
 from interchange.validation import validate
+from registry.follow_up import ENDING_EVENTS, follow_up_changed
 from registry.models import ClinicalEvent, ClinicalRecord, Patient, death_errors, latest_record_dates
 
 
@@ -33,6 +34,12 @@ class EventLoader(RecordLoader):
             patient,
             {"event_type": row.values["event_type"], "event_date": row.values["event_date"], **values},
         )
+
+    def write(self, new: list[ClinicalRecord], changed: list[ClinicalRecord]) -> None:
+        """Write, then what `outcome_record` does after a death, withdrawal or loss to follow-up
+        (the type is part of the key, so only new events can end follow-up)."""
+        super().write(new, changed)
+        follow_up_changed(e.patient_id for e in new if e.event_type in ENDING_EVENTS)  # type: ignore[attr-defined]
 
 
 class DeathLoader(EventLoader):

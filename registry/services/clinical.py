@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from registry.follow_up import ENDING_EVENTS, follow_up_changed
 from registry.models import AdverseEvent, AlsfrsrAssessment, BiomarkerResult, ClinicalEvent, Patient, User
 from registry.roles import Area
 from registry.services.audit import audited_save, authorise_write, record_update
@@ -96,10 +97,19 @@ def outcome_record(
         ae_caused_death=ae_caused_death or "",
         caused_by_adverse_event=caused_by_adverse_event,
     )
-    return audited_save(event, actor=actor)
+    with transaction.atomic():
+        audited_save(event, actor=actor)
+        if event.event_type in ENDING_EVENTS:
+            follow_up_changed([patient.pk])  # a death, withdrawal or loss ends follow-up
+    return event
 
 
 def outcome_update(
     *, actor: User | None, record: ClinicalEvent, reason: str, expected_version: int | None, **changes: Any
 ) -> ClinicalEvent:
-    return record_update(record, actor=actor, reason=reason, expected_version=expected_version, **changes)
+    was = record.event_type
+    with transaction.atomic():
+        record_update(record, actor=actor, reason=reason, expected_version=expected_version, **changes)
+        if was in ENDING_EVENTS or record.event_type in ENDING_EVENTS:
+            follow_up_changed([record.patient_id])  # the event may now end follow-up, or no longer
+    return record

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from registry.follow_up import follow_up_changed
 from registry.models import (
     CHANGE_REASON_MAX_LENGTH,
     Consent,
@@ -141,4 +142,6 @@ def consent_withdraw(
         corrects=corrects,
     )
     what = f"Correction of withdrawal {corrects.pk}" if corrects is not None else "Consent withdrawn"
-    return audited_save(record, actor=actor, reason=f"{what}: {record.reason}"[:CHANGE_REASON_MAX_LENGTH])
+    audited_save(record, actor=actor, reason=f"{what}: {record.reason}"[:CHANGE_REASON_MAX_LENGTH])
+    follow_up_changed([patient.pk])  # a withdrawal in force ends follow-up; a correction may resume it
+    return record

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from access_programme.models import Enrolment, Route
 from access_programme.next_due import next_cycle_due_refresh
+from access_programme.selectors import dispensing_worklist
 from access_programme.services import cycle_start, cycle_update, enrolment_record, enrolment_update
-from registry.models import Role
+from registry.models import ClinicalEvent, EventType, Role, WithdrawalLevel
+from registry.services import consent_record, consent_withdraw, outcome_record, outcome_update
 from tests.factories import DiagnosisFactory, PatientFactory, SiteFactory, UserFactory, days_ago, treated_patient
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +81,72 @@ def test_the_refresh_writes_no_history_row(patient, pharmacist):
     before = enrolment.history.count()
     next_cycle_due_refresh([patient.pk])
     assert enrolment.history.count() == before
+
+
+# --- out of follow-up: no next due date, so off the worklist (issue 18, item 3) -------------
+
+
+def withdraw(patient, level: str, **more):
+    if not patient.consents.exists():
+        consent_record(actor=None, patient=patient, form_version="v1", consent_date=days_ago(90))
+    return consent_withdraw(
+        actor=None, patient=patient, level=level, effective_on=days_ago(5), reason="Patient's wish", **more
+    )
+
+
+def on_worklist(pharmacist, patient) -> bool:
+    found = dispensing_worklist(pharmacist, today=timezone.localdate(), per_page=100)
+    return patient.pk in found.page.object_list
+
+
+def test_the_enrolment_keeps_the_patients_site(patient, pharmacist):
+    assert Enrolment.objects.get(patient=patient).site == pharmacist.sites.get() == patient.site
+
+
+def test_a_patient_who_dies_leaves_the_worklist(patient, pharmacist):
+    assert on_worklist(pharmacist, patient)
+    outcome_record(actor=None, patient=patient, event_type=EventType.DEATH, event_date=days_ago(1))
+    assert next_due(patient) is None and not on_worklist(pharmacist, patient)
+
+
+@pytest.mark.parametrize("event_type", [EventType.WITHDRAWAL, EventType.LOST_TO_FOLLOW_UP])
+def test_a_withdrawal_or_loss_to_follow_up_removes_the_patient_from_the_worklist(patient, pharmacist, event_type):
+    outcome_record(actor=None, patient=patient, event_type=event_type, event_date=days_ago(1))
+    assert next_due(patient) is None and not on_worklist(pharmacist, patient)
+
+
+def test_an_event_corrected_to_another_type_brings_the_next_due_date_back(patient, pharmacist):
+    event = outcome_record(actor=None, patient=patient, event_type=EventType.LOST_TO_FOLLOW_UP, event_date=days_ago(1))
+    outcome_update(
+        actor=None, record=event, reason="error", expected_version=None, event_type=EventType.LAST_KNOWN_ALIVE
+    )
+    assert next_due(patient) == days_ago(84) and on_worklist(pharmacist, patient)
+
+
+def test_an_event_that_does_not_end_follow_up_leaves_the_date_alone(patient, pharmacist):
+    outcome_record(actor=None, patient=patient, event_type=EventType.GASTROSTOMY, event_date=days_ago(1))
+    assert next_due(patient) == days_ago(84)
+
+
+def test_a_withdrawal_of_treatment_removes_the_patient_from_the_worklist_and_its_correction_restores_it(
+    patient, pharmacist
+):
+    wrong = withdraw(patient, WithdrawalLevel.TREATMENT_ONLY)
+    assert next_due(patient) is None and not on_worklist(pharmacist, patient)
+    withdraw(patient, "", corrects=wrong)  # entered in error: no withdrawal in force any more
+    assert next_due(patient) == days_ago(84) and on_worklist(pharmacist, patient)
+
+
+def test_a_cycle_started_before_a_death_does_not_bring_the_date_back(patient, pharmacist):
+    outcome_record(actor=None, patient=patient, event_type=EventType.DEATH, event_date=days_ago(1))
+    next_cycle_due_refresh([patient.pk])  # as cycle_start and enrolment_update do
+    assert next_due(patient) is None
+
+
+def test_the_refresh_of_every_enrolment_applies_the_whole_rule(patient, pharmacist):
+    """What the migration runs: rows written before the rule (here by the ORM) come out right."""
+    ClinicalEvent.objects.create(patient=patient, event_type=EventType.DEATH, event_date=days_ago(1))
+    Enrolment.objects.filter(patient=patient).update(site=None)
+    next_cycle_due_refresh()
+    enrolment = Enrolment.objects.get(patient=patient)
+    assert (enrolment.next_cycle_due, enrolment.site) == (None, patient.site)

@@ -161,3 +161,25 @@ def test_a_row_for_a_signed_casebook_is_rejected_and_the_record_kept(sites, clea
     assert "signed and locked" in result.errors[0]["message"]
     assessment = AlsfrsrAssessment.objects.get(patient=patient, assessment_date=dt.date(2025, 1, 6))
     assert assessment.version == 1
+
+
+def next_due(study_id: str) -> tuple[dt.date | None, str | None]:
+    enrolment = Enrolment.objects.select_related("site").get(patient__study_id=study_id)
+    return enrolment.next_cycle_due, enrolment.site.code if enrolment.site else None
+
+
+def test_the_import_keeps_the_next_due_date_and_site_and_a_reimport_keeps_them_right(sites, clean_files, tmp_path):
+    """The dead patient has no next due date (off the worklist); one lost to follow-up in a later
+    file loses it; importing the same files again changes nothing."""
+    run_import(CLEAN)
+    assert next_due("GB-LON-0002") == (None, "GB-LON")  # died 2025-06-30
+    assert next_due("GB-LON-0001") == (dt.date(2025, 4, 14), "GB-LON")  # cycle 3 started 2025-03-17
+    run_import(CLEAN)
+    assert next_due("GB-LON-0002") == (None, "GB-LON")
+    assert next_due("GB-LON-0001") == (dt.date(2025, 4, 14), "GB-LON")
+    clean_files["events.csv"].append(
+        {"patient_id": "GB-LON-0001", "event_date": "2025-10-02", "event_type": "lost_to_follow_up", "detail": ""}
+    )
+    result = run_import(write_cohort(tmp_path / "lost", clean_files))
+    assert result.counts("events.csv")["created"] == 1
+    assert next_due("GB-LON-0001") == (None, "GB-LON")

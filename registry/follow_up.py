@@ -1,0 +1,57 @@
+"""Whether a patient's follow-up has ended, and who is told when that may have changed.
+
+Follow-up ends with a death, a withdrawal from the programme or a loss to follow-up
+(`ENDING_EVENTS`), or a withdrawal of consent in force at any level (treatment only included).
+`follow_up_ended` is that rule as a query filter, the one the pages' status and the kept next due
+date (`access_programme.next_due`) both read.
+
+The services that record those facts (`outcome_record`, `outcome_update`, `consent_withdraw`)
+and the import's events loader call `follow_up_changed` for their patients inside their
+transaction. Apps above the registry register what must follow (the access programme clears the
+next due date of a patient who left follow-up) in their `AppConfig.ready`, so the registry never
+imports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q
+
+from registry.models import ClinicalEvent, ConsentWithdrawal, EventType
+
+#: The events after which a patient is no longer followed up.
+ENDING_EVENTS = (EventType.DEATH, EventType.WITHDRAWAL, EventType.LOST_TO_FOLLOW_UP)
+
+Listener = Callable[[Collection[int]], object]
+_listeners: list[Listener] = []
+
+
+def follow_up_ended(patient: Any = None, *, events: Any = None, withdrawals: Any = None) -> Q:
+    """The patient (`patient`, an expression for its id; the outer query's pk by default) died,
+    withdrew or was lost to follow-up, or withdrew consent (a withdrawal in force).
+
+    `events` and `withdrawals` are the model classes (a migration passes its historical ones).
+    """
+    patient = OuterRef("pk") if patient is None else patient
+    events = events or ClinicalEvent
+    withdrawals = withdrawals or ConsentWithdrawal
+    ended = events.objects.filter(patient=patient, event_type__in=ENDING_EVENTS)
+    # `withdrawals_in_force()`, on the given model
+    in_force = withdrawals.objects.exclude(level="").filter(correction__isnull=True, patient=patient)
+    return Q(Exists(ended)) | Q(Exists(in_force))
+
+
+def on_follow_up_change(listener: Listener) -> None:
+    """Call `listener(patient_ids)` whenever these patients' follow-up may have ended or resumed."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def follow_up_changed(patient_ids: Iterable[int]) -> None:
+    """Tell the listeners, in the caller's transaction, that these patients' follow-up may have changed."""
+    ids = sorted(set(patient_ids))
+    if ids:
+        for listener in _listeners:
+            listener(ids)
