@@ -21,7 +21,8 @@ from django.core import mail
 from django.test import Client
 from rest_framework.test import APIClient
 
-from access_programme.models import TreatmentCycle
+from access_programme.models import Enrolment, TreatmentCycle
+from access_programme.selectors import dispensing_worklist
 from registry.models import (
     AdverseEvent,
     AlsfrsrAssessment,
@@ -254,6 +255,18 @@ def test_a_death_dated_before_recorded_care_is_refused_on_every_path(path, world
     assert not outcome.saved
     assert "after this date of death" in outcome.text
     assert not ClinicalEvent.objects.filter(patient__study_id=ALIVE, event_type="death").exists()
+
+
+@pytest.mark.parametrize("path", paths(event_row))
+def test_a_loss_to_follow_up_takes_the_patient_off_the_dispensing_worklist_on_every_path(path, world):
+    """The kept next due date is cleared by whichever path records the end of follow-up
+    (access_programme.next_due; a death goes through the same services and loader)."""
+    assert Enrolment.objects.get(patient__study_id=ALIVE).next_cycle_due is not None
+    outcome = path(world, ClinicalEvent, ALIVE, {"event_type": "lost_to_follow_up", "event_date": dt.date(2025, 10, 2)})
+    assert outcome.saved, outcome.text
+    assert Enrolment.objects.get(patient__study_id=ALIVE).next_cycle_due is None
+    worklist = dispensing_worklist(world.pharmacist, today=dt.date(2025, 10, 3), per_page=100)
+    assert world.patient(ALIVE).pk not in worklist.page.object_list
 
 
 @pytest.mark.parametrize("path", paths(event_row))
