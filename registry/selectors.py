@@ -227,8 +227,9 @@ def identities_for_display(
     """
     if not can_see_identity(user) or not patients:
         return {}
-    visible = patients_visible_to(user).filter(pk__in=[p.pk for p in patients]).values_list("pk", flat=True)
-    identities = {i.patient_id: i for i in PatientIdentity.objects.filter(patient_id__in=list(visible))}
+    # One query: the identities of those of the patients the user may see (the scope as a sub-select).
+    visible = patients_visible_to(user).filter(pk__in=[p.pk for p in patients]).values("pk")
+    identities = {i.patient_id: i for i in PatientIdentity.objects.filter(patient_id__in=visible)}
     identity_reads_log(user, list(identities), channel=channel, path=path)
     return identities
 

@@ -22,9 +22,9 @@ LIST = reverse("clinic:patient_list")
 # user, OTP device check, request savepoints, the user's sites (read once: the site filter and
 # the scope), routes for the filters, count, the page's ids, the page's annotated rows, session save.
 LIST_QUERIES = 12
-# The page also reads identity (logged), one query per kind of record, its open data queries,
+# The page also reads identity (one query, scope included; logged), one query per kind of record, its open data queries,
 # its signatures, its open recall notices (issue 16, item 4) and its consent withdrawals.
-PAGE_QUERIES = 22
+PAGE_QUERIES = 21
 
 
 def page_url(patient) -> str:
