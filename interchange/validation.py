@@ -31,7 +31,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from registry.bulk import loaded_instance, new_instance
+from registry.instances import loaded_instance, new_instance
 from registry.meta import concrete_field
 from registry.models import NON_FIELD, Patient
 

@@ -7,8 +7,8 @@ with COPY instead (primary keys reserved from the table's sequence first, so chi
 point at parents). Elsewhere (the SQLite demo) it uses simple-history's helper. Both paths
 write one history row per inserted row, with the given reason and user.
 
-Building the instances to insert is itself a cost at these volumes: `new_instance` makes an
-unsaved one without `Model.__init__` (the importer's rows, the data queries the rules raise).
+Building the instances to insert is itself a cost at these volumes: `registry.instances` makes
+them without `Model.__init__` (the importer's rows, the data queries the rules raise).
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from operator import itemgetter
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, models
-from django.db.models import Lookup, signals
-from django.db.models.base import ModelState
+from django.db.models import Lookup
 from django.db.models.fields.json import JSONField
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -127,70 +126,3 @@ def _copy_chunk(objs: Sequence[models.Model], model: type[models.Model], reason:
         with cursor.cursor.copy(f"COPY {quote(history._meta.db_table)} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row([pick(row) for pick in pickers])
-
-
-M = TypeVar("M", bound=models.Model)
-
-
-def new_instance(model: type[M], values: dict[str, Any], related: dict[str, models.Model | None] | None = None) -> M:
-    """An unsaved instance built the way Django rebuilds one when unpickling (`__new__` and its
-    `__dict__`), skipping `Model.__init__`'s per-field keyword handling, which costs more than
-    validating the row. Defaults come from the fields, as in `__init__`; `values` are keyed by
-    attname (`patient_id`), and `related` fills the relation cache so reading `obj.patient` does
-    not query. Models with init signal receivers are built with `__init__`, which runs them.
-    """
-    template = _template_for(model)
-    if template is _USE_INIT:
-        obj = model(**values)
-    else:
-        constants, callables = template
-        obj = model.__new__(model)
-        state = obj.__dict__
-        state.update(constants)
-        for attname, default in callables:
-            state[attname] = default()
-        state.update(values)
-        obj._state = ModelState()
-    if related:
-        obj._state.fields_cache.update(related)
-    return obj
-
-
-def loaded_instance(model: type[models.Model], values: dict[str, Any], **related: models.Model | None) -> Any:
-    """A record as read from the database with only `values` loaded (the rest deferred, as with
-    `.only()`): read-only context for the rules, built without `Model.__init__`."""
-    if _template_for(model) is _USE_INIT:
-        names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-        obj = model.from_db("default", names, [values[name] for name in names])
-    else:
-        obj = model.__new__(model)
-        obj.__dict__.update(values)
-        obj._state = ModelState()
-        obj._state.adding, obj._state.db = False, "default"
-    if related:
-        obj._state.fields_cache.update(related)
-    return obj
-
-
-_USE_INIT = object()
-_templates: dict[type[models.Model], Any] = {}
-
-
-def _template_for(model: type[models.Model]) -> Any:
-    template = _templates.get(model)
-    if template is None:
-        template = _templates[model] = _template(model)
-    return template
-
-
-def _template(model: type[models.Model]) -> Any:
-    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
-        return _USE_INIT
-    constants: dict[str, Any] = {}
-    callables: list[tuple[str, Any]] = []
-    for field in model._meta.concrete_fields:
-        if field.has_default() and callable(field.default):
-            callables.append((field.attname, field.default))
-        else:
-            constants[field.attname] = field.get_default()
-    return constants, callables

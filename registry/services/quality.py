@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from registry.bulk import new_instance
+from registry.instances import new_instance
 from registry.models import (
     ClinicalRecord,
     DataQualityRule,
