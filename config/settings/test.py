@@ -29,4 +29,8 @@ CELERY_TASK_ALWAYS_EAGER = True
 # Per-test isolation: an in-process cache, and rate limits far above what any test sends
 # (the throttling test sets its own low rate).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions as production keeps them with Redis (cached_db), on every test database: the exact
+# query counts in tests/web hold with or without REDIS_URL (without it, base keeps sessions in the
+# database only, one query more per page, and `make test` on SQLite would count differently).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute"}}  # noqa: F405
