@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 
 from access_programme.models import Batch, Dispensing, Enrolment, TreatmentCycle
 from access_programme.next_due import next_cycle_due_refresh
@@ -239,11 +240,14 @@ def _queries_to_import_patients(tmp_path, clean_files, first: int, count: int) -
         for name in per_patient:
             files[name].append({**clean_files[name][0], "patient_id": study_id})
     folder = write_cohort(tmp_path / f"patients{count}", files)
+    ContentType.objects.clear_cache()  # both imports start cold, whatever ran before
     with CaptureQueriesContext(connection) as queries:
         result = run_import(folder)
     assert result.errors == []
     assert all(result.counts(name)["created"] == count for name in files)
-    return len(queries)
+    # Reads and updates: the bulk INSERTs are one COPY per table on PostgreSQL, but split into
+    # batches by SQLite's 999-parameter limit, which grow with the rows and are not the rules' reads.
+    return sum(not query["sql"].lstrip().upper().startswith("INSERT") for query in queries.captured_queries)
 
 
 def test_the_import_makes_no_query_per_patient(sites, tmp_path, clean_files):
