@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 
-from registry.models import ClinicalEvent, ConsentWithdrawal, EventType
+from registry.models import ClinicalEvent, EventType, withdrawals_in_force
 
 #: The events after which a patient is no longer followed up.
 ENDING_EVENTS = (EventType.DEATH, EventType.WITHDRAWAL, EventType.LOST_TO_FOLLOW_UP)
@@ -36,10 +36,8 @@ def follow_up_ended(patient: Any = None, *, events: Any = None, withdrawals: Any
     """
     patient = OuterRef("pk") if patient is None else patient
     events = events or ClinicalEvent
-    withdrawals = withdrawals or ConsentWithdrawal
     ended = events.objects.filter(patient=patient, event_type__in=ENDING_EVENTS)
-    # `withdrawals_in_force()`, on the given model
-    in_force = withdrawals.objects.exclude(level="").filter(correction__isnull=True, patient=patient)
+    in_force = withdrawals_in_force(withdrawals).filter(patient=patient)
     return Q(Exists(ended)) | Q(Exists(in_force))
 
 

@@ -163,9 +163,10 @@ def level_on(records: Iterable[ConsentWithdrawal], day: dt.date) -> str:
     return max(levels, key=LEVEL_RANK.__getitem__, default="")
 
 
-def withdrawals_in_force() -> models.QuerySet[ConsentWithdrawal]:
-    """Every withdrawal that counts (has a level, not corrected), as a query."""
-    return ConsentWithdrawal.objects.exclude(level="").filter(correction__isnull=True)
+def withdrawals_in_force(model: Any = None) -> models.QuerySet[ConsentWithdrawal]:
+    """Every withdrawal that counts (has a level, not corrected), as a query; `model` is the
+    `ConsentWithdrawal` class to read (a migration passes its historical one)."""
+    return (model or ConsentWithdrawal).objects.exclude(level="").filter(correction__isnull=True)
 
 
 def collection_withdrawals(patient_ids: list[int]) -> dict[int, dt.date]:
