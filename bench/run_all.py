@@ -34,6 +34,7 @@ from bench.measured import loadavg, run_measured  # noqa: E402
 PY = sys.executable
 AS_OF = "2026-11-01"
 STEPS = ("startup", "survival", "export", "import", "web")
+OUTPUTS = ("bench/results", "docs/benchmarks.md")  # what a run writes, relative to ROOT
 
 
 def with_db(url: str, name: str) -> str:
@@ -190,6 +191,21 @@ def capacity(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def commit_label(root: Path) -> str:
+    """The commit measured, `git describe --always`, with `-dirty` when the work tree differs from it.
+
+    The bench's own outputs (OUTPUTS) do not count: a second size run after the first would
+    otherwise be labelled dirty by the first's results alone, though the code measured is the
+    commit's. Untracked files do not count either, as with `git describe --dirty`.
+    """
+    described = subprocess.run(
+        ["git", "describe", "--always"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    excluded = [f":(exclude){path}" for path in OUTPUTS]
+    changed = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", ".", *excluded], cwd=root, check=False)
+    return f"{described}-dirty" if changed.returncode else described
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--patients", type=int, default=int(os.environ.get("BENCH_PATIENTS", 20000)))
@@ -204,9 +220,7 @@ def main() -> None:
     report |= {
         "patients": args.patients,
         "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
-        "commit": subprocess.run(
-            ["git", "describe", "--always", "--dirty"], capture_output=True, text=True
-        ).stdout.strip(),
+        "commit": commit_label(ROOT),
         "machine": {"nproc": os.cpu_count(), "python": platform.python_version()},
         "load_average_start": loadavg(),
     }
