@@ -259,7 +259,7 @@ def _fetch(queryset: models.QuerySet[Any], chunk_size: int = CHUNK_SIZE) -> RowC
     On PostgreSQL the query is *streamed* (psycopg `Cursor.stream`, libpq's chunked-rows mode):
     the server sends rows while Python formats the previous ones, TCP back-pressure bounds
     memory, and the server never waits for a FETCH as with a server-side cursor (half the
-    export's time at a million rows, docs/benchmarks.md). PostgreSQL needs no Django value
+    export's time at a million rows, docs/benchmarks-archive.md). PostgreSQL needs no Django value
     converters for these columns; other databases do, so they keep the queryset iterator."""
     if connection.vendor != "postgresql" or not _can_stream_chunks():
         rows = queryset.iterator(chunk_size=chunk_size)
@@ -285,7 +285,7 @@ def _frame(queryset: models.QuerySet[Any], columns: list[str]) -> pd.DataFrame:
     On PostgreSQL the rows arrive through `COPY (SELECT …) TO STDOUT` and `pandas.read_csv`
     (C parsers on both sides, no Python object per cell: at 100,000 patients this is the
     difference between the nightly run's load taking 30 s and taking about COPY's own time,
-    docs/benchmarks.md). Elsewhere the rows come chunk by chunk from the queryset iterator.
+    docs/benchmarks-archive.md). Elsewhere the rows come chunk by chunk from the queryset iterator.
     Both give the same frame (tests/analytics/test_frames.py).
     """
     if connection.vendor == "postgresql":

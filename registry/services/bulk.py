@@ -11,7 +11,7 @@ PostgreSQL, through COPY: the rows and their "+" history rows, as `registry.bulk
 the demo cohort, with primary keys reserved from the table's sequence first so children can
 point at their parents. Unlike `registry.bulk`, the COPY stream is formatted by the C `csv`
 module, one call per row rather than one Python call per value, and a history row reuses its
-record's formatted line (see docs/benchmarks.md). Every history row carries the reason
+record's formatted line (see docs/benchmarks-archive.md, "Cohort import"). Every history row carries the reason
 (the import's is "import <file name>") and the actor (None from the command line).
 """
 

@@ -1,7 +1,7 @@
 """Start-up stays light: no program imports the heavy numerical libraries until it uses them.
 
 pandas, numpy, lifelines, matplotlib, pyarrow, pyreadstat, weasyprint and scipy cost about 2 s
-and 200 MB before a process does anything (docs/benchmarks.md, "Start-up"); every `manage.py`
+and 200 MB before a process does anything (docs/benchmarks-archive.md, "Start-up"); every `manage.py`
 command, web worker and Celery worker would pay that at start. The modules that URL confs,
 admin, apps, models, tasks and commands import at start import them inside the functions that
 use them. Each program below starts in a fresh interpreter and reports which of them it loaded.
