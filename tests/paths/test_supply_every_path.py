@@ -1,7 +1,9 @@
 """The supply rules of issue 16, item 1, on every path: the dispensing pages, the API, the admin
 and an import of a site's past supplies apply each rule once (`access_programme.models.supply_rules`,
 `Dispensing.clean`) and refuse with the same message; an imported past supply without a checked
-prescription is kept and raises a data query with that message (docs/pharmacy.md).
+prescription is kept and raises a data query with that message (docs/pharmacy.md). The admin's
+tests are in test_supply_admin_path.py; the messages and the shared fixtures in supply.py and
+conftest.py.
 
 Web, API and admin act on a patient of the London site whose cycle 1 started 23 days ago (cycle 2 is due
 in 5 days); the import acts on the clean fixture cohort (GB-LON-0001: cycles on 20 Jan, 17 Feb
@@ -11,33 +13,22 @@ and 17 Mar 2025).
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 from rest_framework.test import APIClient
 
-from access_programme import services
-from access_programme.models import Batch, Dispensing, Enrolment, Prescription, TreatmentCycle
+from access_programme.models import Dispensing, TreatmentCycle
 from registry.models import DataQuery, Patient, Role, Site, User
 from tests.conftest import login_with_second_factor
-from tests.factories import BatchFactory, CycleFactory, UserFactory, days_ago, treated_patient
+from tests.factories import BatchFactory, CycleFactory, UserFactory, days_ago
 from tests.interchange.conftest import CLEAN, read_cohort, run_import, write_cohort
+from tests.paths.supply import NO_PRESCRIPTION, TODAY, UNCHECKED, WINDOW, prescribe
 
 pytestmark = pytest.mark.django_db
-
-TODAY = days_ago(0)
-NO_PRESCRIPTION = (
-    "Cycle {n} has no prescription: a supply needs the prescriber's order for this patient and cycle, "
-    "clinically checked by a pharmacist."
-)
-UNCHECKED = "A pharmacist must clinically check the prescription before it is dispensed."
-WINDOW = "A cycle is dispensed at most 7 days before it starts."
 
 
 def spacing(n: int, days: int, earliest: dt.date) -> str:
@@ -45,16 +36,6 @@ def spacing(n: int, days: int, earliest: dt.date) -> str:
         f"Cycle {n} starts {days} days after cycle {n - 1}; cycles are at least 28 days apart "
         f"(earliest {earliest:%d %b %Y})."
     )
-
-
-@pytest.fixture
-def london(sites: list[Site]) -> Site:
-    return sites[0]
-
-
-@pytest.fixture
-def pharmacist(london: Site) -> User:
-    return UserFactory.create(username="chloe", role=Role.PHARMACIST, sites=[london])
 
 
 @pytest.fixture
@@ -69,30 +50,6 @@ def api(pharmacist: User) -> APIClient:
     client = APIClient()
     client.force_authenticate(pharmacist)
     return client
-
-
-@pytest.fixture
-def patient(london: Site) -> Patient:
-    """Cycle 1 started 23 days ago: cycle 2 is due in 5 days."""
-    patient = treated_patient(site=london)
-    Enrolment.objects.filter(patient=patient).update(first_dose_date=days_ago(23))
-    CycleFactory(patient=patient, cycle_number=1, start_date=days_ago(23))
-    return patient
-
-
-def prescribe(patient: Patient, number: int, checked_by: User | None, on: dt.date = TODAY) -> Prescription:
-    made = services.prescription_record(
-        actor=None,
-        patient=patient,
-        cycle_number=number,
-        prescribed_on=on,
-        prescriber="Dr A. Consultant (GMC 1234567)",
-        unsolicited_request=True,
-        special_need="ALS; no licensed alternative",
-    )
-    if checked_by is not None:
-        made = services.prescription_clinical_check(actor=checked_by, prescription=made)
-    return made
 
 
 def reconstitution(on: dt.date) -> dict[str, str]:
@@ -334,160 +291,3 @@ def test_api_refuses_a_supply_that_does_not_say_the_days_it_covers(api, patient,
     cycle = CycleFactory(patient=patient, cycle_number=2, start_date=days_ago(-5))
     response = api_dispense(api, cycle, days_supplied=None)
     assert api_says(response, "days_supplied") == "Record the dosing days this supply covers (1 to 5)."
-
-
-# --- the admin: the same service (`dispensing_record`, `dispensing_update`), the same refusals ---
-
-ADMIN_DISPENSING = "/admin/access_programme/dispensing/"
-
-
-@pytest.fixture
-def admin_user(sites: list[Site]) -> User:
-    user = UserFactory.create(username="erin", role=Role.DATA_MANAGER, is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="access_programme"))
-    return user
-
-
-@pytest.fixture
-def admin_site(admin_user: User) -> Client:
-    client = Client()
-    login_with_second_factor(client, admin_user)
-    return client
-
-
-def admin_form(supply: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    """The admin's form for a supply: its date-times in two boxes, nothing for an empty choice."""
-    values = {**supply, **changes}
-    data = {name: ("" if value is None else value) for name, value in values.items() if not name.endswith("_at")}
-    for name in ("reconstituted_at", "beyond_use_at", "accuracy_checked_at"):
-        at = values.get(name)
-        data[f"{name}_0"], data[f"{name}_1"] = (at.date().isoformat(), f"{at:%H:%M}") if at else ("", "")
-    return data
-
-
-def admin_supply(cycle: TreatmentCycle, batch: Batch, on: dt.date = TODAY) -> dict[str, Any]:
-    reconstituted = dt.datetime.combine(on, dt.time(9))
-    return {
-        "cycle": cycle.pk,
-        "batch": batch.pk,
-        "dispensed_on": on.isoformat(),
-        "quantity": 5,
-        "quantity_unit": "syringe",
-        "dose_miu_per_unit": "2.000",
-        "prescriber": "Dr A. Consultant (GMC 1234567)",
-        "dispensed_by": "Erin Data",
-        "reconstituted_at": reconstituted,
-        "beyond_use_at": reconstituted + dt.timedelta(days=13),
-        "accuracy_checked_at": None,
-        "cold_chain_confirmed": "on",
-        "cold_chain_temperature_c": None,
-        "prescription": None,
-        "days_supplied": 5,
-        "accuracy_checked_by": None,
-        "change_reason": "",
-    }
-
-
-def dispensing_fields(on: dt.date = TODAY) -> dict[str, Any]:
-    """A supply of 5 as the dispensing page records it (for the service called directly)."""
-    reconstituted = timezone.make_aware(dt.datetime.combine(on, dt.time(9)))
-    return {
-        "dispensed_on": on,
-        "quantity": 5,
-        "quantity_unit": "syringe",
-        "dose_miu_per_unit": Decimal("2.000"),
-        "prescriber": "Dr A. Consultant (GMC 1234567)",
-        "cold_chain_confirmed": True,
-        "days_supplied": 5,
-        "reconstituted_at": reconstituted,
-        "beyond_use_at": reconstituted + dt.timedelta(days=13),
-    }
-
-
-def admin_errors(response: Any) -> str:
-    assert response.status_code == 200, response
-    form = response.context["adminform"].form
-    return " ".join(str(e) for errors in form.errors.values() for e in errors)
-
-
-@pytest.fixture
-def cycle_2(patient: Patient) -> TreatmentCycle:
-    cycle: Any = CycleFactory(patient=patient, cycle_number=2, start_date=days_ago(-5))
-    return cycle
-
-
-def test_admin_refuses_a_supply_without_a_prescription_with_the_same_message(admin_site, cycle_2):
-    batch: Any = BatchFactory(max_hours_after_reconstitution=336)
-    response = admin_site.post(f"{ADMIN_DISPENSING}add/", admin_form(admin_supply(cycle_2, batch)))
-    assert admin_errors(response) == NO_PRESCRIPTION.format(n=2)
-    assert not Dispensing.objects.exists()
-    assert Batch.objects.get(pk=batch.pk).quantity_remaining == 50
-
-
-def test_admin_refuses_a_supply_earlier_than_the_window_with_the_same_message(admin_site, patient, pharmacist):
-    prescribe(patient, 2, checked_by=pharmacist)
-    cycle = CycleFactory(patient=patient, cycle_number=2, start_date=days_ago(-7))
-    batch: Any = BatchFactory(max_hours_after_reconstitution=336)
-    response = admin_site.post(f"{ADMIN_DISPENSING}add/", admin_form(admin_supply(cycle, batch, on=days_ago(1))))
-    assert admin_errors(response) == WINDOW
-    assert not Dispensing.objects.exists()
-
-
-def test_an_admin_supply_is_the_services_linked_to_its_prescription_taken_from_stock_and_audited(
-    admin_site, admin_user, patient, pharmacist, cycle_2
-):
-    rx = prescribe(patient, 2, checked_by=pharmacist)
-    batch: Any = BatchFactory(max_hours_after_reconstitution=336)
-    response = admin_site.post(f"{ADMIN_DISPENSING}add/", admin_form(admin_supply(cycle_2, batch)))
-    assert response.status_code == 302, admin_errors(response)
-    supply = Dispensing.objects.get()
-    # the service's own work: the cycle's prescription found, the user who saved it, the stock taken
-    assert (supply.patient, supply.prescription, supply.dispensed_by_user) == (patient, rx, admin_user)
-    created = supply.history.get()
-    assert (created.history_type, created.history_user) == ("+", admin_user)
-    batch.refresh_from_db()
-    assert batch.quantity_remaining == 45
-    stock = batch.history.first()
-    assert (stock.history_user, stock.history_change_reason) == (
-        admin_user,
-        f"Stock: 5 supplied to {patient} (cycle 2)",
-    )
-
-
-def test_an_admin_correction_needs_a_reason_and_is_audited_with_it_and_moves_stock(
-    admin_site, admin_user, patient, pharmacist, cycle_2
-):
-    prescribe(patient, 2, checked_by=pharmacist)
-    batch: Any = BatchFactory(max_hours_after_reconstitution=336)
-    supply = services.dispensing_record(actor=pharmacist, cycle=cycle_2, batch=batch, **dispensing_fields())
-    url = f"{ADMIN_DISPENSING}{supply.pk}/change/"
-    form = admin_form(admin_supply(cycle_2, batch), quantity=3, days_supplied=3, prescription=supply.prescription_id)
-
-    response = admin_site.post(url, form)
-    assert admin_errors(response) == "A reason for change is required to edit clinical data."
-    assert Dispensing.objects.get().quantity == 5
-
-    response = admin_site.post(url, {**form, "change_reason": "Two syringes not handed over"})
-    assert response.status_code == 302, admin_errors(response)
-    latest = supply.history.first()
-    assert (latest.quantity, latest.history_user, latest.history_change_reason) == (
-        3,
-        admin_user,
-        "Two syringes not handed over",
-    )
-    batch.refresh_from_db()
-    assert batch.quantity_remaining == 47  # the 2 not supplied went back to the batch
-    assert batch.history.first().history_change_reason == (
-        f"Stock: dispensing to {patient} corrected (Two syringes not handed over)"
-    )
-
-
-def test_admin_refuses_a_correction_that_breaks_a_rule_with_the_same_message(admin_site, patient, pharmacist):
-    prescribe(patient, 2, checked_by=pharmacist)
-    cycle = CycleFactory(patient=patient, cycle_number=2, start_date=days_ago(-7))
-    batch: Any = BatchFactory(max_hours_after_reconstitution=336)
-    supply = services.dispensing_record(actor=pharmacist, cycle=cycle, batch=batch, **dispensing_fields())
-    form = admin_form(admin_supply(cycle, batch, on=days_ago(1)), change_reason="Date typo")
-    response = admin_site.post(f"{ADMIN_DISPENSING}{supply.pk}/change/", form)
-    assert admin_errors(response) == WINDOW
-    assert Dispensing.objects.get().dispensed_on == TODAY and supply.history.count() == 1
