@@ -30,6 +30,7 @@ from access_programme.models.stock import (
     StockDiscrepancy,
     StockMovement,
     TemperatureExcursion,
+    unaccounted,
 )
 from access_programme.models.supply_rules import (
     NO_PRESCRIPTION_RULE,
@@ -73,6 +74,7 @@ __all__ = [
     "prescription_errors",
     "prescription_findings",
     "supply_errors",
+    "unaccounted",
     "units_display",
     "window_errors",
 ]

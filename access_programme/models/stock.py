@@ -120,6 +120,15 @@ class StockDiscrepancy(models.Model):
         return self.counted - self.expected
 
 
+def unaccounted(figures: tuple[int, ...]) -> int:
+    """Units unaccounted for in a batch's reconciliation figures (`ReconciliationExplanation.FIGURES`
+    order): received + transferred in - (in stock + dispensed + destroyed from stock + transferred
+    out); positive: missing, negative: more found than came in. The one statement of the equation,
+    for the live figures (`selectors.stock.Reconciliation`) and the ones an explanation was given for."""
+    received, transferred_in, in_stock, dispensed, destroyed_from_stock, transferred_out = figures
+    return (received + transferred_in) - (in_stock + dispensed + destroyed_from_stock + transferred_out)
+
+
 class ReconciliationExplanation(models.Model):
     """Why a batch's reconciliation at a site does not balance, for the figures it was given for.
 
@@ -157,10 +166,8 @@ class ReconciliationExplanation(models.Model):
 
     @property
     def balance(self) -> int:
-        """Units unaccounted for when it was explained (as `Reconciliation.balance`)."""
-        return (self.received + self.transferred_in) - (
-            self.in_stock + self.dispensed + self.destroyed_from_stock + self.transferred_out
-        )
+        """Units unaccounted for when it was explained."""
+        return unaccounted(self.figures())
 
 
 class Disposition(models.TextChoices):

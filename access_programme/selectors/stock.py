@@ -23,6 +23,7 @@ from access_programme.models import (
     StockDiscrepancy,
     StockMovement,
     TemperatureExcursion,
+    unaccounted,
 )
 from registry.models import AdverseEvent, Site, User
 from registry.selectors import records_visible_to, sites_visible_to
@@ -47,9 +48,7 @@ class Reconciliation:
     @property
     def balance(self) -> int:
         """Units unaccounted for (positive: missing; negative: more found than came in)."""
-        return (self.received + self.transferred_in) - (
-            self.in_stock + self.dispensed + self.destroyed_from_stock + self.transferred_out
-        )
+        return unaccounted(self.figures())
 
     @property
     def balanced(self) -> bool:
