@@ -19,9 +19,8 @@ from access_programme.models import (
 from access_programme.selectors.follow_up import (
     follow_up,
     treated,
-    with_follow_up,
 )
-from access_programme.selectors.patient_list import annotated_in_order
+from access_programme.selectors.patient_list import annotated_in_order, patients_with_follow_up
 from registry.models import (
     Patient,
     User,
@@ -115,11 +114,7 @@ def dispensing_worklist(
 
 def dispensing_target(user: User, study_id: str, today: dt.date) -> WorklistRow | None:
     """The next cycle to dispense for one visible patient on a treatment route, or None."""
-    patient = (
-        with_follow_up(patients_visible_to(user).select_related("site", "enrolment__route"))
-        .filter(treated(), study_id=study_id)
-        .first()
-    )
+    patient = patients_visible_to(user, within=patients_with_follow_up()).filter(treated(), study_id=study_id).first()
     if patient is None:
         return None
     due = follow_up(patient, today)
