@@ -14,7 +14,6 @@ from base64 import b32encode
 from collections.abc import Callable
 from typing import Any
 
-import segno
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -120,6 +119,8 @@ def enrol(request: AuthenticatedHttpRequest, *, replacing: bool, link: Enrolment
                 enrolment_link_use(link=link)
             otp_login(request, device)
             return render(request, "two_factor/recovery_codes.html", {"codes": codes, "next": _next_url(request)})
+    import segno  # the QR code library, loaded on the first enrolment page, not at start-up
+
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4)
     context = {"form": form, "qr_svg": qr_svg, "secret": manual_key(device), "replacing": replacing}
     return render(request, "two_factor/setup.html", context)

@@ -3,6 +3,11 @@
 Keys come only from settings (the environment in production). FIELD_ENCRYPTION_KEYS is a
 list, newest first: MultiFernet encrypts with the first and decrypts with any, so a new
 key can be added in front and old tokens re-encrypted with `manage.py rotate_identity_keys`.
+
+`cryptography` is imported when the first token is encrypted or decrypted, not with this module:
+the encrypted fields' models import it, so every process would load it at start, and most
+`manage.py` commands (check, migrate) never touch an identifier
+(tests/project/test_startup.py).
 """
 
 from __future__ import annotations
@@ -10,13 +15,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
 
 
 @lru_cache(maxsize=8)
 def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    from cryptography.fernet import Fernet, MultiFernet
+
     return MultiFernet([Fernet(key.encode() if isinstance(key, str) else key) for key in keys])
 
 

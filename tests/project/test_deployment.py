@@ -83,6 +83,14 @@ def test_the_image_has_the_system_libraries_weasyprint_loads():
     assert {"libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0"} <= set(installs.split())
 
 
+def test_the_image_holds_the_projects_bytecode_compiled_after_copying_the_code():
+    """The image runs with PYTHONDONTWRITEBYTECODE and the build context has no __pycache__: unless
+    the build compiles the code, every process compiles it from source at start (test_startup)."""
+    steps = re.findall(r"^(COPY|ADD|RUN)\s+(.+)$", DOCKERFILE, flags=re.MULTILINE)
+    code_copied = steps.index(("COPY", ". ."))
+    assert ("RUN", "python -m compileall -q .") in steps[code_copied + 1 :]
+
+
 def test_the_image_bakes_in_the_commit_it_was_built_from_and_refuses_to_build_without_it():
     assert re.search(r"^ARG GIT_SHA$", DOCKERFILE, flags=re.MULTILINE)
     assert re.search(r'^RUN test -n "\$GIT_SHA"', DOCKERFILE, flags=re.MULTILINE)

@@ -8,7 +8,8 @@ use them. Each program below starts in a fresh interpreter and reports which of 
 
 Lighter modules are loaded when first used too: the Celery app (config.celery: its
 configuration and task discovery), imported by registry.tasking before the first task is sent,
-and the Redis client (health checks, heartbeats). psycopg and Celery itself are loaded at start
+the Redis client (health checks, heartbeats), `cryptography` (the first identifier encrypted or
+decrypted) and `segno` (the two-factor enrolment page's QR code). psycopg and Celery itself are loaded at start
 by Django (the first model asks the database backend for its limits) and by
 django_celery_beat's models, whatever the project does. `manage.py export_dataset` skips the
 system checks, which load every URL conf, view and the API schema tooling (drf-spectacular).
@@ -32,6 +33,9 @@ HEAVY = ("pandas", "numpy", "lifelines", "matplotlib", "pyarrow", "pyreadstat", 
 
 #: Loaded when first used, by any program but the one that uses them.
 LAZY = ("config.celery", "redis")
+#: Libraries that one function each needs, loaded when it first runs: the identifiers' encryption
+#: (registry.crypto; the encrypted fields' models import it) and the enrolment page's QR code.
+FIRST_USE_LIBRARIES = ("cryptography", "segno")
 #: What a whole-command export never uses: URL confs, API views and the schema tooling.
 NOT_FOR_EXPORTS = ("config.urls", "api.views", "drf_spectacular.openapi", "rest_framework.test", "django.test")
 #: The API schema tooling, loaded when a schema is first asked for (api.schema_marks, api.urls).
@@ -96,6 +100,17 @@ def test_the_report_sees_a_heavy_library_that_is_imported():
 @pytest.mark.parametrize("program", ["web", "check", "export command"])
 def test_starting_a_program_loads_neither_the_celery_app_nor_redis(program):
     assert heavy_modules_loaded_by(PROGRAMS[program], LAZY) == []
+
+
+@pytest.mark.parametrize("program", PROGRAMS.values(), ids=PROGRAMS.keys())
+def test_starting_a_program_loads_neither_the_encryption_library_nor_the_qr_code_library(program):
+    assert heavy_modules_loaded_by(program, FIRST_USE_LIBRARIES) == []
+
+
+def test_the_encryption_library_is_loaded_by_the_first_identifier_encrypted():
+    """The check above can fail: encrypting a value loads `cryptography`."""
+    program = "import django; django.setup(); from registry.crypto import encrypt; encrypt('1970-01-01')"
+    assert heavy_modules_loaded_by(program, FIRST_USE_LIBRARIES) == ["cryptography"]
 
 
 @pytest.mark.parametrize("program", ["web", "check"])
