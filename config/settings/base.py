@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "analytics",
     "analytics.survival",
     "api",
+    "config.apps.ProjectConfig",  # last: its ready() ends the start-up (config.startup)
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,10 @@ django_celery_beat's models, whatever the project does. `manage.py export_datase
 system checks, which load every URL conf, view and the API schema tooling (drf-spectacular).
 The URL confs and API views do not load that tooling either: drf-spectacular's AutoSchema and
 views are imported when a schema is first asked for (api.schema_marks, api.urls).
+
+manage.py and the web workers (config.wsgi) set Django up with the cyclic garbage collector
+paused, and freeze what set-up built once the apps are ready (config.startup): the collector runs
+for the command or the requests, and never scans the start-up's objects again.
 """
 
 from __future__ import annotations
@@ -146,3 +150,38 @@ def test_a_task_sent_from_a_program_that_did_not_load_celery_goes_through_the_pr
     )
     assert heavy_modules_loaded_by(program, LAZY) == ["config.celery"]
     assert heavy_modules_loaded_by(PROGRAMS["worker"], LAZY) == ["config.celery"]
+
+
+COLLECTOR_STATE = "import gc, json; print(json.dumps([gc.isenabled(), gc.get_freeze_count() > 0]))"
+
+
+def collector_state_in(command: list[str]) -> list[bool]:
+    """[collector enabled, objects frozen] as the program's last line reports them."""
+    result = subprocess.run(
+        [sys.executable, *command],
+        cwd=ROOT,
+        env=program_environment(DJANGO_SETTINGS_MODULE="config.settings.test"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    state: list[bool] = json.loads(result.stdout.strip().splitlines()[-1])
+    return state
+
+
+def test_a_manage_py_command_runs_with_the_collector_on_and_the_start_ups_objects_frozen():
+    assert collector_state_in(["manage.py", "shell", "--verbosity", "0", "-c", COLLECTOR_STATE]) == [True, True]
+
+
+def test_a_web_worker_serves_with_the_collector_on_and_the_start_ups_objects_frozen():
+    assert collector_state_in(["-c", f"import config.wsgi; {COLLECTOR_STATE}"]) == [True, True]
+
+
+def test_setting_django_up_leaves_the_collector_of_a_program_that_did_not_pause_it_as_it_was():
+    """Tests, Celery and scripts set Django up themselves: no freezing, and a collector they turned
+    off stays off."""
+    assert collector_state_in(["-c", f"import django; django.setup(); {COLLECTOR_STATE}"]) == [True, False]
+    program = f"import gc; gc.disable(); import django; django.setup(); {COLLECTOR_STATE}"
+    assert collector_state_in(["-c", program]) == [False, False]
