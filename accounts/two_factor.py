@@ -119,7 +119,7 @@ def enrol(request: AuthenticatedHttpRequest, *, replacing: bool, link: Enrolment
                 enrolment_link_use(link=link)
             otp_login(request, device)
             return render(request, "two_factor/recovery_codes.html", {"codes": codes, "next": _next_url(request)})
-    import segno  # the QR code library, loaded on the first enrolment page, not at start-up
+    import segno  # heavy: imported when used (docs/benchmarks.md, start-up)
 
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4)
     context = {"form": form, "qr_svg": qr_svg, "secret": manual_key(device), "replacing": replacing}

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 @lru_cache(maxsize=8)
 def _fernet(keys: tuple[str, ...]) -> MultiFernet:
-    from cryptography.fernet import Fernet, MultiFernet
+    from cryptography.fernet import Fernet, MultiFernet  # heavy: imported when used (docs/benchmarks.md, start-up)
 
     return MultiFernet([Fernet(key.encode() if isinstance(key, str) else key) for key in keys])
 
