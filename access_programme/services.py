@@ -30,7 +30,7 @@ from access_programme.models import (
     TreatmentCycle,
     cycle_findings,
 )
-from access_programme.next_due import next_cycle_due_refresh
+from access_programme.next_due import next_due_refresh
 from access_programme.stock import ledger
 from registry.constants import DOSING_DAYS_PER_CYCLE, PROTOCOL_DAILY_DOSE_MIU
 from registry.models import Diagnosis, Patient, PatientIdentity, Role, Site, User, rules_today
@@ -90,7 +90,7 @@ def enrolment_record(
     )
     with transaction.atomic():
         audited_save(enrolment, actor=actor)
-        next_cycle_due_refresh([patient.pk])
+        next_due_refresh([patient.pk])
     return enrolment
 
 
@@ -110,7 +110,7 @@ def enrolment_update(
             meets_mirocals_criteria=not unmet,
             unmet_criteria=[criterion.as_dict() for criterion in unmet],
         )
-        next_cycle_due_refresh([record.patient_id])
+        next_due_refresh([record.patient_id])
     return record
 
 
@@ -277,7 +277,7 @@ def cycle_start(
     )
     with transaction.atomic():
         audited_save(cycle, actor=actor)
-        next_cycle_due_refresh([patient.pk])
+        next_due_refresh([patient.pk])
         data_queries_raise(actor=actor, findings=[(cycle, cycle_findings(cycle, today=rules_today()))])
     return cycle
 
@@ -290,7 +290,7 @@ def cycle_update(
         record_update(
             record, actor=actor, area=Area.PHARMACY, reason=reason, expected_version=expected_version, **changes
         )
-        next_cycle_due_refresh([record.patient_id])
+        next_due_refresh([record.patient_id])
         data_queries_raise(actor=actor, findings=[(record, cycle_findings(record, today=rules_today()))])
     return record
 

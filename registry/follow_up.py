@@ -7,9 +7,11 @@ date (`access_programme.next_due`) both read.
 
 The services that record those facts (`outcome_record`, `outcome_update`, `consent_withdraw`)
 and the import's events loader call `follow_up_changed` for their patients inside their
-transaction. Apps above the registry register what must follow (the access programme clears the
-next due date of a patient who left follow-up) in their `AppConfig.ready`, so the registry never
-imports them.
+transaction, and so do those that move the follow-up's schedule (`alsfrsr_record`,
+`alsfrsr_update` and the import's ALSFRS-R loader: the next assessment is due a fixed interval
+after the last). Apps above the registry register what must follow (the access programme keeps
+each patient's next due dates, cleared once follow-up has ended) in their `AppConfig.ready`, so
+the registry never imports them.
 """
 
 from __future__ import annotations
@@ -42,13 +44,15 @@ def follow_up_ended(patient: Any = None, *, events: Any = None, withdrawals: Any
 
 
 def on_follow_up_change(listener: Listener) -> None:
-    """Call `listener(patient_ids)` whenever these patients' follow-up may have ended or resumed."""
+    """Call `listener(patient_ids)` whenever these patients' follow-up may have ended or resumed,
+    or their ALSFRS-R assessments changed."""
     if listener not in _listeners:
         _listeners.append(listener)
 
 
 def follow_up_changed(patient_ids: Iterable[int]) -> None:
-    """Tell the listeners, in the caller's transaction, that these patients' follow-up may have changed."""
+    """Tell the listeners, in the caller's transaction, that these patients' follow-up (its end or
+    its ALSFRS-R schedule) may have changed."""
     ids = sorted(set(patient_ids))
     if ids:
         for listener in _listeners:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from access_programme.models import Batch, Dispensing, Enrolment, Prescription, Product, Route, TreatmentCycle
-from access_programme.next_due import next_cycle_due_refresh
+from access_programme.next_due import next_due_refresh
 from registry.models import Diagnosis, Patient, PatientIdentity, Role, Site, User
 from registry.scoring import ITEM_FIELDS, MAX_ITEM_SCORE, Q5B
 
@@ -97,8 +97,8 @@ class DiagnosisFactory(AuditedFactory):
     fvc_percent = Decimal("88.0")
 
 
-class _KeepsNextCycleDue(AuditedFactory):
-    """Enrolments and cycles made here leave `Enrolment.next_cycle_due` as the services would."""
+class _KeepsNextDue(AuditedFactory):
+    """Enrolments and cycles made here leave the enrolment's kept due dates as the services would."""
 
     class Meta:
         abstract = True
@@ -106,11 +106,11 @@ class _KeepsNextCycleDue(AuditedFactory):
     @classmethod
     def _create(cls, model_class: type, *args: object, **kwargs: object) -> object:
         record = super()._create(model_class, *args, **kwargs)
-        next_cycle_due_refresh([record.patient_id])  # type: ignore[attr-defined]  # both have a patient
+        next_due_refresh([record.patient_id])  # type: ignore[attr-defined]  # both have a patient
         return record
 
 
-class EnrolmentFactory(_KeepsNextCycleDue):
+class EnrolmentFactory(_KeepsNextDue):
     class Meta:
         model = Enrolment
 
@@ -128,7 +128,7 @@ def treated_patient(site: Site | None = None, route: str = "nhs_specials", **pat
     return patient
 
 
-class CycleFactory(_KeepsNextCycleDue):
+class CycleFactory(_KeepsNextDue):
     class Meta:
         model = TreatmentCycle
 

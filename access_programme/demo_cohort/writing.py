@@ -12,7 +12,7 @@ from django.db.models import Model
 from access_programme.demo_cohort.common import DEMO_REASON, SITES, Chunk, SeedResult
 from access_programme.demo_cohort.generator import CohortGenerator
 from access_programme.models import Dispensing, Enrolment, TreatmentCycle
-from access_programme.next_due import next_cycle_due_refresh
+from access_programme.next_due import next_due_refresh
 from registry.bulk import bulk_insert_with_history
 from registry.models import (
     AdverseEvent,
@@ -81,7 +81,7 @@ def _write_chunk(chunk: Chunk, result: SeedResult) -> None:
             obj.cycle_id = cycle_ids[(obj.patient_id, obj.cycle.cycle_number)]
 
         write(chunk.dispensings, Dispensing, relink_dispensing)
-    next_cycle_due_refresh(p.pk for p in chunk.patients)  # as the enrolment and cycle services do
+    next_due_refresh(p.pk for p in chunk.patients)  # as the enrolment and cycle services do
     result.patients += len(chunk.patients)
 
 

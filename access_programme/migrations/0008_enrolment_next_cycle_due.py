@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from access_programme.next_due import next_cycle_due_refresh
+from access_programme.next_due import next_due_refresh
 
 
 def fill_next_cycle_due(apps, schema_editor):
@@ -10,7 +10,7 @@ def fill_next_cycle_due(apps, schema_editor):
 
     As the rule stood then: the site column and the withdrawal records the end of follow-up reads
     came later, and 0013_enrolment_site_next_cycle_due refills every row with the whole rule."""
-    next_cycle_due_refresh(apps=apps, state_0008=True)
+    next_due_refresh(apps=apps, state_0008=True)
 
 
 class Migration(migrations.Migration):

@@ -3,13 +3,13 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from access_programme.next_due import next_cycle_due_refresh
+from access_programme.next_due import next_due_refresh
 
 
 def refill(apps, schema_editor):
     """Every enrolment's site, and its next due date again, now empty for a patient out of
     follow-up: the same function as the services, with this state's models."""
-    next_cycle_due_refresh(apps=apps)
+    next_due_refresh(apps=apps, alsfrsr=False)  # the ALSFRS-R date came with 0014
 
 
 class Migration(migrations.Migration):

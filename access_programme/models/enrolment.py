@@ -25,10 +25,12 @@ class Enrolment(ClinicalRecord):
     meets_mirocals_criteria = models.BooleanField(editable=False, default=False)
     unmet_criteria = models.JSONField(default=list, blank=True, editable=False)
     eligibility_justification = models.TextField(blank=True)
-    # Derived, never edited: the next 28-day cycle's due date (empty out of follow-up) and the
-    # patient's site, kept by access_programme.next_due.next_cycle_due_refresh so that the
-    # dispensing worklist of a site is one range of the (site, next_cycle_due) index.
+    # Derived, never edited: the next 28-day cycle's and the next ALSFRS-R's due dates (empty
+    # out of follow-up) and the patient's site, kept by access_programme.next_due.next_due_refresh
+    # so that the dispensing worklist of a site is one range of the (site, next_cycle_due) index,
+    # and the patient list's "ALSFRS-R due" filter one range of (site, next_alsfrsr_due).
     next_cycle_due = models.DateField(null=True, blank=True, editable=False)
+    next_alsfrsr_due = models.DateField(null=True, blank=True, editable=False)
     site = models.ForeignKey(
         "registry.Site",
         null=True,
@@ -47,6 +49,7 @@ class Enrolment(ClinicalRecord):
         indexes = [
             models.Index(fields=["next_cycle_due", "patient"], name="enrolment_next_cycle_due"),
             models.Index(fields=["site", "next_cycle_due"], name="enrolment_site_next_cycle_due"),
+            models.Index(fields=["site", "next_alsfrsr_due"], name="enrolment_site_next_alsfrsr"),
         ]
 
     def __str__(self) -> str:

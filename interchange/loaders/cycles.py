@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from access_programme.models import CycleStart, TreatmentCycle, cycle_errors, cycle_findings
-from access_programme.next_due import next_cycle_due_refresh
+from access_programme.next_due import next_due_refresh
 from interchange import rif
 from interchange.loaders.core import Existing, RecordLoader, Row, cached_enrolment, optional
 from interchange.validation import validate
@@ -94,4 +94,4 @@ class CycleLoader(RecordLoader):
         cycles = cast(list[TreatmentCycle], [*new, *changed])  # this loader's records are cycles
         findings = [(cycle, cycle_findings(cycle, today=today)) for cycle in cycles]
         data_queries_raise(actor=self.ctx.user, findings=findings)
-        next_cycle_due_refresh({cycle.patient_id for cycle in cycles})  # as cycle_start does
+        next_due_refresh({cycle.patient_id for cycle in cycles})  # as cycle_start does

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from access_programme.eligibility import EligibilityInput, age_in_years, unmet_mirocals_criteria
 from access_programme.models import Enrolment
-from access_programme.next_due import next_cycle_due_refresh
+from access_programme.next_due import next_due_refresh
 from interchange import rif
 from interchange.loaders.core import ImportContext, Loader, Row, RowRejected, cached_enrolment
 from interchange.validation import (
@@ -366,7 +366,7 @@ class PatientLoader(Loader):
                 actor=user, records=objs, model=models_by_part[part], fields=sorted(changed_fields[part]), reason=reason
             )
         study_ids_reserve(patients=new_patients)
-        # as enrolment_record and enrolment_update do
-        next_cycle_due_refresh(p.patient.pk for p in plans if "enrolment" in p.new_parts or "enrolment" in p.changes)
+        # as enrolment_record and enrolment_update do; a patient moved to another site moves its enrolment's kept site
+        next_due_refresh(p.patient.pk for p in plans if {"enrolment", "patient"} & (p.new_parts | p.changes.keys()))
         self.counts.created += sum(1 for p in plans if p.is_new)
         self.counts.updated += sum(1 for p in plans if not p.is_new)

@@ -25,6 +25,7 @@ def alsfrsr_record(
             AlsfrsrAssessment(patient=patient, assessment_date=assessment_date, **items), actor=actor
         )
         data_quality_check(actor=actor, patient=patient, record=assessment)
+        follow_up_changed([patient.pk])  # the next assessment is due an interval after the last
     return assessment
 
 
@@ -34,6 +35,7 @@ def alsfrsr_update(
     with transaction.atomic():
         record_update(record, actor=actor, reason=reason, expected_version=expected_version, **changes)
         data_quality_check(actor=actor, patient=record.patient, record=record)
+        follow_up_changed([record.patient_id])  # its date may have moved: the last assessment may be another
     return record
 
 

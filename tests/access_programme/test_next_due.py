@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from access_programme.models import Enrolment, Route
-from access_programme.next_due import next_cycle_due_refresh
+from access_programme.next_due import next_due_refresh
 from access_programme.selectors import dispensing_worklist
 from access_programme.services import cycle_start, cycle_update, enrolment_record, enrolment_update
 from registry.models import ClinicalEvent, EventType, Role, WithdrawalLevel
@@ -79,7 +79,7 @@ def test_registry_only_patients_have_no_next_cycle(pharmacist):
 def test_the_refresh_writes_no_history_row(patient, pharmacist):
     enrolment = Enrolment.objects.get(patient=patient)
     before = enrolment.history.count()
-    next_cycle_due_refresh([patient.pk])
+    next_due_refresh([patient.pk])
     assert enrolment.history.count() == before
 
 
@@ -139,7 +139,7 @@ def test_a_withdrawal_of_treatment_removes_the_patient_from_the_worklist_and_its
 
 def test_a_cycle_started_before_a_death_does_not_bring_the_date_back(patient, pharmacist):
     outcome_record(actor=None, patient=patient, event_type=EventType.DEATH, event_date=days_ago(1))
-    next_cycle_due_refresh([patient.pk])  # as cycle_start and enrolment_update do
+    next_due_refresh([patient.pk])  # as cycle_start and enrolment_update do
     assert next_due(patient) is None
 
 
@@ -147,6 +147,6 @@ def test_the_refresh_of_every_enrolment_applies_the_whole_rule(patient, pharmaci
     """What the migration runs: rows written before the rule (here by the ORM) come out right."""
     ClinicalEvent.objects.create(patient=patient, event_type=EventType.DEATH, event_date=days_ago(1))
     Enrolment.objects.filter(patient=patient).update(site=None)
-    next_cycle_due_refresh()
+    next_due_refresh()
     enrolment = Enrolment.objects.get(patient=patient)
     assert (enrolment.next_cycle_due, enrolment.site) == (None, patient.site)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from access_programme.demo_cohort import seed_cohort
 from access_programme.models import Batch, BatchStatus, Enrolment
-from access_programme.next_due import next_cycle_due_refresh
+from access_programme.next_due import next_due_refresh
 from registry.models import AlsfrsrAssessment, ClinicalRecord, Patient, PatientIdentity, Site, User
 from tests.factories import delete_every_dispensing
 
@@ -98,5 +98,13 @@ def test_the_seeded_cohort_keeps_each_enrolments_next_cycle_due_date():
     seed_cohort(patients=40, seed=7, as_of=AS_OF)
     stored = dict(Enrolment.objects.values_list("patient_id", "next_cycle_due"))
     assert any(stored.values())
-    next_cycle_due_refresh()  # what the cycle and enrolment services would have left
+    next_due_refresh()  # what the cycle and enrolment services would have left
     assert dict(Enrolment.objects.values_list("patient_id", "next_cycle_due")) == stored
+
+
+def test_the_seeded_cohort_keeps_each_enrolments_next_alsfrsr_due_date():
+    seed_cohort(patients=40, seed=7, as_of=AS_OF)
+    stored = dict(Enrolment.objects.values_list("patient_id", "next_alsfrsr_due"))
+    assert any(stored.values())
+    next_due_refresh()  # what the ALSFRS-R, enrolment and outcome services would have left
+    assert dict(Enrolment.objects.values_list("patient_id", "next_alsfrsr_due")) == stored

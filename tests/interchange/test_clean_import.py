@@ -10,7 +10,7 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 
 from access_programme.models import Batch, Dispensing, Enrolment, TreatmentCycle
-from access_programme.next_due import next_cycle_due_refresh
+from access_programme.next_due import next_due_refresh
 from interchange.loaders import CONSENT_FORM_VERSION
 from registry.models import (
     AdverseEvent,
@@ -223,8 +223,15 @@ def test_the_import_makes_no_query_per_row(sites, tmp_path, clean_files):
 def test_the_import_keeps_each_enrolments_next_cycle_due_date_as_the_services_do(imported):
     stored = dict(Enrolment.objects.values_list("patient_id", "next_cycle_due"))
     assert any(stored.values())
-    next_cycle_due_refresh()  # what the cycle and enrolment services would have left
+    next_due_refresh()  # what the cycle and enrolment services would have left
     assert dict(Enrolment.objects.values_list("patient_id", "next_cycle_due")) == stored
+
+
+def test_the_import_keeps_each_enrolments_next_alsfrsr_due_date_as_the_services_do(imported):
+    stored = dict(Enrolment.objects.values_list("patient_id", "next_alsfrsr_due"))
+    assert any(stored.values())
+    next_due_refresh()  # what the ALSFRS-R, enrolment and outcome services would have left
+    assert dict(Enrolment.objects.values_list("patient_id", "next_alsfrsr_due")) == stored
 
 
 def _queries_to_import_patients(tmp_path, clean_files, first: int, count: int) -> int:

@@ -183,3 +183,24 @@ def test_the_import_keeps_the_next_due_date_and_site_and_a_reimport_keeps_them_r
     result = run_import(write_cohort(tmp_path / "lost", clean_files))
     assert result.counts("events.csv")["created"] == 1
     assert next_due("GB-LON-0001") == (None, "GB-LON")
+
+
+def test_a_patient_moved_to_another_site_by_a_reimport_moves_its_enrolments_kept_site(sites, clean_files, tmp_path):
+    """The patient list and the worklist filter by the site the enrolment keeps (next_due)."""
+    run_import(CLEAN)
+    clean_files["patients.csv"][0]["site_code"] = "GB-SHF"
+    result = run_import(write_cohort(tmp_path / "moved", clean_files))
+    assert result.counts("patients.csv")["updated"] == 1
+    assert next_due("GB-LON-0001") == (dt.date(2025, 4, 14), "GB-SHF")
+
+
+def test_a_new_assessment_in_a_later_file_moves_the_next_alsfrsr_due_date(sites, clean_files, tmp_path):
+    run_import(CLEAN)
+    kept = Enrolment.objects.filter(patient__study_id="GB-LON-0001")
+    assert kept.get().next_alsfrsr_due == dt.date(2025, 7, 7)  # 91 days after the last, 7 Apr 2025
+    last = next(row for row in reversed(clean_files["alsfrs_r.csv"]) if row["patient_id"] == "GB-LON-0001")
+    later = {**last, "assessment_date": "2025-07-14"}
+    clean_files["alsfrs_r.csv"].append(later)
+    result = run_import(write_cohort(tmp_path / "assessed", clean_files))
+    assert result.counts("alsfrs_r.csv")["created"] == 1
+    assert kept.get().next_alsfrsr_due == dt.date(2025, 10, 13)

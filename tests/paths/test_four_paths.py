@@ -336,6 +336,21 @@ def test_an_assessment_scoring_both_5a_and_5b_is_refused_on_every_path(path, wor
     assert not AlsfrsrAssessment.objects.filter(assessment_date=dt.date(2025, 7, 7)).exists()
 
 
+@pytest.mark.parametrize("path", paths(alsfrs_row))
+def test_a_new_assessment_moves_the_next_alsfrsr_due_date_on_every_path(path, world):
+    """The kept date (access_programme.next_due), which the patient list filters and sorts by,
+    follows whichever path records the assessment: 91 days after the latest."""
+    kept = Enrolment.objects.filter(patient__study_id=ALIVE)
+    assert kept.get().next_alsfrsr_due == dt.date(2025, 7, 7)  # 91 days after 7 Apr 2025
+    items = {name: value for name, value in both_item_fives().items() if name != "q5b_cutting_with_gastrostomy"}
+    values = {**items, "assessment_date": dt.date(2025, 7, 14)}
+    if path is web:  # the form asks first whether the patient has a gastrostomy (5a or 5b)
+        values["gastrostomy"] = "no"
+    outcome = path(world, AlsfrsrAssessment, ALIVE, values)
+    assert outcome.saved, outcome.text
+    assert kept.get().next_alsfrsr_due == dt.date(2025, 10, 13)
+
+
 # --- cycles (the pharmacy's web page opens a cycle with its supply: see the dispensing tests) ---
 
 
