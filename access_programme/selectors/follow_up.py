@@ -50,7 +50,8 @@ SORTS: dict[str, tuple[str, list[Any]]] = {
     "-study_id": ("Study id, descending", ["-study_id"]),
     "site": ("Site", ["site__code", "study_id"]),
     "enrolled": ("Most recently enrolled", [F("enrolment__enrolment_date").desc(nulls_last=True), "study_id"]),
-    "alsfrsr_due": ("ALSFRS-R due first", [F("alsfrsr_anchor").asc(nulls_last=True), "study_id"]),
+    # kept by next_due, empty out of follow-up: those patients come last
+    "alsfrsr_due": ("ALSFRS-R due first", [F("enrolment__next_alsfrsr_due").asc(nulls_last=True), "study_id"]),
 }
 
 
@@ -128,14 +129,6 @@ def status_is(status: str) -> Q:
     return Q(pk__in=[])
 
 
-def alsfrsr_due_by(day: dt.date) -> Q:
-    """The ALSFRS-R anchor (last assessment, else enrolment) is on or before `day`: no assessment
-    after `day`, and either an assessment before it or an enrolment on or before it."""
-    assessments = AlsfrsrAssessment.objects.filter(patient=OuterRef("pk"))
-    later = Exists(assessments.filter(assessment_date__gt=day))
-    return ~Q(later) & (Q(enrolment__enrolment_date__lte=day) | Q(Exists(assessments)))
-
-
 @dataclass(frozen=True)
 class FollowUp:
     """What is due for one patient, derived from the `with_follow_up` annotations."""
@@ -165,14 +158,15 @@ class FollowUp:
 
 
 def follow_up(patient: Patient, today: dt.date) -> FollowUp:
-    """Due items of an annotated patient (see `with_follow_up`); nothing is due after follow-up ends."""
+    """Due items of an annotated patient (see `with_follow_up`); nothing is due before enrolment or
+    after follow-up ends. The rules `access_programme.next_due` keeps on the enrolment for the lists."""
     status = patient.status  # type: ignore[attr-defined]
     active = status == PatientStatus.ACTIVE
     enrolment: Enrolment | None = getattr(patient, "enrolment", None) if has_enrolment(patient) else None
     next_alsfrsr = None
     badge = None
     anchor = patient.alsfrsr_anchor  # type: ignore[attr-defined]
-    if active and anchor:
+    if active and enrolment is not None and anchor:  # the rule next_due keeps on the enrolment
         next_alsfrsr = anchor + dt.timedelta(days=ALSFRSR_INTERVAL_DAYS)
         if next_alsfrsr < today:
             badge = "overdue"

@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from access_programme.models import Enrolment
+from access_programme.selectors import follow_up, with_follow_up
 from registry import services
 from registry.constants import pnfh_stratum
-from registry.models import Consent
+from registry.models import Consent, Patient
 from registry.services import audited_save
-from tests.factories import IdentityFactory, days_ago, treated_patient
+from tests.factories import TODAY, DiagnosisFactory, IdentityFactory, PatientFactory, days_ago, treated_patient
 from tests.web.conftest import assess, followed_patient, logged_in, on_schedule
 
 pytestmark = pytest.mark.django_db
@@ -186,6 +188,43 @@ def test_each_filter_finds_exactly_the_patients_whose_row_says_so(clinician_clie
             assert due.alsfrsr_badge in {"due", "overdue"}
         if filters.get("due") == "sae":
             assert due.open_sae
+
+
+def test_alsfrsr_due_first_lists_patients_out_of_follow_up_last(clinician_client, cohort):
+    """By the next ALSFRS-R kept on the enrolment (`next_due`), which follow-up's end clears;
+    then by study id."""
+    rows = clinician_client.get(LIST, {"sort": "alsfrsr_due"}).context["rows"]
+
+    def by_study_id(*names: str) -> list[str]:
+        return sorted(cohort[name].study_id for name in names)
+
+    assert [patient.study_id for patient, _ in rows] == [
+        *(cohort[name].study_id for name in ("alsfrsr_late", "never_assessed", "alsfrsr_soon")),
+        *by_study_id("on_time", "sae", "resolved_sae", "cycle_late"),  # all assessed 10 days ago
+        *by_study_id("dead", "withdrew", "consent_withdrawn", "lost"),
+    ]
+
+
+def test_the_kept_due_dates_agree_with_the_patient_pages_in_every_follow_up_state(cohort, london):
+    """The list filters and sorts by the dates `next_due` keeps on the enrolment; the badges come
+    from each patient's records (`follow_up`): the same dates in every state, and none for a
+    patient assessed but not enrolled."""
+    unenrolled = PatientFactory(site=london)
+    DiagnosisFactory(patient=unenrolled)
+    assess(unenrolled, days_ago(100))
+    patients = with_follow_up(Patient.objects.select_related("enrolment__route"))
+    states = {patient.study_id: follow_up(patient, TODAY) for patient in patients}
+    kept = {
+        study_id: (alsfrsr, cycle)
+        for study_id, alsfrsr, cycle in Enrolment.objects.values_list(
+            "patient__study_id", "next_alsfrsr_due", "next_cycle_due"
+        )
+    }
+    assert len(states) == len(cohort) + 1
+    assert {study_id: (due.next_alsfrsr_due, due.next_cycle_due) for study_id, due in states.items()} == {
+        **kept,
+        unenrolled.study_id: (None, None),
+    }
 
 
 def test_page_two_of_a_filtered_list_keeps_the_filter(clinician_client, london):
