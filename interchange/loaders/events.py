@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from interchange import rif
 from interchange.loaders.core import Existing, RecordLoader, Row, optional
 from interchange.validation import validate
-from registry.follow_up import ENDING_EVENTS, follow_up_changed
 from registry.models import ClinicalEvent, ClinicalRecord, Patient, death_errors, latest_record_dates
+from registry.services import outcomes_bulk_record, records_bulk_update
 
 
 class EventLoader(RecordLoader):
@@ -36,10 +36,13 @@ class EventLoader(RecordLoader):
         )
 
     def write(self, new: list[ClinicalRecord], changed: list[ClinicalRecord]) -> None:
-        """Write, then what `outcome_record` does after a death, withdrawal or loss to follow-up
-        (the type is part of the key, so only new events can end follow-up)."""
-        super().write(new, changed)
-        follow_up_changed(e.patient_id for e in new if e.event_type in ENDING_EVENTS)  # type: ignore[attr-defined]
+        """New events through `outcomes_bulk_record`, which does what `outcome_record` does after
+        a death, withdrawal or loss to follow-up. The type is part of the key, so a changed event
+        changes only its detail and never ends follow-up."""
+        outcomes_bulk_record(actor=self.ctx.user, events=cast("list[ClinicalEvent]", new), reason=self.reason)
+        records_bulk_update(
+            actor=self.ctx.user, records=changed, model=self.model, fields=self.compare_fields, reason=self.reason
+        )
 
 
 class DeathLoader(EventLoader):

@@ -31,6 +31,7 @@ from registry.services.clinical import (
     biomarker_update,
     outcome_record,
     outcome_update,
+    outcomes_bulk_record,
 )
 from registry.services.identity import identity_keys_rotate
 from registry.services.patients import (
@@ -123,6 +124,7 @@ __all__ = [
     "identity_update",
     "outcome_record",
     "outcome_update",
+    "outcomes_bulk_record",
     "patient_register",
     "patient_update",
     "record_update",

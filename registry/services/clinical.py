@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,7 @@ from registry.follow_up import ENDING_EVENTS, follow_up_changed
 from registry.models import AdverseEvent, AlsfrsrAssessment, BiomarkerResult, ClinicalEvent, Patient, User
 from registry.roles import Area
 from registry.services.audit import audited_save, authorise_write, record_update
+from registry.services.bulk import records_bulk_insert
 from registry.services.quality import data_quality_check
 
 
@@ -115,3 +117,12 @@ def outcome_update(
         if was in ENDING_EVENTS or record.event_type in ENDING_EVENTS:
             follow_up_changed([record.patient_id])  # the event may now end follow-up, or no longer
     return record
+
+
+def outcomes_bulk_record(*, actor: User | None, events: Sequence[ClinicalEvent], reason: str) -> None:
+    """Record many outcomes at once (the import), each with its audit row, then what
+    `outcome_record` does after a death, withdrawal or loss to follow-up, for their patients.
+    The caller has authorised the write and run each event's rules (as for `records_bulk_insert`)."""
+    with transaction.atomic():
+        records_bulk_insert(actor=actor, records=events, model=ClinicalEvent, reason=reason)
+        follow_up_changed(event.patient_id for event in events if event.event_type in ENDING_EVENTS)

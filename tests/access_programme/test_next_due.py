@@ -11,7 +11,13 @@ from access_programme.next_due import next_due_refresh
 from access_programme.selectors import dispensing_worklist
 from access_programme.services import cycle_start, cycle_update, enrolment_record, enrolment_update
 from registry.models import ClinicalEvent, EventType, Role, WithdrawalLevel
-from registry.services import consent_record, consent_withdraw, outcome_record, outcome_update
+from registry.services import (
+    consent_record,
+    consent_withdraw,
+    outcome_record,
+    outcome_update,
+    outcomes_bulk_record,
+)
 from tests.factories import DiagnosisFactory, PatientFactory, SiteFactory, UserFactory, days_ago, treated_patient
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +127,17 @@ def test_an_event_corrected_to_another_type_brings_the_next_due_date_back(patien
         actor=None, record=event, reason="error", expected_version=None, event_type=EventType.LAST_KNOWN_ALIVE
     )
     assert next_due(patient) == days_ago(84) and on_worklist(pharmacist, patient)
+
+
+def test_events_recorded_in_bulk_take_a_patient_whose_follow_up_ended_off_the_worklist(patient, pharmacist):
+    other = treated_patient(site=pharmacist.sites.get())
+    events = [
+        ClinicalEvent(patient=patient, event_type=EventType.DEATH, event_date=days_ago(1)),
+        ClinicalEvent(patient=other, event_type=EventType.GASTROSTOMY, event_date=days_ago(1)),
+    ]
+    outcomes_bulk_record(actor=None, events=events, reason="import events.csv")
+    assert next_due(patient) is None and not on_worklist(pharmacist, patient)
+    assert next_due(other) == days_ago(84)
 
 
 def test_an_event_that_does_not_end_follow_up_leaves_the_date_alone(patient, pharmacist):
