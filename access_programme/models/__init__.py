@@ -35,7 +35,8 @@ from access_programme.models.stock import (
 from access_programme.models.supply_rules import (
     NO_PRESCRIPTION_RULE,
     prescription_errors,
-    prescription_findings,
+    prescription_finding,
+    prescription_lack,
     window_errors,
 )
 
@@ -72,7 +73,8 @@ __all__ = [
     "dispensing_errors",
     "next_cycle_due",
     "prescription_errors",
-    "prescription_findings",
+    "prescription_finding",
+    "prescription_lack",
     "supply_errors",
     "unaccounted",
     "units_display",

@@ -11,13 +11,15 @@ each rule once and refuse with the same message:
   starts. The 28-day rule is the cycle's (`cycles.cycle_errors`, on its start date), never the
   supply's.
 
-An imported historical supply that has no (checked) prescription in the registry is kept and
-raises a data query with the same message (`prescription_findings`), see docs/pharmacy.md.
+An imported historical supply that has no (checked) prescription in the registry is kept; the
+import raises one data query per patient naming those cycles, in the same words
+(`prescription_finding`), see docs/pharmacy.md.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Protocol
 
 from access_programme.models.cycles import dispense_ahead_days
@@ -48,35 +50,82 @@ def window_errors(dispensed_on: dt.date | None, cycle_start: dt.date | None) -> 
     return {}
 
 
+#: What a supply's prescription may lack, each said once: the refusal of one supply (web pages,
+#: API, admin) and the data query of an import's supplies (its cycles listed) both read these.
+MISSING, OTHER, UNCHECKED, NO_REQUEST = "missing", "other", "unchecked", "no_request"
+_LACKS = {
+    MISSING: (
+        "no prescription: a supply needs the prescriber's order for this patient and cycle, clinically checked "
+        "by a pharmacist."
+    ),
+    OTHER: "the prescription is for another patient or cycle.",
+    UNCHECKED: "a pharmacist must clinically check the prescription before it is dispensed.",
+    NO_REQUEST: (
+        "a special is supplied only on the prescriber's unsolicited request (reg. 167): the prescription does "
+        "not record it."
+    ),
+}
+
+
+def prescription_lack(
+    prescription: PrescriptionFacts | None, *, patient_id: int | None, cycle_number: int, special: bool
+) -> str | None:
+    """What the supply's prescription lacks (a key of `_LACKS`), or None: a supply needs the
+    prescriber's order for that patient and cycle, clinically checked by a pharmacist; a
+    special's order must record the prescriber's unsolicited request (reg. 167)."""
+    if prescription is None:
+        return MISSING
+    if prescription.patient_id != patient_id or prescription.cycle_number != cycle_number:
+        return OTHER
+    if not prescription.is_clinically_checked:
+        return UNCHECKED
+    if special and not prescription.unsolicited_request:
+        return NO_REQUEST
+    return None
+
+
 def prescription_errors(
     prescription: PrescriptionFacts | None, *, patient_id: int | None, cycle_number: int, special: bool
 ) -> dict[str, str]:
-    """A supply needs the prescriber's order for that patient and cycle, clinically checked by a
-    pharmacist; a special's order must record the prescriber's unsolicited request (reg. 167)."""
-    if prescription is None:
-        return {
-            "prescription": (
-                f"Cycle {cycle_number} has no prescription: a supply needs the prescriber's order for this "
-                "patient and cycle, clinically checked by a pharmacist."
-            )
-        }
-    if prescription.patient_id != patient_id or prescription.cycle_number != cycle_number:
-        return {"prescription": "The prescription is for another patient or cycle."}
-    if not prescription.is_clinically_checked:
-        return {"prescription": "A pharmacist must clinically check the prescription before it is dispensed."}
-    if special and not prescription.unsolicited_request:
-        return {
-            "prescription": (
-                "A special is supplied only on the prescriber's unsolicited request (reg. 167): "
-                "the prescription does not record it."
-            )
-        }
-    return {}
+    """The prescription rule as the refusal of one supply."""
+    lack = prescription_lack(prescription, patient_id=patient_id, cycle_number=cycle_number, special=special)
+    if lack is None:
+        return {}
+    if lack == MISSING:
+        return {"prescription": f"Cycle {cycle_number} has {_LACKS[MISSING]}"}
+    return {"prescription": _LACKS[lack][0].upper() + _LACKS[lack][1:]}
 
 
-def prescription_findings(
-    prescription: PrescriptionFacts | None, *, patient_id: int | None, cycle_number: int, special: bool
-) -> list[Finding]:
-    """The prescription rule as a data query, for a supply kept from an import: same message."""
-    errors = prescription_errors(prescription, patient_id=patient_id, cycle_number=cycle_number, special=special)
-    return [Finding(rule=NO_PRESCRIPTION_RULE, field=field, message=message) for field, message in errors.items()]
+def prescription_finding(lacks: Mapping[int, str]) -> Finding | None:
+    """The prescription rule as one data query for a patient's supplies kept from an import
+    (`lacks`: what each cycle's prescription lacks, by cycle number), naming the cycles so the
+    data manager sees which to resolve: "Cycles 1–6 have no prescription: …"."""
+    by_lack: dict[str, list[int]] = {}
+    for number, lack in sorted(lacks.items()):
+        by_lack.setdefault(lack, []).append(number)
+    sentences = []
+    for lack in _LACKS:
+        numbers = by_lack.get(lack)
+        if not numbers:
+            continue
+        cycles = _cycles(numbers)
+        if lack == MISSING:
+            sentences.append(f"{cycles} {'has' if len(numbers) == 1 else 'have'} {_LACKS[MISSING]}")
+        else:
+            sentences.append(f"{cycles}: {_LACKS[lack]}")
+    if not sentences:
+        return None
+    return Finding(rule=NO_PRESCRIPTION_RULE, field="prescription", message=" ".join(sentences))
+
+
+def _cycles(numbers: list[int]) -> str:
+    """'Cycle 3', 'Cycles 1–6', 'Cycles 1–3, 5 and 8–9' (numbers sorted, distinct)."""
+    runs: list[tuple[int, int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    parts = [str(first) if first == last else f"{first}–{last}" for first, last in runs]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Cycle {listed}" if len(numbers) == 1 else f"Cycles {listed}"

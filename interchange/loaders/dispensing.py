@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -15,14 +16,15 @@ from access_programme.models import (
     Prescription,
     TreatmentCycle,
     dispensing_errors,
-    prescription_findings,
+    prescription_finding,
+    prescription_lack,
     window_errors,
 )
 from interchange import rif
 from interchange.loaders.core import Existing, ImportContext, RecordLoader, Row, RowRejected, cached_enrolment
 from interchange.validation import describe, validate
-from registry.models import ClinicalRecord, Finding, Patient
-from registry.services import data_queries_raise, records_bulk_insert, records_bulk_update
+from registry.models import ClinicalRecord, DataQuery, Finding, Patient
+from registry.services import data_queries_raise, data_query_restate, records_bulk_insert, records_bulk_update
 
 DISPENSING_LOCK = 0x52494644  # "RIFD": the advisory lock of dispensing chunks in a parallel import
 
@@ -53,7 +55,11 @@ class DispensingLoader(RecordLoader):
     def __init__(self, ctx: ImportContext) -> None:
         super().__init__(ctx)
         self.created_batches = 0
-        self.findings: list[tuple[ClinicalRecord, list[Finding]]] = []
+        # Supplies kept without a checked prescription, by patient: what each cycle's prescription
+        # lacks and the earliest supply (this chunk), and the query raised for them (this import).
+        self.lacks: dict[int, dict[int, str]] = {}
+        self.earliest: dict[int, tuple[dt.date, int, Dispensing]] = {}
+        self.queried: dict[int, tuple[DataQuery, dict[int, str]]] = {}
 
     def key_fields(self) -> tuple[str, ...]:
         return ("patient_id", "dispensed_on", "batch__product__code", "batch__batch_number")
@@ -222,14 +228,17 @@ class DispensingLoader(RecordLoader):
         batch = state.batch
         if existing is None:  # a past supply is kept; one without a checked prescription is queried
             number = row.values["cycle_number"]
-            found = prescription_findings(
+            lack = prescription_lack(
                 self.prescriptions.get((patient.pk, number)),
                 patient_id=patient.pk,
                 cycle_number=number,
                 special=batch.product.is_unlicensed_special,
             )
-            if found:
-                self.findings.append((obj, found))
+            if lack is not None:
+                self.lacks.setdefault(patient.pk, {})[number] = lack
+                first = self.earliest.get(patient.pk)
+                if first is None or (obj.dispensed_on, number) < first[:2]:
+                    self.earliest[patient.pk] = (obj.dispensed_on, number, obj)
         delta = obj.quantity - (existing.get("quantity") if existing is not None else 0)
         if state.stock_known:
             batch.quantity_remaining -= delta
@@ -265,8 +274,7 @@ class DispensingLoader(RecordLoader):
         records_bulk_update(
             actor=self.ctx.user, records=changed, model=Dispensing, fields=self.compare_fields, reason=self.reason
         )
-        data_queries_raise(actor=self.ctx.user, findings=self.findings)
-        self.findings = []
+        self.query_supplies_without_prescription()
         stock = [s.batch for s in self.batches.values() if s.touched and not s.is_new]
         records_bulk_update(
             actor=self.ctx.user,
@@ -278,3 +286,34 @@ class DispensingLoader(RecordLoader):
         for state in self.batches.values():
             state.is_new = False
             state.touched = False
+
+    def query_supplies_without_prescription(self) -> None:
+        """One data query per patient and import for the supplies kept without a checked
+        prescription, on the earliest of them, naming their cycles (docs/pharmacy.md): one
+        question for the data manager, not one per supply. A patient whose rows fall into a later
+        chunk too keeps the query the first chunk raised, restated with every cycle."""
+        fresh: list[tuple[ClinicalRecord, list[Finding]]] = []
+        for patient_id, lacks in self.lacks.items():
+            if not self._restated(patient_id, lacks):
+                finding = prescription_finding(lacks)
+                if finding is not None:
+                    fresh.append((self.earliest[patient_id][2], [finding]))
+        for query in data_queries_raise(actor=self.ctx.user, findings=fresh):
+            self.queried[query.patient_id] = (query, dict(self.lacks[query.patient_id]))
+        self.lacks, self.earliest = {}, {}
+
+    def _restated(self, patient_id: int, lacks: dict[int, str]) -> bool:
+        """Whether the query an earlier chunk of this import raised for the patient, still open,
+        now names these cycles too."""
+        earlier = self.queried.get(patient_id)
+        if earlier is None:
+            return False
+        query, known = earlier
+        finding = prescription_finding(known | lacks)
+        if finding is None or finding.message == query.message:
+            return True
+        restated = data_query_restate(actor=self.ctx.user, query=query, message=finding.message, reason=self.reason)
+        if restated is None:
+            return False
+        self.queried[patient_id] = (restated, known | lacks)
+        return True

@@ -54,6 +54,7 @@ from registry.services.quality import (
     data_query_close,
     data_query_raise,
     data_query_reopen,
+    data_query_restate,
 )
 from registry.services.safety import (
     adverse_event_record,
@@ -118,6 +119,7 @@ __all__ = [
     "data_query_close",
     "data_query_raise",
     "data_query_reopen",
+    "data_query_restate",
     "diagnosis_update",
     "identity_keys_rotate",
     "identity_record",

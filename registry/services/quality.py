@@ -92,6 +92,18 @@ def data_queries_raise(
     return queries
 
 
+def data_query_restate(*, actor: User | None, query: DataQuery, message: str, reason: str) -> DataQuery | None:
+    """A rule's open query says what the rule now finds, when that grew (an import's later chunk
+    found more of it on the same patient): one question, not two. A query the site answered or a
+    data manager closed meanwhile is left as it was answered (None): the caller raises a new one."""
+    with transaction.atomic():
+        query = _locked(query)
+        if query.status != QueryStatus.OPEN:
+            return None
+        query.message = message
+        return _save(query, actor, reason)
+
+
 def _closed_since(closed: dt.datetime | None, record: ClinicalRecord, finding: Finding) -> bool:
     """Whether a data manager closed this query after the doubt arose (so it stays closed)."""
     if closed is None:
@@ -216,7 +228,7 @@ def _locked(query: DataQuery) -> DataQuery:
     return DataQuery.objects.select_for_update().select_related("patient").get(pk=query.pk)
 
 
-def _save(query: DataQuery, actor: User, reason: str) -> DataQuery:
+def _save(query: DataQuery, actor: User | None, reason: str) -> DataQuery:
     query.full_clean()
     query._history_user = actor  # type: ignore[attr-defined]
     query._change_reason = reason  # type: ignore[attr-defined]

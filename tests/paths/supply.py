@@ -16,6 +16,10 @@ NO_PRESCRIPTION = (
     "Cycle {n} has no prescription: a supply needs the prescriber's order for this patient and cycle, "
     "clinically checked by a pharmacist."
 )
+NO_PRESCRIPTIONS = (
+    "Cycles 1–3 have no prescription: a supply needs the prescriber's order for this patient and cycle, "
+    "clinically checked by a pharmacist."
+)
 UNCHECKED = "A pharmacist must clinically check the prescription before it is dispensed."
 WINDOW = "A cycle is dispensed at most 7 days before it starts."
 

@@ -26,7 +26,7 @@ from registry.models import DataQuery, Patient, Role, Site, User
 from tests.conftest import login_with_second_factor
 from tests.factories import BatchFactory, CycleFactory, UserFactory, days_ago
 from tests.interchange.conftest import CLEAN, read_cohort, run_import, write_cohort
-from tests.paths.supply import NO_PRESCRIPTION, TODAY, UNCHECKED, WINDOW, prescribe
+from tests.paths.supply import NO_PRESCRIPTION, NO_PRESCRIPTIONS, TODAY, UNCHECKED, WINDOW, prescribe
 
 pytestmark = pytest.mark.django_db
 
@@ -153,12 +153,48 @@ def test_api_refuses_a_supply_without_a_prescription_with_the_same_message(api, 
     assert not Dispensing.objects.exists()
 
 
-def test_import_keeps_a_past_supply_without_a_prescription_and_queries_it_with_the_same_message(manager):
+def test_import_keeps_past_supplies_without_a_prescription_and_queries_them_once_per_patient_naming_the_cycles(
+    manager,
+):
     result = run_import(CLEAN, user=manager)
     assert not result.errors
-    supply = Dispensing.objects.get(patient__study_id="GB-LON-0001", cycle__cycle_number=1)
-    query = DataQuery.objects.get(record_id=supply.pk, rule="dispensing_without_prescription")
-    assert (query.field_name, query.message, query.severity) == ("prescription", NO_PRESCRIPTION.format(n=1), "minor")
+    assert Dispensing.objects.filter(patient__study_id="GB-LON-0001").count() == 3
+    (query,) = DataQuery.objects.filter(patient__study_id="GB-LON-0001", rule="dispensing_without_prescription")
+    assert (query.field_name, query.message, query.severity) == ("prescription", NO_PRESCRIPTIONS, "minor")
+
+
+def test_import_attaches_the_patients_query_to_the_earliest_supply_without_a_prescription(manager):
+    run_import(CLEAN, user=manager)
+    earliest = Dispensing.objects.get(patient__study_id="GB-LON-0001", cycle__cycle_number=1)
+    query = DataQuery.objects.get(patient__study_id="GB-LON-0001", rule="dispensing_without_prescription")
+    assert query.record == earliest
+
+
+def test_import_keeps_one_query_per_patient_when_their_supplies_fall_into_two_chunks(manager):
+    run_import(CLEAN, user=manager, chunk_size=2)  # GB-LON-0001's cycles 1-2, then cycle 3
+    (query,) = DataQuery.objects.filter(patient__study_id="GB-LON-0001", rule="dispensing_without_prescription")
+    assert query.message == NO_PRESCRIPTIONS
+    assert query.record == Dispensing.objects.get(patient__study_id="GB-LON-0001", cycle__cycle_number=1)
+
+
+def test_a_later_import_of_further_supplies_raises_its_own_query_naming_only_its_cycles(tmp_path, manager):
+    run_import(CLEAN, user=manager)
+    result = import_with(
+        tmp_path, manager, cycles=[cycle_row(4, "2025-04-14")], dispensings=[dispensing_row(4, "2025-04-14")]
+    )
+    assert not result.errors
+    queries = DataQuery.objects.filter(patient__study_id="GB-LON-0001", rule="dispensing_without_prescription")
+    assert {q.message for q in queries} == {NO_PRESCRIPTIONS, NO_PRESCRIPTION.format(n=4)}
+    assert queries.get(message=NO_PRESCRIPTION.format(n=4)).record == Dispensing.objects.get(
+        patient__study_id="GB-LON-0001", cycle__cycle_number=4
+    )
+
+
+def test_reimporting_the_same_supplies_raises_no_further_query(manager):
+    run_import(CLEAN, user=manager)
+    raised = set(DataQuery.objects.filter(rule="dispensing_without_prescription").values_list("pk", "message"))
+    run_import(CLEAN, user=manager)
+    assert set(DataQuery.objects.filter(rule="dispensing_without_prescription").values_list("pk", "message")) == raised
 
 
 def test_web_with_an_unchecked_prescription_sends_the_pharmacist_to_the_check_saying_why(web, patient):
@@ -175,7 +211,7 @@ def test_api_refuses_a_supply_against_an_unchecked_prescription_with_the_same_me
     assert api_says(api_dispense(api, cycle), "prescription") == UNCHECKED
 
 
-def test_import_queries_a_past_supply_against_an_unchecked_prescription_with_the_same_message(tmp_path, manager):
+def test_import_queries_a_past_supply_against_an_unchecked_prescription_naming_its_cycle(tmp_path, manager):
     run_import(CLEAN, user=manager)
     prescribe(Patient.objects.get(study_id="GB-LON-0001"), 4, checked_by=None, on=dt.date(2025, 4, 10))
     result = import_with(
@@ -185,7 +221,7 @@ def test_import_queries_a_past_supply_against_an_unchecked_prescription_with_the
     supply = Dispensing.objects.get(patient__study_id="GB-LON-0001", cycle__cycle_number=4)
     assert supply.prescription is not None  # linked to its cycle's prescription
     query = DataQuery.objects.get(record_id=supply.pk, rule="dispensing_without_prescription")
-    assert query.message == UNCHECKED
+    assert query.message == "Cycle 4: a pharmacist must clinically check the prescription before it is dispensed."
 
 
 def test_api_links_the_supply_to_its_cycles_checked_prescription(api, patient, pharmacist):
