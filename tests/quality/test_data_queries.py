@@ -21,6 +21,7 @@ from registry.services import (
     data_query_close,
     data_query_raise,
     data_query_reopen,
+    data_query_restate,
     outcome_record,
 )
 from tests.factories import (
@@ -198,6 +199,26 @@ def test_a_closed_query_is_not_raised_again_unless_the_record_changes(patient, c
     assert [q.status for q in queries(IMPLAUSIBLE_JUMP)] == [QueryStatus.CLOSED]
     alsfrsr_update(actor=clinician, record=later, reason="Re-scored", expected_version=None, q1_speech=3)
     assert sorted(q.status for q in queries(IMPLAUSIBLE_JUMP)) == [QueryStatus.CLOSED, QueryStatus.OPEN]
+
+
+def test_an_open_rule_query_is_restated_when_its_finding_grows_with_the_step_in_its_history(patient, clinician):
+    assess(patient, 200, clinician, q8_walking=0, q9_climbing_stairs=0)
+    assess(patient, 109, clinician)
+    (query,) = queries(IMPLAUSIBLE_JUMP)
+    restated = data_query_restate(actor=None, query=query, message="Two jumps.", reason="import alsfrs_r.csv")
+    assert restated is not None and DataQuery.objects.get(pk=query.pk).message == "Two jumps."
+    latest = query.history.latest("history_date")
+    assert (latest.message, latest.history_change_reason) == ("Two jumps.", "import alsfrs_r.csv")
+
+
+def test_an_answered_query_is_not_restated(patient, clinician):
+    assess(patient, 200, clinician, q8_walking=0, q9_climbing_stairs=0)
+    assess(patient, 109, clinician)
+    (query,) = queries(IMPLAUSIBLE_JUMP)
+    was = query.message
+    data_query_answer(actor=clinician, query=query, answer="Re-scored: correct.")
+    assert data_query_restate(actor=None, query=query, message="Two jumps.", reason="import") is None
+    assert DataQuery.objects.get(pk=query.pk).message == was
 
 
 # --- workflow ---------------------------------------------------------------------------------
