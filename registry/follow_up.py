@@ -8,7 +8,7 @@ date (`access_programme.next_due`) both read.
 The services that record those facts (`outcome_record`, `outcome_update`, `consent_withdraw`,
 and `outcomes_bulk_record`, the import's) call `follow_up_changed` for their patients inside
 their transaction, and so do those that move the follow-up's schedule (`alsfrsr_record`,
-`alsfrsr_update` and the import's ALSFRS-R loader: the next assessment is due a fixed interval
+`alsfrsr_update` and `alsfrsr_bulk_record`, the import's: the next assessment is due a fixed interval
 after the last). Apps above the registry register what must follow (the access programme keeps
 each patient's next due dates, cleared once follow-up has ended) in their `AppConfig.ready`, so
 the registry never imports them.

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from interchange import rif
 from interchange.loaders.core import Existing, RecordLoader, Row, cached_onset
 from interchange.validation import validate
-from registry.follow_up import follow_up_changed
 from registry.models import AlsfrsrAssessment, ClinicalRecord, Patient
-from registry.services import records_bulk_insert, records_bulk_update
+from registry.services import alsfrsr_bulk_record, records_bulk_update
 
 
 class AlsfrsrLoader(RecordLoader):
@@ -36,9 +35,8 @@ class AlsfrsrLoader(RecordLoader):
         obj.derive_scores(cached_onset(patient))  # type: ignore[attr-defined]
 
     def write(self, new: list[ClinicalRecord], changed: list[ClinicalRecord]) -> None:
-        """Write, then what `alsfrsr_record` does: a new assessment moves the next one's due date
-        (the date is part of the key, so a changed row keeps its date)."""
-        records_bulk_insert(actor=self.ctx.user, records=new, model=self.model, reason=self.reason)
+        """New assessments through `alsfrsr_bulk_record`, which moves the next one's due date as
+        `alsfrsr_record` does. The date is part of the key, so a changed row keeps its date."""
+        alsfrsr_bulk_record(actor=self.ctx.user, assessments=cast("list[AlsfrsrAssessment]", new), reason=self.reason)
         fields = (*self.compare_fields, *AlsfrsrAssessment.DERIVED_FIELDS)
         records_bulk_update(actor=self.ctx.user, records=changed, model=self.model, fields=fields, reason=self.reason)
-        follow_up_changed(record.patient_id for record in new)  # type: ignore[attr-defined]

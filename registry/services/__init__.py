@@ -25,6 +25,7 @@ from registry.models import (
 from registry.services.audit import StaleRecordError, audited_save, authorise_write, record_update
 from registry.services.bulk import record_versions_lock, records_bulk_insert, records_bulk_update
 from registry.services.clinical import (
+    alsfrsr_bulk_record,
     alsfrsr_record,
     alsfrsr_update,
     biomarker_record,
@@ -103,6 +104,7 @@ __all__ = [
     "StaleRecordError",
     "adverse_event_record",
     "adverse_event_update",
+    "alsfrsr_bulk_record",
     "alsfrsr_record",
     "alsfrsr_update",
     "audited_save",

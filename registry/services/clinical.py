@@ -41,6 +41,15 @@ def alsfrsr_update(
     return record
 
 
+def alsfrsr_bulk_record(*, actor: User | None, assessments: Sequence[AlsfrsrAssessment], reason: str) -> None:
+    """Record many assessments at once (the import), each with its audit row, then what
+    `alsfrsr_record` does: a new assessment moves the next one's due date. The caller has
+    authorised the write and derived each assessment's scores (as for `records_bulk_insert`)."""
+    with transaction.atomic():
+        records_bulk_insert(actor=actor, records=assessments, model=AlsfrsrAssessment, reason=reason)
+        follow_up_changed(assessment.patient_id for assessment in assessments)
+
+
 def biomarker_record(
     *,
     actor: User | None,
