@@ -27,6 +27,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,9 +77,10 @@ PROGRAMS = {
 }
 
 
-def heavy_modules_loaded_by(program: str, modules: tuple[str, ...] = HEAVY) -> list[str]:
+def last_json_line_of(command: list[str]) -> Any:
+    """Run a Python program as the project's processes run, and read what its last line reports."""
     result = subprocess.run(
-        [sys.executable, "-c", f"{program}\n{report(modules)}"],
+        [sys.executable, *command],
         cwd=ROOT,
         env=program_environment(DJANGO_SETTINGS_MODULE="config.settings.test"),
         capture_output=True,
@@ -87,7 +89,11 @@ def heavy_modules_loaded_by(program: str, modules: tuple[str, ...] = HEAVY) -> l
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    loaded: list[str] = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def heavy_modules_loaded_by(program: str, modules: tuple[str, ...] = HEAVY) -> list[str]:
+    loaded: list[str] = last_json_line_of(["-c", f"{program}\n{report(modules)}"])
     return loaded
 
 
@@ -157,17 +163,7 @@ COLLECTOR_STATE = "import gc, json; print(json.dumps([gc.isenabled(), gc.get_fre
 
 def collector_state_in(command: list[str]) -> list[bool]:
     """[collector enabled, objects frozen] as the program's last line reports them."""
-    result = subprocess.run(
-        [sys.executable, *command],
-        cwd=ROOT,
-        env=program_environment(DJANGO_SETTINGS_MODULE="config.settings.test"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    state: list[bool] = json.loads(result.stdout.strip().splitlines()[-1])
+    state: list[bool] = last_json_line_of(command)
     return state
 
 
