@@ -26,6 +26,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench.load.profile_layers import signed_in_client
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -51,22 +54,10 @@ def main() -> None:
     django.setup()
     from django.core.signals import request_started
     from django.db import connection, reset_queries
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from registry.models import User
 
     request_started.disconnect(reset_queries)  # it would empty the log that counts the queries
-    user = User.objects.get(username=args.user)
-    client = Client()
-    client.force_login(user)
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is not None:
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
+    client = signed_in_client(args.user)
     connection.ensure_connection()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
