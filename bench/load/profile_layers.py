@@ -1,9 +1,11 @@
 """The app's CPU per request, by layer: each middleware, the view, ORM compilation, the driver, templates.
 
-For the web pages of the load test (issue 18, item 3): the patient page, the dispensing worklist
-and a biomarker save, each requested `--repeat` times through Django's test client (the full
-middleware stack, with the load test's production settings, `bench.load.settings_load`), signed
-in as a load-test user whose session has passed its second factor, after `--warmup` requests.
+For the web pages of the load test (issue 18, item 3): the patient page, the patient list, the
+dispensing worklist, the dispense form (GET, patients the worklist offers), the batch register, a
+batch page (the register's batches in turn) and a biomarker save, each requested `--repeat` times
+through Django's test client (the full middleware stack, with the load test's production
+settings, `bench.load.settings_load`), signed in as a load-test user whose session has passed its
+second factor, after `--warmup` requests.
 
 Every middleware is wrapped so that its own CPU (its `__call__` and hooks, less the layers inside
 it) is counted apart, and so are the outermost calls of: the handler inside all middleware (the
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import os
+import re
 import sys
 import time
 from collections import defaultdict
@@ -182,8 +185,20 @@ def requests_of(page: str, clinician: Any, pharmacist: Any, patients: list[str],
     viewed, saved = patients[: len(patients) // 2], patients[len(patients) // 2 :]  # saves change no viewed page
     if page == "patient page":
         return lambda i: clinician.get(f"/patients/{viewed[i % len(viewed)]}/")
+    if page == "patient list":
+        return lambda i: clinician.get("/patients/")
     if page == "dispensing worklist":
         return lambda i: pharmacist.get("/pharmacy/")
+    if page == "dispense form":  # the form only (GET), of the patients the worklist offers, as the load test
+        due = re.findall(r'href="/pharmacy/dispense/([A-Z]{2}-[A-Z]{3}-\d+)/"', pharmacist.get("/pharmacy/").text)
+        assert due, "no patient due on the worklist"
+        return lambda i: pharmacist.get(f"/pharmacy/dispense/{due[i % len(due)]}/")
+    if page == "batch register":
+        return lambda i: pharmacist.get("/pharmacy/batches/")
+    if page == "batch page":
+        batches = re.findall(r'href="/pharmacy/batches/(\d+)/"', pharmacist.get("/pharmacy/batches/").text)
+        assert batches, "no batch in the register"
+        return lambda i: pharmacist.get(f"/pharmacy/batches/{batches[i % len(batches)]}/")
 
     forms: dict[str, dict[str, str]] = {}
     for study_id in saved:  # each form as its page offers it, read and tried once before the timed requests
@@ -248,7 +263,10 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--clinician", default="lt-clin-00")
     parser.add_argument("--pharmacist", default="lt-pharm-00")
-    parser.add_argument("--pages", default="patient page,dispensing worklist,biomarker save")
+    parser.add_argument(
+        "--pages",
+        default="patient page,patient list,dispensing worklist,dispense form,batch register,batch page,biomarker save",
+    )
     parser.add_argument("--code", default=str(Path(__file__).resolve().parents[2]), help="checkout to run")
     parser.add_argument("--dump", default="", help="write each page's cProfile to <DUMP>.<page>.prof")
     args = parser.parse_args()
