@@ -1,11 +1,11 @@
 """The app's CPU per request, by layer: each middleware, the view, ORM compilation, the driver, templates.
 
 For the web pages of the load test (issue 18, item 3): the patient page, the patient list, the
-dispensing worklist, the dispense form (GET, patients the worklist offers), the batch register, a
-batch page (the register's batches in turn) and a biomarker save, each requested `--repeat` times
-through Django's test client (the full middleware stack, with the load test's production
-settings, `bench.load.settings_load`), signed in as a load-test user whose session has passed its
-second factor, after `--warmup` requests.
+dispensing worklist, the dispense form (GET, patients the worklist offers, redirects followed), the
+batch register, a batch page (the register's batches in turn) and a biomarker save, each
+requested `--repeat` times through Django's test client (the full middleware stack, with the load
+test's production settings, `bench.load.settings_load`), signed in as a load-test user whose
+session has passed its second factor, after `--warmup` requests.
 
 Every middleware is wrapped so that its own CPU (its `__call__` and hooks, less the layers inside
 it) is counted apart, and so are the outermost calls of: the handler inside all middleware (the
@@ -189,10 +189,10 @@ def requests_of(page: str, clinician: Any, pharmacist: Any, patients: list[str],
         return lambda i: clinician.get("/patients/")
     if page == "dispensing worklist":
         return lambda i: pharmacist.get("/pharmacy/")
-    if page == "dispense form":  # the form only (GET), of the patients the worklist offers, as the load test
+    if page == "dispense form":  # GET, of the patients the worklist offers, redirects followed as the load test's
         due = re.findall(r'href="/pharmacy/dispense/([A-Z]{2}-[A-Z]{3}-\d+)/"', pharmacist.get("/pharmacy/").text)
-        assert due, "no patient due on the worklist"
-        return lambda i: pharmacist.get(f"/pharmacy/dispense/{due[i % len(due)]}/")
+        assert due, "no patient due on the worklist"  # (to the prescription step when the cycle has none yet)
+        return lambda i: pharmacist.get(f"/pharmacy/dispense/{due[i % len(due)]}/", follow=True)
     if page == "batch register":
         return lambda i: pharmacist.get("/pharmacy/batches/")
     if page == "batch page":
