@@ -10,7 +10,7 @@ from django.urls import reverse
 from access_programme import selectors
 from tests.factories import BatchFactory, treated_patient
 from tests.web.conftest import logged_in
-from tests.web.test_pharmacy_pages import supplied
+from tests.web.test_pharmacy_pages import prescribed, supplied
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +43,21 @@ def test_a_batch_page_costs_the_same_queries_for_any_number_of_recipients(
     client = logged_in(pharmacist)
     with django_assert_num_queries(BATCH_PAGE_QUERIES):
         assert client.get(reverse("pharmacy:batch_detail", args=[batch.pk])).status_code == 200
+
+
+DISPENSE_FORM_QUERIES = 14  # the form of the next cycle, its prescription checked, its usable batches
+
+
+@pytest.mark.parametrize("size", [1, 5])
+def test_the_dispense_form_costs_the_same_queries_for_any_number_of_usable_batches(
+    pharmacist, london, size, django_assert_num_queries
+):
+    patient = treated_patient(site=london)
+    prescribed(patient)
+    for number in range(size):
+        BatchFactory(batch_number=f"B-{number}")
+    client = logged_in(pharmacist)
+    with django_assert_num_queries(DISPENSE_FORM_QUERIES):
+        response = client.get(reverse("pharmacy:dispense", args=[patient.study_id]))
+    assert response.status_code == 200
+    assert len(response.context["batches"]) == size
