@@ -68,6 +68,7 @@ def test_a_date_reads_as_the_date_filter_writes_it(day, language):
     with translation.override(language):
         assert render("{{ d|day_month_year }}", d=day) == render('{{ d|date:"d M Y" }}', d=day)
         assert render("{{ d|weekday_day_month_year }}", d=day) == render('{{ d|date:"D d M Y" }}', d=day)
+        assert render("{{ d|year_month_day }}", d=day) == render('{{ d|date:"Y-m-d" }}', d=day)
 
 
 @pytest.mark.parametrize(
@@ -82,3 +83,4 @@ def test_a_date_reads_as_the_date_filter_writes_it(day, language):
 def test_a_datetime_or_nothing_reads_as_the_date_filter_writes_it(value):
     assert render("{{ d|day_month_year }}", d=value) == render('{{ d|date:"d M Y" }}', d=value)
     assert render("{{ d|weekday_day_month_year }}", d=value) == render('{{ d|date:"D d M Y" }}', d=value)
+    assert render("{{ d|year_month_day }}", d=value) == render('{{ d|date:"Y-m-d" }}', d=value)
