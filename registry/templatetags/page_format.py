@@ -21,8 +21,8 @@ from urllib.parse import quote
 from django import template
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
-from django.urls.resolvers import RFC3986_SUBDELIMS
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
+from django.utils.http import RFC3986_SUBDELIMS
 
 register = template.Library()
 
