@@ -14,8 +14,10 @@ What workers share, and how it stays correct:
 * **Sites' next patient number** is raised under a row lock (`FOR NO KEY UPDATE`, which does
   not conflict with the key-share locks other workers' inserts take on the site).
 * **Batches and their stock** are shared by every patient's dispensings: a dispensing chunk
-  takes a transaction-level advisory lock first (`DispensingLoader.exclusive`), so dispensing
-  chunks run one at a time, each seeing the stock and the batches the previous one committed.
+  takes a transaction-level advisory lock (`DispensingLoader.exclusive`) before it reads them,
+  so dispensing chunks run one at a time, each seeing the stock and the batches the previous
+  one committed. Only the chunk's own patients and records are loaded before the lock: no other
+  worker writes them.
   Other files' chunks keep running beside them.
 * **File-level problems** (header, encoding, a broken quote) are reported by worker 0 only;
   each row is read, counted and reported by the one worker that owns its patient.

@@ -334,13 +334,16 @@ class RecordLoader(Loader):
         return all(row[index[name]] == value for name, value in desired.items())
 
     def exclusive(self) -> None:
-        """Hook: take the locks a chunk needs before it reads shared state (see `parallel`)."""
+        """Hook: take the locks a chunk needs before it reads shared state (see `parallel`).
+
+        Taken after the chunk has loaded its patients and their records, which only this
+        worker writes (each patient belongs to one worker), so that part runs unlocked."""
 
     def process(self, rows: Sequence[Row]) -> None:
         with same_day(self.ctx.data_cutoff), transaction.atomic():
-            self.exclusive()
             patients = self.load_patients(rows)
             existing = self.load_existing(patients)
+            self.exclusive()
             self.prepare_chunk(rows, patients)
             pending: list[tuple[Row, Patient, dict[str, Any], Existing | None]] = []
             for row in rows:
