@@ -287,7 +287,8 @@ def section(r: dict[str, Any]) -> list[str]:
     elif db.get("reused"):
         lines += [
             f"Database: reused, already holding the cohort of `seed_demo --patients {r['patients']} --seed 1 "
-            "--as-of 2026-11-01` (seeded by an earlier run; ANALYZEd before the benchmarks).",
+            "--as-of 2026-11-01` (seeded by an earlier run; `VACUUM (ANALYZE)` before the benchmarks, "
+            "as autovacuum would have left it).",
             "",
         ]
     elif "wall_s" in db:
