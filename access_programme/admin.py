@@ -21,7 +21,7 @@ register_audited(
     list_display=("batch_number", "product", "expiry_date", "quantity_remaining", "status"),
     list_filter=("product", "status"),
     search_fields=("batch_number",),
-    readonly_fields=("quantity_remaining", "status", "status_reason"),  # by dispensing, quarantine, recall
+    readonly_fields=("quantity_remaining", "recipient_count", "status", "status_reason"),  # by dispensing, recall
 )
 register_audited(
     Enrolment,

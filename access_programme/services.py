@@ -31,6 +31,7 @@ from access_programme.models import (
     cycle_findings,
 )
 from access_programme.next_due import next_due_refresh
+from access_programme.recipients import recipients_move
 from access_programme.stock import ledger
 from registry.constants import DOSING_DAYS_PER_CYCLE, PROTOCOL_DAILY_DOSE_MIU
 from registry.models import Diagnosis, Patient, PatientIdentity, Role, Site, User, rules_today
@@ -313,6 +314,7 @@ def dispensing_record(*, actor: User | None, cycle: TreatmentCycle, batch: Batch
         dispensing = Dispensing(patient=cycle.patient, cycle=cycle, batch=locked, dispensed_by_user=actor, **fields)
         if actor is not None and not dispensing.dispensed_by:
             dispensing.dispensed_by = actor.get_full_name() or actor.username
+        recipients_move(added=[(locked, cycle.patient_id)])  # saved with the stock below
         audited_save(dispensing, actor=actor)
         if ledger.is_tracked(locked):  # from the shelf of the patient's site
             ledger.take(locked, cycle.patient.site, dispensing.quantity)
@@ -329,7 +331,8 @@ def dispensing_update(
     *, actor: User | None, record: Dispensing, reason: str, expected_version: int | None, **changes: Any
 ) -> Dispensing:
     """Correct a supply. A changed quantity or batch moves stock: what was taken goes back to its
-    batch and the new quantity is taken from the (new) batch, both rows locked, both audited."""
+    batch and the new quantity is taken from the (new) batch, both rows locked, both audited. A
+    changed batch moves the patient between the batches' recipient counts too."""
     authorise_write(actor, Area.PHARMACY, record.patient)
     with transaction.atomic():
         before = Dispensing.objects.select_for_update().get(pk=record.pk)
@@ -338,10 +341,12 @@ def dispensing_update(
         batch_ids = sorted({before.batch_id, record.batch_id})  # a fixed order: no deadlock between two editors
         locked = {b.pk: b for b in Batch.objects.select_for_update().select_related("product").filter(pk__in=batch_ids)}
         record.batch = locked[record.batch_id]
+        old, new = locked[before.batch_id], locked[record.batch_id]
+        if old.pk != new.pk:  # saved with the stock below
+            recipients_move(added=[(new, record.patient_id)], removed=[(old, before.patient_id, record.pk)])
         audited_save(record, actor=actor, reason=reason, expected_version=expected_version)
         moved = before.batch_id != record.batch_id or before.quantity != record.quantity
         if moved:
-            old, new = locked[before.batch_id], locked[record.batch_id]
             old.quantity_remaining += before.quantity
             new.quantity_remaining -= record.quantity  # clean() checked the stock net of the returned quantity
             site = record.patient.site

@@ -11,6 +11,7 @@ from simple_history.utils import bulk_update_with_history
 
 from access_programme.demo_cohort.common import DEMO_REASON, PROGRAMME_START
 from access_programme.models import Batch, BatchStatus, Product, ProductCode, QuantityUnit
+from access_programme.recipients import recipient_count_refill
 from registry.bulk import bulk_insert_with_history
 
 
@@ -86,6 +87,7 @@ class DemoStock:
         bulk_update_with_history(
             batches, Batch, ["quantity_remaining"], default_change_reason="Demo stock after dispensing"
         )
+        recipient_count_refill([b.pk for b in batches])  # every supply is written by now
         specials = self.stock.get(ProductCode.PROLEUKIN_SPECIALS, [])
         used = [s.batch for s in specials if s.remaining < s.batch.quantity_received]
         unused = [s.batch for s in specials if s.remaining == s.batch.quantity_received]

@@ -22,7 +22,8 @@ class BatchStatus(models.TextChoices):
 
 
 class Batch(ClinicalRecord):
-    """A received lot. Stock is decremented only by the dispensing service, under a row lock."""
+    """A received lot. Stock is decremented, and the recipients counted, only by the dispensing
+    services and the import, under a row lock."""
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="batches")
     batch_number = models.CharField(max_length=40)
@@ -34,6 +35,9 @@ class Batch(ClinicalRecord):
     received_on = models.DateField()
     quantity_received = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     quantity_remaining = models.PositiveIntegerField()
+    recipient_count = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Distinct patients supplied from the batch (access_programme.recipients)."
+    )
     quantity_unit = models.CharField(max_length=8, choices=QuantityUnit.choices)
     dose_miu_per_unit = models.DecimalField(
         max_digits=6, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db import models
-from django.db.models import Case, OuterRef, Subquery, Value, When
+from django.db.models import Case, Value, When
 
 from access_programme.models import (
     Batch,
@@ -28,24 +28,11 @@ from registry.selectors import (
 RECIPIENTS_PAGE_SIZE = 50
 
 
-class _CountRows(Subquery):
-    """`(SELECT count(*) FROM (subquery))`: the number of rows of a correlated subquery, e.g. of
-    its DISTINCT values, without grouping the outer query."""
-
-    template = "(SELECT count(*) FROM (%(subquery)s) AS counted)"
-    output_field = models.IntegerField()
-
-
 def batch_register(status: str = "") -> models.QuerySet[Batch]:
-    """Every batch with how many patients received it; recalled and quarantined first.
-
-    The count is a correlated subquery per batch, `count(*)` over its distinct patients: an
-    index-only scan of `dispensing (batch_id, patient_id)` per batch, instead of one aggregate
-    that sorts every dispensing of every batch (244 MB on disk at 700,000 dispensings).
-    """
-    recipients = Dispensing.objects.filter(batch=OuterRef("pk")).order_by().values("patient").distinct()
+    """Every batch with how many patients received it (`Batch.recipient_count`, kept by the
+    dispensing services and the import: access_programme.recipients); recalled and quarantined
+    first."""
     batches = Batch.objects.select_related("product").annotate(
-        recipients=_CountRows(recipients),
         status_rank=Case(
             When(status=BatchStatus.RECALLED, then=Value(0)),
             When(status=BatchStatus.QUARANTINED, then=Value(1)),

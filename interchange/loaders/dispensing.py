@@ -20,6 +20,7 @@ from access_programme.models import (
     prescription_lack,
     window_errors,
 )
+from access_programme.recipients import recipients_move
 from interchange import rif
 from interchange.loaders.core import Existing, ImportContext, RecordLoader, Row, RowRejected, cached_enrolment
 from interchange.validation import describe, validate
@@ -251,6 +252,8 @@ class DispensingLoader(RecordLoader):
         state.touched = True
 
     def write(self, new: list[ClinicalRecord], changed: list[ClinicalRecord]) -> None:
+        # A changed supply keeps its batch (the natural key holds it): only new ones add recipients.
+        recipients_move(added=[(obj.batch, obj.patient_id) for obj in new])  # type: ignore[attr-defined]
         created = [s.batch for s in self.batches.values() if s.is_new and s.touched]
         records_bulk_insert(actor=self.ctx.user, records=created, model=Batch, reason=self.reason)
         for batch in created:
@@ -280,7 +283,7 @@ class DispensingLoader(RecordLoader):
             actor=self.ctx.user,
             records=stock,
             model=Batch,
-            fields=["quantity_remaining", "quantity_received", "received_on"],
+            fields=["quantity_remaining", "quantity_received", "received_on", "recipient_count"],
             reason=self.reason,
         )
         for state in self.batches.values():
