@@ -136,7 +136,7 @@ def test_an_admin_supply_is_the_services_linked_to_its_prescription_taken_from_s
     created = supply.history.get()
     assert (created.history_type, created.history_user) == ("+", admin_user)
     batch.refresh_from_db()
-    assert batch.quantity_remaining == 45
+    assert (batch.quantity_remaining, batch.recipient_count) == (45, 1)
     stock = batch.history.first()
     assert (stock.history_user, stock.history_change_reason) == (
         admin_user,

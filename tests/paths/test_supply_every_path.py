@@ -284,12 +284,14 @@ def test_web_supplies_today_a_cycle_due_in_5_days(web, patient, pharmacist):
     assert web_dispense(web, patient).status_code == 302
     supply = Dispensing.objects.get()
     assert (supply.cycle.start_date, supply.dispensed_on, supply.prescription.cycle_number) == (days_ago(-5), TODAY, 2)
+    assert supply.batch.recipient_count == 1  # counted by the service, as the stock is taken
 
 
 def test_api_supplies_today_a_cycle_due_in_5_days(api, patient, pharmacist):
     prescribe(patient, 2, checked_by=pharmacist)
     cycle = CycleFactory(patient=patient, cycle_number=2, start_date=days_ago(-5))
     assert api_dispense(api, cycle).status_code == 201
+    assert Dispensing.objects.get().batch.recipient_count == 1
 
 
 def test_import_keeps_a_supply_made_before_its_cycle_within_the_window(tmp_path, manager):
