@@ -84,10 +84,13 @@ class DemoStock:
             for stock in stocks:
                 stock.batch.quantity_remaining = stock.remaining
                 batches.append(stock.batch)
+        recipient_count_refill([b.pk for b in batches])  # every supply is written by now
+        counted = dict(Batch.objects.filter(pk__in=[b.pk for b in batches]).values_list("pk", "recipient_count"))
+        for batch in batches:
+            batch.recipient_count = counted[batch.pk]  # for the history row below
         bulk_update_with_history(
             batches, Batch, ["quantity_remaining"], default_change_reason="Demo stock after dispensing"
         )
-        recipient_count_refill([b.pk for b in batches])  # every supply is written by now
         specials = self.stock.get(ProductCode.PROLEUKIN_SPECIALS, [])
         used = [s.batch for s in specials if s.remaining < s.batch.quantity_received]
         unused = [s.batch for s in specials if s.remaining == s.batch.quantity_received]

@@ -108,3 +108,13 @@ def test_the_seeded_cohort_keeps_each_enrolments_next_alsfrsr_due_date():
     assert any(stored.values())
     next_due_refresh()  # what the ALSFRS-R, enrolment and outcome services would have left
     assert dict(Enrolment.objects.values_list("patient_id", "next_alsfrsr_due")) == stored
+
+
+def test_the_seeded_cohort_keeps_each_batchs_recipient_count_in_its_latest_history_row_too():
+    seed_cohort(patients=40, seed=7, as_of=AS_OF)
+    counts = {b.pk: b.recipient_count for b in Batch.objects.all()}
+    assert any(counts.values())
+    assert counts == {
+        b.pk: b.dispensings.values("patient").distinct().count() for b in Batch.objects.all()
+    }  # what the dispensing service would have left
+    assert {b.pk: b.history.first().recipient_count for b in Batch.objects.all()} == counts
