@@ -13,21 +13,10 @@ from django.apps import apps
 
 from access_programme.models import Batch, Dispensing
 from access_programme.services import dispensing_update
-from registry.models import Role
 from tests.access_programme.test_cycles_and_dispensing import dispense
-from tests.factories import BatchFactory, CycleFactory, SiteFactory, UserFactory, treated_patient
+from tests.factories import BatchFactory, CycleFactory, treated_patient
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def pharmacist():
-    return UserFactory(username="chloe", role=Role.PHARMACIST, sites=[SiteFactory(code="GB-LON")])
-
-
-@pytest.fixture
-def patient(pharmacist):
-    return treated_patient(site=pharmacist.sites.get())
 
 
 def recipients(*batches: Batch) -> tuple[int, ...]:

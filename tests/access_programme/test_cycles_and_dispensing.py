@@ -12,20 +12,10 @@ from django.utils import timezone
 from access_programme.models import Batch, BatchStatus, Prescription, Product
 from access_programme.selectors import usable_batches
 from access_programme.services import batch_recall, cycle_start, dispensing_record
-from registry.models import DataQuery, Role
-from tests.factories import BatchFactory, CycleFactory, SiteFactory, UserFactory, days_ago, prescribed, treated_patient
+from registry.models import DataQuery
+from tests.factories import BatchFactory, CycleFactory, days_ago, prescribed
 
 pytestmark = [pytest.mark.requirement("PHA-01"), pytest.mark.django_db]
-
-
-@pytest.fixture
-def pharmacist():
-    return UserFactory(username="chloe", role=Role.PHARMACIST, sites=[SiteFactory(code="GB-LON")])
-
-
-@pytest.fixture
-def patient(pharmacist):
-    return treated_patient(site=pharmacist.sites.get())
 
 
 def reconstitution(on: dt.date, hours: int = 120) -> dict[str, object]:

@@ -10,7 +10,7 @@ from access_programme.models import Enrolment, Route
 from access_programme.next_due import next_due_refresh
 from access_programme.selectors import dispensing_worklist
 from access_programme.services import cycle_start, cycle_update, enrolment_record, enrolment_update
-from registry.models import ClinicalEvent, EventType, Role, WithdrawalLevel
+from registry.models import ClinicalEvent, EventType, WithdrawalLevel
 from registry.services import (
     consent_record,
     consent_withdraw,
@@ -18,19 +18,9 @@ from registry.services import (
     outcome_update,
     outcomes_bulk_record,
 )
-from tests.factories import DiagnosisFactory, PatientFactory, SiteFactory, UserFactory, days_ago, treated_patient
+from tests.factories import DiagnosisFactory, PatientFactory, days_ago, treated_patient
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def pharmacist():
-    return UserFactory(username="chloe", role=Role.PHARMACIST, sites=[SiteFactory(code="GB-LON")])
-
-
-@pytest.fixture
-def patient(pharmacist):
-    return treated_patient(site=pharmacist.sites.get())
 
 
 def next_due(patient):
