@@ -371,6 +371,7 @@ class BatchSerializer(AuditedSerializer):
             "received_on",
             "quantity_received",
             "quantity_remaining",
+            "recipient_count",
             "quantity_unit",
             "dose_miu_per_unit",
             "max_hours_after_reconstitution",
@@ -380,7 +381,7 @@ class BatchSerializer(AuditedSerializer):
             "certificate_reference",
             *AUDIT_FIELDS,
         )
-        read_only_fields = ("quantity_remaining",)
+        read_only_fields = ("quantity_remaining", "recipient_count")
 
 
 class DispensingSerializer(AuditedSerializer):

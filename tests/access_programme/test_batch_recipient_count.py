@@ -10,6 +10,7 @@ from importlib import import_module
 
 import pytest
 from django.apps import apps
+from rest_framework.test import APIClient
 
 from access_programme.models import Batch, Dispensing
 from access_programme.services import dispensing_update
@@ -78,3 +79,12 @@ def test_the_migration_fills_the_count_from_the_dispensings_recorded(patient, ph
     Batch.objects.update(recipient_count=0)  # as the column came
     import_module("access_programme.migrations.0015_batch_recipient_count").refill(apps, None)
     assert recipients(batch, unused) == (2, 0)
+
+
+def test_the_api_shows_each_batchs_recipient_count(patient, pharmacist):
+    batch = BatchFactory()
+    dispense(pharmacist, CycleFactory(patient=patient), batch)
+    client = APIClient()
+    client.force_authenticate(pharmacist)
+    body = client.get(f"/api/v1/batches/{batch.pk}/").json()
+    assert (body["recipient_count"], body["quantity_remaining"]) == (1, batch.quantity_received - 5)
