@@ -60,7 +60,9 @@ class DispensingLoader(RecordLoader):
         # lacks and the earliest supply (this chunk), and the query raised for them (this import).
         self.lacks: dict[int, dict[int, str]] = {}
         self.earliest: dict[int, tuple[dt.date, int, Dispensing]] = {}
-        self.queried: dict[int, tuple[DataQuery, dict[int, str]]] = {}
+        # Kept as (id, message, cycles' lacks), not the query itself: one per patient queried
+        # in the file, so a model instance each would grow the import's memory with the cohort.
+        self.queried: dict[int, tuple[int, str, dict[int, str]]] = {}
 
     def key_fields(self) -> tuple[str, ...]:
         return ("patient_id", "dispensed_on", "batch__product__code", "batch__batch_number")
@@ -302,7 +304,7 @@ class DispensingLoader(RecordLoader):
                 if finding is not None:
                     fresh.append((self.earliest[patient_id][2], [finding]))
         for query in data_queries_raise(actor=self.ctx.user, findings=fresh):
-            self.queried[query.patient_id] = (query, dict(self.lacks[query.patient_id]))
+            self.queried[query.patient_id] = (query.pk, query.message, dict(self.lacks[query.patient_id]))
         self.lacks, self.earliest = {}, {}
 
     def _restated(self, patient_id: int, lacks: dict[int, str]) -> bool:
@@ -311,12 +313,14 @@ class DispensingLoader(RecordLoader):
         earlier = self.queried.get(patient_id)
         if earlier is None:
             return False
-        query, known = earlier
+        pk, message, known = earlier
         finding = prescription_finding(known | lacks)
-        if finding is None or finding.message == query.message:
+        if finding is None or finding.message == message:
             return True
-        restated = data_query_restate(actor=self.ctx.user, query=query, message=finding.message, reason=self.reason)
+        restated = data_query_restate(  # it reads the query afresh, under a row lock
+            actor=self.ctx.user, query=DataQuery(pk=pk), message=finding.message, reason=self.reason
+        )
         if restated is None:
             return False
-        self.queried[patient_id] = (restated, known | lacks)
+        self.queried[patient_id] = (restated.pk, restated.message, known | lacks)
         return True
