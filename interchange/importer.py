@@ -118,6 +118,49 @@ def _key_text(header: _Header, cells: list[str]) -> str:
     return " / ".join(parts)
 
 
+class FirstLines:
+    """The line on which each natural key (its hash) was first read in a file, for the duplicate
+    check: a key of any earlier row must be found, so every key is kept. A dict of Python ints
+    costs about 110 bytes a key (54 MB for the 490,000 ALSFRS-R rows of a worker at 100,000
+    patients), so the keys are folded every `fold_every` rows into two sorted arrays of 8 bytes
+    a value: the memory of an import stays nearly flat in the file's size (issue 18, item 6)."""
+
+    def __init__(self, fold_every: int) -> None:
+        self.fold_every = max(fold_every, 1)
+        self.recent: dict[int, int] = {}
+        self.digests: Any = None  # numpy int64, sorted; the lines in the same order
+        self.lines: Any = None
+
+    def first(self, digest: int) -> int | None:
+        line = self.recent.get(digest)
+        if line is not None or self.digests is None:
+            return line
+        at = int(self.digests.searchsorted(digest))
+        if at < len(self.digests) and self.digests[at] == digest:
+            return int(self.lines[at])
+        return None
+
+    def add(self, digest: int, line: int) -> None:
+        self.recent[digest] = line
+        if len(self.recent) >= self.fold_every:
+            self._fold()
+
+    def _fold(self) -> None:
+        # heavy: imported when used (docs/benchmarks.md, start-up)
+        import numpy as np
+
+        digests = np.fromiter(self.recent.keys(), dtype=np.int64, count=len(self.recent))
+        lines = np.fromiter(self.recent.values(), dtype=np.int64, count=len(self.recent))
+        order = digests.argsort()
+        digests, lines = digests[order], lines[order]
+        if self.digests is None:
+            self.digests, self.lines = digests, lines
+        else:
+            at = self.digests.searchsorted(digests)
+            self.digests, self.lines = np.insert(self.digests, at, digests), np.insert(self.lines, at, lines)
+        self.recent = {}
+
+
 class _FileReader:
     """Parses, deduplicates and chunks the rows of one file for its loader."""
 
@@ -145,7 +188,7 @@ class _FileReader:
 
     def run(self, loader: Loader, accept: Callable[[list[str]], bool] | None = None) -> None:
         self.loader = loader
-        seen: dict[int, int] = {}
+        seen = FirstLines(fold_every=self.chunk_size)
         chunk: list[Row] = []
         pending = 0
         part, position = self.part, self.patient_position
@@ -199,7 +242,7 @@ class _FileReader:
                 continue
             yield line, cells
 
-    def _parse(self, line: int, cells: list[str], seen: dict[int, int]) -> Row | None:
+    def _parse(self, line: int, cells: list[str], seen: FirstLines) -> Row | None:
         header = self.header
         if len(cells) != header.width:
             self.report.reject(
@@ -232,7 +275,7 @@ class _FileReader:
             return None
         key = tuple(values[name] for name in self.spec.key)
         digest = hash(key)
-        first = seen.get(digest)
+        first = seen.first(digest)
         if first is not None:
             self.report.reject(
                 self.spec.name,
@@ -243,7 +286,7 @@ class _FileReader:
                 self.spec.key,
             )
             return None
-        seen[digest] = line
+        seen.add(digest, line)
         return Row(line, values, cells, header.key_positions)
 
     def _parse_typed(self, cells: list[str], values: dict[str, Any], problems: list[str], columns: list[str]) -> None:

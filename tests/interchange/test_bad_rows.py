@@ -218,6 +218,16 @@ def test_a_duplicate_key_in_the_same_file_keeps_the_first_row(clean_files, impor
 # --- biomarkers ----------------------------------------------------------------------------------
 
 
+def test_a_duplicate_of_a_row_in_an_earlier_chunk_names_the_first_line(clean_files, import_files):
+    # Chunks of two rows: the first row's key has been folded away from the recent keys (FirstLines).
+    line = add(clean_files, "alsfrs_r.csv", alsfrs_row("GB-LON-0001", "2025-01-06", q1_speech="2"))
+    result = import_files(clean_files, chunk_size=2)
+    error = result.error_on("alsfrs_r.csv", line)
+    assert error["message"].startswith("duplicate of line 2: the same patient_id, assessment_date appears twice")
+    assert result.counts("alsfrs_r.csv")["rejected"] == 1
+    assert AlsfrsrAssessment.objects.count() == 5
+
+
 def test_a_biomarker_in_a_unit_not_accepted_is_rejected(clean_files, import_files):
     line = add(
         clean_files,
