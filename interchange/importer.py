@@ -120,45 +120,47 @@ def _key_text(header: _Header, cells: list[str]) -> str:
 
 class FirstLines:
     """The line on which each natural key (its hash) was first read in a file, for the duplicate
-    check: a key of any earlier row must be found, so every key is kept. A dict of Python ints
-    costs about 110 bytes a key (54 MB for the 490,000 ALSFRS-R rows of a worker at 100,000
-    patients), so the keys are folded every `fold_every` rows into two sorted arrays of 8 bytes
-    a value: the memory of an import stays nearly flat in the file's size (issue 18, item 6)."""
+    check, which must find a key of any earlier row. A dict of Python ints costs about 110 bytes
+    a key (54 MB for the 490,000 ALSFRS-R rows of a worker at 100,000 patients), so only this
+    chunk's keys are in a dict, checked as each row is read; at the end of the chunk they are
+    checked against the earlier chunks' keys all at once and folded into two sorted int64 arrays
+    (16 bytes a key): the import's memory stays nearly flat in the file's size (issue 18, item 6)."""
 
-    def __init__(self, fold_every: int) -> None:
-        self.fold_every = max(fold_every, 1)
+    def __init__(self) -> None:
         self.recent: dict[int, int] = {}
         self.digests: Any = None  # numpy int64, sorted; the lines in the same order
         self.lines: Any = None
 
-    def first(self, digest: int) -> int | None:
-        line = self.recent.get(digest)
-        if line is not None or self.digests is None:
-            return line
-        at = int(self.digests.searchsorted(digest))
-        if at < len(self.digests) and self.digests[at] == digest:
-            return int(self.lines[at])
-        return None
+    def first_in_chunk(self, digest: int) -> int | None:
+        return self.recent.get(digest)
 
     def add(self, digest: int, line: int) -> None:
         self.recent[digest] = line
-        if len(self.recent) >= self.fold_every:
-            self._fold()
 
-    def _fold(self) -> None:
+    def fold(self) -> dict[int, int]:
+        """Fold this chunk's keys into the earlier chunks'; return those already read in an
+        earlier chunk, with the line each was first read on (they stay at that line)."""
+        if not self.recent:
+            return {}
         # heavy: imported when used (docs/benchmarks.md, start-up)
         import numpy as np
 
         digests = np.fromiter(self.recent.keys(), dtype=np.int64, count=len(self.recent))
         lines = np.fromiter(self.recent.values(), dtype=np.int64, count=len(self.recent))
+        self.recent = {}
         order = digests.argsort()
         digests, lines = digests[order], lines[order]
         if self.digests is None:
             self.digests, self.lines = digests, lines
-        else:
-            at = self.digests.searchsorted(digests)
-            self.digests, self.lines = np.insert(self.digests, at, digests), np.insert(self.lines, at, lines)
-        self.recent = {}
+            return {}
+        at = self.digests.searchsorted(digests)
+        within = np.minimum(at, len(self.digests) - 1)
+        earlier = self.digests[within] == digests
+        found = dict(zip(digests[earlier].tolist(), self.lines[within[earlier]].tolist(), strict=True))
+        fresh = ~earlier
+        self.digests = np.insert(self.digests, at[fresh], digests[fresh])
+        self.lines = np.insert(self.lines, at[fresh], lines[fresh])
+        return found
 
 
 class _FileReader:
@@ -188,7 +190,7 @@ class _FileReader:
 
     def run(self, loader: Loader, accept: Callable[[list[str]], bool] | None = None) -> None:
         self.loader = loader
-        seen = FirstLines(fold_every=self.chunk_size)
+        seen = FirstLines()
         chunk: list[Row] = []
         pending = 0
         part, position = self.part, self.patient_position
@@ -205,12 +207,36 @@ class _FileReader:
             if row is not None:
                 chunk.append(row)
             if len(chunk) >= self.chunk_size:
-                loader.process(chunk)
+                loader.process(self._first_occurrences(chunk, seen))
                 self.tracker.advance(pending)
                 chunk, pending = [], 0
         if chunk:
-            loader.process(chunk)
+            loader.process(self._first_occurrences(chunk, seen))
         self.tracker.advance(pending)
+
+    def _first_occurrences(self, chunk: list[Row], seen: FirstLines) -> list[Row]:
+        """The chunk less the rows whose key an earlier chunk held (each rejected as a duplicate)."""
+        earlier = seen.fold()
+        if not earlier:
+            return chunk
+        kept = []
+        for row in chunk:
+            first = earlier.get(hash(tuple(row.values[name] for name in self.spec.key)))
+            if first is None:
+                kept.append(row)
+            else:
+                self._reject_duplicate(row.line, row.cells, first)
+        return kept
+
+    def _reject_duplicate(self, line: int, cells: list[str], first: int) -> None:
+        self.report.reject(
+            self.spec.name,
+            line,
+            _key_text(self.header, cells),
+            f"duplicate of line {first}: the same {', '.join(self.spec.key)} appears twice in the file; "
+            "only the first was imported.",
+            self.spec.key,
+        )
 
     def _records(self) -> Iterator[tuple[int, list[str]]]:
         with contextlib.closing(self.source.rows(self.spec.name)) as rows:
@@ -275,16 +301,11 @@ class _FileReader:
             return None
         key = tuple(values[name] for name in self.spec.key)
         digest = hash(key)
-        first = seen.first(digest)
+        # An earlier chunk's keys are checked at the chunk's end (`_first_occurrences`); a third
+        # row with the key names the second when that is in this chunk: the same key either way.
+        first = seen.first_in_chunk(digest)
         if first is not None:
-            self.report.reject(
-                self.spec.name,
-                line,
-                _key_text(header, cells),
-                f"duplicate of line {first}: the same {', '.join(self.spec.key)} appears twice in the file; "
-                "only the first was imported.",
-                self.spec.key,
-            )
+            self._reject_duplicate(line, cells, first)
             return None
         seen.add(digest, line)
         return Row(line, values, cells, header.key_positions)
