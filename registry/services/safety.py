@@ -132,13 +132,18 @@ def sae_alert_recipients() -> list[str]:
 def sae_alerts_mail(alert_ids: Sequence[int]) -> None:
     """Pseudonymised mail, one per alert: study id and clinical facts only, never the patient's identity."""
     recipients = sae_alert_recipients()
+    if not recipients:
+        # One line for the lot: an import of a cohort raises hundreds at once (the alert page lists them).
+        logger.warning(
+            "%s serious AE alert(s) raised (%s) but no data manager has an e-mail address.",
+            len(alert_ids),
+            ", ".join(str(pk) for pk in sorted(alert_ids)),
+        )
+        return
     alerts = SeriousAdverseEventAlert.objects.filter(pk__in=alert_ids).select_related(
         "adverse_event__patient__site", "raised_by"
     )
     for alert in alerts:
-        if not recipients:
-            logger.warning("Serious AE alert %s raised but no data manager has an e-mail address.", alert.pk)
-            continue
         event = alert.adverse_event
         subject, body = _sae_mail(alert, event)
         try:

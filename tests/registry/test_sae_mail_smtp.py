@@ -123,3 +123,16 @@ def test_a_server_that_refuses_the_connection_loses_no_alert(django_capture_on_c
         event = record_sae()
     assert SeriousAdverseEventAlert.objects.filter(adverse_event=event).exists()
     assert "Could not send the e-mail" in caplog.text
+
+
+def test_with_no_one_to_mail_the_alerts_are_named_in_one_warning(django_capture_on_commit_callbacks, caplog):
+    from registry.models import SeriousAdverseEventAlert
+
+    with django_capture_on_commit_callbacks(execute=False):  # mailed below, both at once, as an import does
+        record_sae(), record_sae()
+    alerts = sorted(SeriousAdverseEventAlert.objects.values_list("pk", flat=True))
+    services.sae_alerts_mail(alerts)
+    warnings = [r.getMessage() for r in caplog.records if "no data manager has an e-mail" in r.getMessage()]
+    assert warnings == [
+        f"2 serious AE alert(s) raised ({alerts[0]}, {alerts[1]}) but no data manager has an e-mail address."
+    ]
