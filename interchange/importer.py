@@ -221,12 +221,16 @@ class _FileReader:
             return chunk
         kept = []
         for row in chunk:
-            first = earlier.get(hash(tuple(row.values[name] for name in self.spec.key)))
+            first = earlier.get(self._digest(row.values))
             if first is None:
                 kept.append(row)
             else:
                 self._reject_duplicate(row.line, row.cells, first)
         return kept
+
+    def _digest(self, values: dict[str, Any]) -> int:
+        """The row's natural key, hashed: what the duplicate check compares."""
+        return hash(tuple(values[name] for name in self.spec.key))
 
     def _reject_duplicate(self, line: int, cells: list[str], first: int) -> None:
         self.report.reject(
@@ -299,8 +303,7 @@ class _FileReader:
             self.report.reject(self.spec.name, line, _key_text(header, cells), " ".join(problems), columns)
             self._unreadable(line, cells)
             return None
-        key = tuple(values[name] for name in self.spec.key)
-        digest = hash(key)
+        digest = self._digest(values)
         # An earlier chunk's keys are checked at the chunk's end (`_first_occurrences`); a third
         # row with the key names the second when that is in this chunk: the same key either way.
         first = seen.first_in_chunk(digest)
