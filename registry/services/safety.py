@@ -141,7 +141,7 @@ def sae_alerts_mail(alert_ids: Sequence[int]) -> None:
         )
         return
     alerts = SeriousAdverseEventAlert.objects.filter(pk__in=alert_ids).select_related(
-        "adverse_event__patient__site", "raised_by"
+        "adverse_event__patient__site", "adverse_event__safety_case", "raised_by"
     )
     for alert in alerts:
         event = alert.adverse_event
@@ -173,8 +173,11 @@ def _sae_mail(alert: SeriousAdverseEventAlert, event: AdverseEvent) -> tuple[str
 
 
 def _case_clock(event: AdverseEvent) -> str:
-    case = SafetyCase.objects.filter(adverse_event=event).first()
-    return f"Case {case.case_number}: {_clock_line(case)}" if case else ""
+    try:
+        case = event.safety_case  # selected with the alerts: no query per alert
+    except SafetyCase.DoesNotExist:
+        return ""
+    return f"Case {case.case_number}: {_clock_line(case)}"
 
 
 def sae_alert_acknowledge(*, actor: User, alert: SeriousAdverseEventAlert) -> SeriousAdverseEventAlert:

@@ -136,3 +136,25 @@ def test_with_no_one_to_mail_the_alerts_are_named_in_one_warning(django_capture_
     assert warnings == [
         f"2 serious AE alert(s) raised ({alerts[0]}, {alerts[1]}) but no data manager has an e-mail address."
     ]
+
+
+def test_mailing_alerts_reads_the_same_number_of_queries_for_one_alert_as_for_three(
+    django_capture_on_commit_callbacks,
+):
+    from django.core import mail
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from registry.models import SeriousAdverseEventAlert
+
+    UserFactory.create(role=Role.DATA_MANAGER, email="dm@example.org")
+    with django_capture_on_commit_callbacks(execute=False):  # mailed below
+        record_sae(), record_sae(), record_sae()
+    alerts = sorted(SeriousAdverseEventAlert.objects.values_list("pk", flat=True))
+    counts = []
+    for batch in (alerts[:1], alerts):
+        with CaptureQueriesContext(connection) as queries:
+            services.sae_alerts_mail(batch)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert len(mail.outbox) == 4 and all("Case " in m.body for m in mail.outbox)
