@@ -136,8 +136,9 @@ def in_force(records: Iterable[ConsentWithdrawal]) -> list[ConsentWithdrawal]:
 
 def escalation_error(existing: Iterable[ConsentWithdrawal], new: ConsentWithdrawal) -> str | None:
     """Why `new` would not escalate among the records in force (less the one it corrects), if so:
-    every withdrawal dated on or before it must be of a lower level, every later one higher."""
-    if not new.level or new.effective_on is None:
+    every withdrawal dated on or before it must be of a lower level, every later one higher. A
+    level that does not exist has no rank: the field's own validation names it."""
+    if new.level not in LEVEL_RANK or new.effective_on is None:
         return None
     others = in_force(r for r in existing if r.pk != new.corrects_id and r.pk != new.pk)
     rank = LEVEL_RANK[new.level]
