@@ -39,6 +39,7 @@ from registry.models import (
     WithdrawalLevel,
     withdrawals_in_force,
 )
+from registry.precompiled import compiled_per_value
 from registry.quality import MISSING_VISIT, follow_up_ends
 
 M = TypeVar("M", bound=models.Model)
@@ -336,8 +337,13 @@ def site_quality(site: Site, today: dt.date, *, unsigned_casebooks: int = 0) -> 
 
 def signatures_of(patient: Patient) -> list[Signature]:
     """The patient's signatures, valid first, newest first."""
-    return list(
-        Signature.objects.filter(patient=patient)
+    return _signatures_of(patient.pk)
+
+
+@compiled_per_value  # read on every patient page: compiled once (registry.precompiled)
+def _signatures_of(patient_id: int) -> models.QuerySet[Signature]:
+    return (
+        Signature.objects.filter(patient_id=patient_id)
         .select_related("signer", "invalidated_by", "record_type")
         .order_by(models.F("invalidated_at").desc(nulls_first=True), "-signed_at")
     )

@@ -50,7 +50,6 @@ def test_a_withdrawal_at_a_level_that_does_not_exist_is_refused_with_the_field_n
     assert not ConsentWithdrawal.objects.filter(patient=patient).exists()
 
 
-
 def test_a_withdrawal_is_a_dated_record_with_who_took_it_and_an_audit_row():
     patient = treated_patient()
     nurse = UserFactory.create(role=Role.CLINICIAN, sites=[patient.site])
