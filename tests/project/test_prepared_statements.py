@@ -1,0 +1,72 @@
+"""On PostgreSQL a query run again on the same connection is not planned again: psycopg prepares
+it after its 5th run (docs/deployment.md, "Prepared statements"), unless a pooler in
+transaction mode needs them off."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from registry.models import Patient
+from tests.conftest import program_environment
+from tests.factories import PatientFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_query_run_a_sixth_time_on_a_connection_runs_as_a_prepared_statement():
+    patient = PatientFactory.create()
+
+    for _ in range(6):
+        assert Patient.objects.filter(study_id=patient.study_id).get() == patient
+
+    assert any('FROM "registry_patient"' in sql and '"study_id" = $1' in sql for sql in prepared_statements())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_query_run_fewer_than_five_times_is_not_prepared():
+    patient = PatientFactory.create()
+
+    for _ in range(4):
+        Patient.objects.filter(sex=patient.sex, study_id=patient.study_id).get()
+
+    assert not any('"sex" = $1' in sql for sql in prepared_statements())
+
+
+def database_options(**environment: str) -> dict:
+    """The database OPTIONS that config/settings/base.py gives a PostgreSQL deployment with `environment`."""
+    program = (
+        "import json; from config.settings import base; print(json.dumps(base.DATABASES['default'].get('OPTIONS', {})))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=ROOT,
+        env=program_environment(DATABASE_URL="postgres://registry@db.example.org:5432/registry", **environment),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_a_deployment_prepares_statements_unless_told_otherwise():
+    assert database_options() == {"server_side_binding": True, "prepare_threshold": 5}
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler_in_transaction_mode():
+    assert database_options(DJANGO_DB_PREPARED_STATEMENTS="false") == {}
