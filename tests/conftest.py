@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +23,7 @@ from registry.db_roles import as_owner, roles_separated
 from tests.validation_pack import pytest_addoption, pytest_configure  # noqa: F401  (the validation pack's hooks)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+ROOT = Path(__file__).resolve().parents[1]
 
 # What a program started by a test (a worker, manage.py) takes from this process's environment:
 # only what any program needs to run, never a project setting; the test gives those explicitly.
@@ -29,6 +33,20 @@ PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "PYTHONPATH"
 def program_environment(**variables: str) -> dict[str, str]:
     """An environment for a program a test starts: the basics of this one, then `variables`."""
     return {**{name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}, **variables}
+
+
+def run_python(*argv: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    """`python *argv` from the repository root in `program_environment(**env)`: a deployment's
+    environment, what the test gives and not what this shell exports."""
+    return subprocess.run(
+        [sys.executable, *argv],
+        cwd=ROOT,
+        env=program_environment(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=check,
+    )
 
 
 @pytest.fixture(autouse=True, scope="session")

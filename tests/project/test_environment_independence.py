@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ import pytest
 
 from config.celery import app
 from config.settings.test import SERVICES
-from tests.conftest import program_environment
+from tests.conftest import run_python
 from tests.integration.conftest import drop_broker_pools, publishing_to
 
 pytestmark = pytest.mark.requirement("OPS-05")
@@ -48,16 +46,8 @@ def supported_settings() -> dict[str, str]:
 
 
 def test_settings(**environment: str) -> dict[str, str]:
-    result = subprocess.run(
-        [sys.executable, "-c", DUMP_SETTINGS],
-        cwd=ROOT,
-        env=program_environment(DJANGO_SETTINGS_MODULE="config.settings.test", **environment),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return json.loads(result.stdout)
+    environment = {"DJANGO_SETTINGS_MODULE": "config.settings.test", **environment}
+    return json.loads(run_python("-c", DUMP_SETTINGS, env=environment).stdout)
 
 
 test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test

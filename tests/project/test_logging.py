@@ -6,8 +6,6 @@ import io
 import json
 import logging
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 from pythonjsonlogger.json import JsonFormatter
 
 from config.log import RequestIdFilter, logging_config
-from tests.conftest import program_environment
+from tests.conftest import run_python
 from tests.project.test_project_setup import PRODUCTION_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,14 +72,7 @@ def test_an_unknown_log_format_is_refused_with_the_choices():
 
 
 def test_production_writes_each_log_line_as_json():
-    result = subprocess.run(
-        [sys.executable, "-c", "import django, logging; django.setup(); logging.getLogger('registry').warning('hi')"],
-        cwd=ROOT,
-        env=program_environment(**PRODUCTION_ENV),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    program = "import django, logging; django.setup(); logging.getLogger('registry').warning('hi')"
+    result = run_python("-c", program, env=PRODUCTION_ENV)
     records = [json.loads(line) for line in result.stderr.splitlines()]  # every line is JSON
     assert {"logger": "registry", "level": "WARNING", "message": "hi", "request_id": "-"}.items() <= records[-1].items()

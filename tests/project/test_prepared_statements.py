@@ -1,22 +1,19 @@
 """On PostgreSQL a query run again on the same connection is not planned again: psycopg prepares
-it after its 5th run (docs/deployment.md, "Prepared statements"), unless a pooler in
+it after its 5th run (docs/deployment.md, "Web server"), unless a pooler in
 transaction mode needs them off."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from registry.models import Patient
-from tests.conftest import program_environment
+from tests.conftest import run_python
 from tests.factories import PatientFactory
 
-ROOT = Path(__file__).resolve().parents[2]
+DEPLOYMENT_DATABASE = "postgres://registry@db.example.org:5432/registry"  # never connected to
 
 
 def prepared_statements() -> list[str]:
@@ -52,16 +49,8 @@ def database_options(**environment: str) -> dict:
     program = (
         "import json; from config.settings import base; print(json.dumps(base.DATABASES['default'].get('OPTIONS', {})))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", program],
-        cwd=ROOT,
-        env=program_environment(DATABASE_URL="postgres://registry@db.example.org:5432/registry", **environment),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return json.loads(result.stdout)
+    environment = {"DATABASE_URL": DEPLOYMENT_DATABASE, **environment}
+    return json.loads(run_python("-c", program, env=environment).stdout)
 
 
 def test_a_deployment_prepares_statements_unless_told_otherwise():
