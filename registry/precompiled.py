@@ -146,7 +146,9 @@ class compiled_per_value(Generic[M]):  # lower case: used as a decorator, as fun
 
     `build` must use its value once or more as a query parameter (e.g. `patient_id=value`) and
     nowhere else: the queryset is built and compiled once, with a placeholder, and each call
-    puts its value where the placeholder was. Returns the model instances, as `list(queryset)`."""
+    puts its value where the placeholder was. The value is sent as given, not prepared by the
+    field as a lookup would: pass what the column holds (a primary key, an id). Returns the
+    model instances, as `list(queryset)`."""
 
     def __init__(self, build: Callable[[Any], models.QuerySet[M]]) -> None:
         self.build = build
