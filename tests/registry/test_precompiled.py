@@ -105,14 +105,14 @@ def seeded_cohort() -> list[int]:
     """A synthetic cohort with every kind of record the patient page reads: the seed's, plus a
     withdrawal of consent corrected (the withdrawals select both records) and a recalled batch."""
     call_command("seed_demo", "--patients", "40", "--seed", "7", "--as-of", "2026-11-01", "--no-users", stdout=None)
-    patient = Patient.objects.order_by("pk").first()
+    patient = Patient.objects.order_by("pk")[0]
     wrong = services.consent_withdraw(
         actor=None, patient=patient, level="treatment_only", effective_on=days_ago(9), reason="Told the nurse"
     )
     services.consent_withdraw(
         actor=None, patient=patient, level="", effective_on=None, reason="Entered in error", corrects=wrong
     )
-    batch_recall(actor=None, batch=Dispensing.objects.order_by("pk").first().batch, reason="Sterility failure")
+    batch_recall(actor=None, batch=Dispensing.objects.order_by("pk")[0].batch, reason="Sterility failure")
     signer = UserFactory.create(username="ivan", role=Role.CLINICIAN, sites=[patient.site])
     signer.set_password("correct horse battery staple")
     signer.save()
