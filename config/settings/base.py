@@ -123,7 +123,7 @@ else:
     # server-side binding, psycopg prepares a query on a connection after its 5th run, and the
     # persistent connections (CONN_MAX_AGE) keep them. Django leaves both off by default for
     # poolers in transaction mode (PgBouncer without max_prepared_statements): set
-    # DJANGO_DB_PREPARED_STATEMENTS=false behind one. docs/deployment.md, "Database connections".
+    # DJANGO_DB_PREPARED_STATEMENTS=false behind one. docs/deployment.md, "Web server".
     if env.bool("DJANGO_DB_PREPARED_STATEMENTS", default=True):
         DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
