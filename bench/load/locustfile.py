@@ -21,6 +21,10 @@ page a successful save redirects to), "save:" (the form POST alone, redirects no
 or as a stale edit (409) is a handled response, not an error; any 5xx, connection error or other
 unexpected status is a failure.
 
+The client is locust's FastHttpUser (geventhttpclient): it sends the same requests as HttpUser
+(python-requests) for about 40 % less of the CPU that this load generator takes from the two
+cores it shares with the server (bench/load/README.md, "Client").
+
 Measurement: locust's own statistics (and the --csv files) are reset LOAD_WARMUP seconds after
 the last user has spawned, so logins (PBKDF2, deliberately slow) and the ramp are excluded. This
 file also keeps every response time per category and writes LOAD_SUMMARY (JSON) at the end:
@@ -38,7 +42,8 @@ import re
 import time
 
 from django_otp.oath import TOTP
-from locust import HttpUser, between, task
+from locust import between, task
+from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopUser
 
 from bench.load.html_forms import post_form
@@ -88,7 +93,7 @@ def totp_code(username: str) -> str:
 # --- users -----------------------------------------------------------------------------------
 
 
-class RegistryUser(HttpUser):
+class RegistryUser(FastHttpUser):
     abstract = True
     wait_time = between(0.5, 1.5)
     username = ""
@@ -101,7 +106,7 @@ class RegistryUser(HttpUser):
     def login(self) -> None:
         with self.client.get("/accounts/login/", name="login: page", catch_response=True) as r:
             self._check(r)
-        token = self.client.cookies.get("csrftoken", "")
+        token = self.cookie("csrftoken")
         with self.client.post(
             "/accounts/login/",
             data={"username": self.username, "password": PASSWORD, "csrfmiddlewaretoken": token},
@@ -122,7 +127,7 @@ class RegistryUser(HttpUser):
             if not (r.status_code == 200 and r.url.split("?")[0].endswith(VERIFY_PATH)):
                 self._refuse(r, f"no second-factor page for {self.username} ({r.status_code} at {r.url})")
             r.success()
-        csrf = self.client.cookies.get("csrftoken") or ""  # rotated at login
+        csrf = self.cookie("csrftoken")  # rotated at login
         data = {"token": totp_code(self.username), "next": self.start_page, "csrfmiddlewaretoken": csrf}
         with self.client.post(
             VERIFY_PATH,
@@ -136,6 +141,10 @@ class RegistryUser(HttpUser):
             if r.status_code != 302 or target.startswith(SIGNED_OUT_PATHS):
                 self._refuse(r, f"second factor refused for {self.username} ({r.status_code}, to {target!r})")
             r.success()
+
+    def cookie(self, name: str) -> str:
+        """The value of a cookie the server set on this user's session ("" if none)."""
+        return next((c.value or "" for c in self.client.cookiejar if c.name == name), "")
 
     @staticmethod
     def _refuse(r, message: str) -> None:
