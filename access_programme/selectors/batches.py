@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db import models
-from django.db.models import Case, Value, When
+from django.db.models import Case, Count, Subquery, Value, When
+from django.db.models.functions import Coalesce
 
 from access_programme.models import (
     Batch,
@@ -18,7 +19,6 @@ from registry.models import (
     User,
 )
 from registry.selectors import (
-    patients_visible_to,
     records_visible_to,
 )
 
@@ -64,18 +64,23 @@ def _batch_dispensings(user: User, batch: Batch) -> models.QuerySet[Dispensing]:
 
 def batch_recipients(user: User, batch: Batch, *, page: str | int | None = 1) -> BatchRecipients:
     """One page of the batch's dispensings at the user's sites, by study id, with the number of
-    patients who received it here and elsewhere (counted in SQL)."""
+    patients who received it here and elsewhere.
+
+    Elsewhere is the batch's kept recipient count (`Batch.recipient_count`) less those here, read
+    in one statement so that both counts are of the same moment: counting the other sites'
+    recipients instead read every supply of the batch again (19 ms of the page's 95 ms of
+    database time for a batch of 40,000 recipients, issue 18, item 3)."""
     mine = _batch_dispensings(user, batch)
     dispensings = mine.select_related("patient__site", "cycle").order_by("patient__study_id", "dispensed_on", "pk")
     found = Paginator(dispensings, RECIPIENTS_PAGE_SIZE).get_page(page)
-    hidden = (
-        Dispensing.objects.filter(batch=batch)
-        .exclude(patient__in=patients_visible_to(user))
-        .values("patient")
-        .distinct()
-        .count()
+    here = mine.order_by().values("batch").annotate(patients=Count("patient", distinct=True)).values("patients")
+    everyone, here_count = (
+        Batch.objects.filter(pk=batch.pk)
+        .annotate(here=Coalesce(Subquery(here), 0))
+        .values_list("recipient_count", "here")
+        .get()
     )
-    return BatchRecipients(found, mine.values("patient").distinct().count(), hidden)
+    return BatchRecipients(found, here_count, everyone - here_count)
 
 
 #: Columns of the recipients CSV, in order.

@@ -291,6 +291,16 @@ def test_every_recipient_of_a_batch_is_reachable_page_by_page(pharmacist_client,
     assert "And 1 patient at other sites" in content
 
 
+def test_a_batch_supplied_only_at_other_sites_counts_all_its_patients_as_elsewhere(pharmacist_client, sheffield):
+    batch = BatchFactory()
+    for _ in range(2):
+        supplied(treated_patient(site=sheffield), batch)
+    content = pharmacist_client.get(reverse("pharmacy:batch_detail", args=[batch.pk])).content.decode()
+    assert "Patients who received this batch (2)" in content
+    assert "0 patients at your sites, 0 supplies." in content
+    assert "And 2 patients at other sites" in content
+
+
 def test_the_recipients_csv_streams_every_supply_at_the_users_sites(pharmacist_client, london, sheffield):
     batch = BatchFactory(batch_number="SPX 7/26")
     first, second = treated_patient(site=london), treated_patient(site=london)
