@@ -126,6 +126,13 @@ else:
     # DJANGO_DB_PREPARED_STATEMENTS=false behind one. docs/deployment.md, "Web server".
     if env.bool("DJANGO_DB_PREPARED_STATEMENTS", default=True):
         DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    # No JIT compilation (issue 18, item 3): PostgreSQL compiles a query whose estimated cost
+    # passes jit_above_cost, and some of the patient list's filters do (a correlated EXISTS is
+    # estimated at 486,000): compiling took 14 ms of a 50 ms count, on every run, prepared or
+    # not. The analysis' loads took the same time without it. DJANGO_DB_JIT=true leaves the
+    # server's setting. docs/deployment.md, "Web server".
+    if not env.bool("DJANGO_DB_JIT", default=False):
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Least privilege (registry.db_roles, docs/deployment.md "Database roles"): DATABASE_URL is the

@@ -1,6 +1,6 @@
-"""On PostgreSQL a query run again on the same connection is not planned again: psycopg prepares
-it after its 5th run (docs/deployment.md, "Web server"), unless a pooler in
-transaction mode needs them off."""
+"""The app's PostgreSQL connections (docs/deployment.md, "Web server"): a query run again on the
+same connection is not planned again (psycopg prepares it after its 5th run), unless a pooler in
+transaction mode needs them off; and no query is JIT-compiled, unless told otherwise."""
 
 from __future__ import annotations
 
@@ -54,8 +54,26 @@ def database_options(**environment: str) -> dict:
 
 
 def test_a_deployment_prepares_statements_unless_told_otherwise():
-    assert database_options() == {"server_side_binding": True, "prepare_threshold": 5}
+    options = database_options()
+    assert (options["server_side_binding"], options["prepare_threshold"]) == (True, 5)
 
 
 def test_prepared_statements_can_be_turned_off_for_a_pooler_in_transaction_mode():
-    assert database_options(DJANGO_DB_PREPARED_STATEMENTS="false") == {}
+    options = database_options(DJANGO_DB_PREPARED_STATEMENTS="false")
+    assert "server_side_binding" not in options and "prepare_threshold" not in options
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_apps_connection_does_not_jit_compile_queries():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
+
+
+def test_a_deployment_turns_jit_compilation_off_unless_told_otherwise():
+    assert database_options()["options"] == "-c jit=off"
+
+
+def test_jit_compilation_can_be_left_to_the_server():
+    assert "options" not in database_options(DJANGO_DB_JIT="true")
