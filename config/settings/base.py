@@ -132,7 +132,9 @@ else:
     # not. The analysis' loads took the same time without it. DJANGO_DB_JIT=true leaves the
     # server's setting. docs/deployment.md, "Web server".
     if not env.bool("DJANGO_DB_JIT", default=False):
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+        _options = DATABASES["default"].setdefault("OPTIONS", {})
+        # after any server options DATABASE_URL gave (?options=-c ...), not instead of them
+        _options["options"] = " ".join(filter(None, [_options.get("options", ""), "-c jit=off"]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Least privilege (registry.db_roles, docs/deployment.md "Database roles"): DATABASE_URL is the

@@ -54,13 +54,11 @@ def database_options(**environment: str) -> dict:
 
 
 def test_a_deployment_prepares_statements_unless_told_otherwise():
-    options = database_options()
-    assert (options["server_side_binding"], options["prepare_threshold"]) == (True, 5)
+    assert database_options() == {"server_side_binding": True, "prepare_threshold": 5, "options": "-c jit=off"}
 
 
 def test_prepared_statements_can_be_turned_off_for_a_pooler_in_transaction_mode():
-    options = database_options(DJANGO_DB_PREPARED_STATEMENTS="false")
-    assert "server_side_binding" not in options and "prepare_threshold" not in options
+    assert database_options(DJANGO_DB_PREPARED_STATEMENTS="false") == {"options": "-c jit=off"}
 
 
 @pytest.mark.postgres
@@ -71,9 +69,11 @@ def test_the_apps_connection_does_not_jit_compile_queries():
         assert cursor.fetchone() == ("off",)
 
 
-def test_a_deployment_turns_jit_compilation_off_unless_told_otherwise():
-    assert database_options()["options"] == "-c jit=off"
-
-
 def test_jit_compilation_can_be_left_to_the_server():
-    assert "options" not in database_options(DJANGO_DB_JIT="true")
+    assert database_options(DJANGO_DB_JIT="true") == {"server_side_binding": True, "prepare_threshold": 5}
+
+
+def test_turning_jit_off_keeps_the_server_options_the_database_url_gives():
+    url = DEPLOYMENT_DATABASE + "?options=-c%20statement_timeout%3D5000"
+    options = database_options(DATABASE_URL=url)
+    assert options["options"] == "-c statement_timeout=5000 -c jit=off"
