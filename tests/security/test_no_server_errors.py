@@ -217,7 +217,11 @@ def test_the_crawl_covers_every_route():
     assert len(templates) > 300 and "/patients/{study_id}/" in templates
 
 
-@pytest.mark.django_db(transaction=True)  # each request commits or rolls back on its own, as in production
+# Each request commits or rolls back on its own, as in production. serialized_rollback as every other
+# transactional test here: without it the flush after each run re-created the content types under
+# new ids, and the next test that restores the serialized database then failed on them
+# (test_permission_matrix after this file, when run without the files between them).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("role", ["anonymous", "clinician", "pharmacist", "analyst", "data_manager", "superuser"])
 def test_no_url_answers_a_server_error_to_any_role_whatever_its_parameters(world, role):
     users = {
