@@ -28,7 +28,7 @@ class Enrolment(ClinicalRecord):
     # Derived, never edited: the next 28-day cycle's and the next ALSFRS-R's due dates (empty
     # out of follow-up) and the patient's site, kept by access_programme.next_due.next_due_refresh
     # so that the dispensing worklist of a site is one range of the (site, next_cycle_due) index,
-    # and the patient list's "ALSFRS-R due" filter one range of (site, next_alsfrsr_due).
+    # and the patient list's "ALSFRS-R due" filter and sort one range of (site, next_alsfrsr_due).
     next_cycle_due = models.DateField(null=True, blank=True, editable=False)
     next_alsfrsr_due = models.DateField(null=True, blank=True, editable=False)
     site = models.ForeignKey(
@@ -50,6 +50,8 @@ class Enrolment(ClinicalRecord):
             models.Index(fields=["next_cycle_due", "patient"], name="enrolment_next_cycle_due"),
             models.Index(fields=["site", "next_cycle_due"], name="enrolment_site_next_cycle_due"),
             models.Index(fields=["site", "next_alsfrsr_due"], name="enrolment_site_next_alsfrsr"),
+            # the patient list sorted by enrolment date, most recent first, reads it backwards
+            models.Index(fields=["site", "enrolment_date"], name="enrolment_site_enrolled"),
         ]
 
     def __str__(self) -> str:

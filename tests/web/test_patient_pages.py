@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from decimal import Decimal
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from access_programme.models import Enrolment
-from access_programme.selectors import follow_up, with_follow_up
+from access_programme.selectors import follow_up, patient_list, patient_list_page, with_follow_up
 from registry import services
 from registry.constants import pnfh_stratum
 from registry.models import Consent, Patient
@@ -24,6 +25,8 @@ LIST = reverse("clinic:patient_list")
 # user, OTP device check, request savepoints, the user's sites (read once: the site filter and
 # the scope), routes for the filters, count, the page's ids, the page's annotated rows, session save.
 LIST_QUERIES = 12
+# the module (the package's `patient_list` is the function of that name)
+patient_list_module = importlib.import_module("access_programme.selectors.patient_list")
 # The page also reads identity (one query, scope included; logged), one query per kind of record, its open data queries,
 # its signatures, its open recall notices (issue 16, item 4) and its consent withdrawals.
 PAGE_QUERIES = 21
@@ -203,6 +206,43 @@ def test_alsfrsr_due_first_lists_patients_out_of_follow_up_last(clinician_client
         *by_study_id("on_time", "sae", "resolved_sae", "cycle_late"),  # all assessed 10 days ago
         *by_study_id("dead", "withdrew", "consent_withdrawn", "lost"),
     ]
+
+
+@pytest.mark.parametrize("deep", [patient_list_module.KeptDateOrder.DEEP, 4])
+@pytest.mark.parametrize("page_size", [1, 2, 3, 5])
+@pytest.mark.parametrize(
+    ("sort", "filters"), [("enrolled", {}), ("alsfrsr_due", {}), ("enrolled", {"status": "active"})]
+)
+def test_a_date_sort_pages_through_every_patient_once_in_the_one_order(
+    cohort, london, clinician, monkeypatch, deep, page_size, sort, filters
+):
+    """The pages of a sort by a kept date, read in two index walks (`KeptDateOrder`) and from
+    row DEEP on by one ORDER BY, are that ORDER BY (date NULLS LAST, study id) cut into pages,
+    wherever a page boundary falls."""
+    for _ in range(2):
+        DiagnosisFactory(patient=PatientFactory(site=london))  # not enrolled: no date at all
+    monkeypatch.setattr(patient_list_module, "PAGE_SIZE", page_size)
+    monkeypatch.setattr(patient_list_module.KeptDateOrder, "DEEP", deep)
+    one_order = list(patient_list(clinician, today=TODAY, sort=sort, **filters).values_list("study_id", flat=True))
+    pages, number = [], 1
+    while True:
+        found = patient_list_page(clinician, today=TODAY, page=number, sort=sort, **filters)
+        assert found.page.paginator.count == len(one_order)
+        pages.append([patient.study_id for patient, _ in found.rows])
+        if not found.page.has_next():
+            break
+        number += 1
+    assert [study_id for page in pages for study_id in page] == one_order
+    assert [len(page) for page in pages[:-1]] == [page_size] * (len(pages) - 1)
+    active_in_cohort = 7  # as in test_each_filter_finds_exactly_the_patients_whose_row_says_so
+    assert len(one_order) == (len(cohort) if not filters else active_in_cohort) + 2
+
+
+def test_a_page_past_the_end_of_a_date_sort_shows_the_last_patients(cohort, london, clinician, monkeypatch):
+    monkeypatch.setattr(patient_list_module, "PAGE_SIZE", 4)
+    last = patient_list_page(clinician, today=TODAY, page=99, sort="alsfrsr_due")
+    one_order = list(patient_list(clinician, today=TODAY, sort="alsfrsr_due").values_list("study_id", flat=True))
+    assert [patient.study_id for patient, _ in last.rows] == one_order[8:]
 
 
 def test_the_kept_due_dates_agree_with_the_patient_pages_in_every_follow_up_state(cohort, london):
