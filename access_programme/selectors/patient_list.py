@@ -122,14 +122,14 @@ class KeptDateOrder:
     date, by date and study id, from the enrolment's (site, date) index; then those without it, by
     study id, from the patient's (site, study_id) index. One ORDER BY over a LEFT JOIN of every
     patient of the sites to its enrolment cannot use either index, so it joined and sorted them
-    all for each page (30–45 ms of PostgreSQL at 16,000 patients a site, docs/benchmarks.md).
+    all for each page (30–45 ms of PostgreSQL at a site of 26,000 patients, docs/benchmarks.md).
 
     A page inside the first part costs one query, as before; the page where the parts meet, two;
     a page inside the second part, three (the first part's count). A walk costs what it skips,
-    so from row `DEEP` on (page 101) a page is read by the one ORDER BY, as before. At 16,000
-    patients a site (PostgreSQL CPU for the whole page, `bench/load/time_pages.py`): the walks 4 ms
-    at page 1, 7–9 ms at page 40, 31 ms at page 100 and 32–51 ms at page 400; the one ORDER BY
-    31 ms at page 1 and 45–52 ms from page 101 on. With the Paginator's count, the statements are
+    so from row `DEEP` on (page 101) a page is read by the one ORDER BY, as before. At a site of
+    26,000 patients (PostgreSQL CPU, `bench/load/time_pages.py`): the walks 4 ms for page 1, 7–9 ms
+    for page 40, 31 ms for page 100, 32 ms for page 400's first part alone; the one ORDER BY 31 ms
+    for page 1, 45–52 ms from page 101 on. With the Paginator's count, the statements are
     separate, as they were: each is of its own moment."""
 
     DEEP = 2500
