@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 from django.core.paginator import Page, Paginator
 from django.db import models
@@ -146,7 +147,21 @@ class KeptDateOrder:
     def count(self) -> int:
         return self._all.count()
 
-    def __getitem__(self, rows: slice) -> list[int]:
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._one_order)
+
+    @overload
+    def __getitem__(self, rows: int) -> int: ...
+
+    @overload
+    def __getitem__(self, rows: slice) -> list[int]: ...
+
+    def __getitem__(self, rows: int | slice) -> int | list[int]:
+        if isinstance(rows, int):
+            return self[rows : rows + 1][0]
         start, stop = rows.start or 0, rows.stop
         assert stop is not None and rows.step is None, "the Paginator asks for bounded slices"
         if start >= self.DEEP:

@@ -238,6 +238,12 @@ def test_a_date_sort_pages_through_every_patient_once_in_the_one_order(
     assert len(one_order) == (len(cohort) if not filters else active_in_cohort) + 2
 
 
+def test_a_date_sorts_ids_read_as_a_sequence_in_the_one_order(cohort, clinician):
+    ids = patient_list_page(clinician, today=TODAY, page=1, sort="enrolled").page.paginator.object_list
+    one_order = list(patient_list(clinician, today=TODAY, sort="enrolled").values_list("pk", flat=True))
+    assert (list(ids), len(ids), ids[3], ids[2:5]) == (one_order, len(one_order), one_order[3], one_order[2:5])
+
+
 def test_a_page_past_the_end_of_a_date_sort_shows_the_last_patients(cohort, london, clinician, monkeypatch):
     monkeypatch.setattr(patient_list_module, "PAGE_SIZE", 4)
     last = patient_list_page(clinician, today=TODAY, page=99, sort="alsfrsr_due")
