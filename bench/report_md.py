@@ -270,11 +270,42 @@ def memory(reports: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def host(machine: dict[str, Any]) -> str:
+    """The host's CPU and its reference workload's time (bench/host.py): how runs compare across hosts."""
+    if "reference_cpu_s" not in machine:
+        return (
+            "Host: not recorded (a run from before `bench/host.py`); compare its absolute times with "
+            "later runs' with care."
+        )
+    clock = f", {machine['cpu_mhz']:,.0f} MHz" if machine.get("cpu_mhz") else ""
+    return (
+        f"Host: {machine['cpu_model']}{clock}, Python {machine['python']}; the reference workload "
+        f"(`bench/host.py`, median of {machine['reference_repeats']}) took **{machine['reference_cpu_s']:.2f} s** "
+        "of CPU: absolute times scale with it between runs."
+    )
+
+
+def kept_from_earlier(r: dict[str, Any], step: str) -> list[str]:
+    """A note before a step's figures when they come from an earlier run than the section's own
+    (`make bench BENCH_ONLY=...` reruns some steps and keeps the others' figures)."""
+    run = r[step].get("run")
+    if not run or (run["date_utc"], run["commit"]) == (r["date_utc"], r["commit"]):
+        return []
+    reference = f"{run['reference_cpu_s']:.2f} s" if run.get("reference_cpu_s") else "not recorded"
+    return [
+        f"*Kept from an earlier run ({run['date_utc']} UTC, commit {run['commit']}, reference workload "
+        f"{reference}): the run above did not repeat this step.*",
+        "",
+    ]
+
+
 def section(r: dict[str, Any]) -> list[str]:
     lines = [
         f"### {r['patients']:,} patients: `make bench BENCH_PATIENTS={r['patients']}` ({r['date_utc']} UTC, "
         f"commit {r['commit']}, {r['machine']['nproc']} cores; "
         f"load average at the start {r['load_average_start']})",
+        "",
+        host(r["machine"]),
         "",
     ]
     db = r.get("database", {})
@@ -299,8 +330,9 @@ def section(r: dict[str, Any]) -> list[str]:
     lines += [*targets(r), ""]
     for key, render in (("survival", survival), ("export", export), ("import", import_), ("web", web)):
         if key in r:
-            lines += [*render(r[key]), ""]
+            lines += [*kept_from_earlier(r, key), *render(r[key]), ""]
     if st := r.get("startup"):
+        lines += kept_from_earlier(r, "startup")
         slowest = ", ".join(f"`{name}` {ms:,} ms" for name, ms in list(st["slowest_imports_ms"].items())[:6])
         lines += [
             f"**Start-up**: `manage.py check`, median of {st['repeats']}: {st['wall_s']:.2f} s "
@@ -318,7 +350,9 @@ def main() -> None:
         "Every figure in this section comes from one `make bench` run per size (commands in `bench/run_all.py`); "
         "the JSON behind it is `bench/results/bench-<patients>.json`. The machine has 2 cores, which other "
         "sessions may share, so absolute times are noisy: compare the two sides of each ratio, which were "
-        "measured side by side in the same run, and read the load averages.",
+        "measured side by side in the same run, and read the load averages. Hosts of the same kind differ "
+        "in speed too: each run times a fixed reference workload (`bench/host.py`), and absolute times "
+        "(start-up, rows a second, web latency) of two runs compare only through it.",
         "",
     ]
     reports = [json.loads(path.read_text()) for path in results]

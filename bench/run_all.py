@@ -19,7 +19,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +27,7 @@ from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.host import describe as describe_host  # noqa: E402
 from bench.load.cpu_sampler import window_cpu  # noqa: E402
 from bench.measured import loadavg, run_measured  # noqa: E402
 
@@ -208,6 +208,20 @@ def commit_label(root: Path) -> str:
     return f"{described}-dirty" if changed.returncode else described
 
 
+def label_earlier_steps(report: dict[str, Any]) -> None:
+    """Give each step of an earlier run's report the run it came from (date, commit, host speed),
+    where it does not say yet, before this run relabels the report: the steps `--only` leaves out
+    keep their figures and must not pass for this run's (`report_md.kept_from_earlier`)."""
+    for step in STEPS:
+        if step in report and "run" not in report[step]:
+            reference = report.get("machine", {}).get("reference_cpu_s")
+            report[step]["run"] = {
+                "date_utc": report["date_utc"],
+                "commit": report["commit"],
+                "reference_cpu_s": reference,
+            }
+
+
 def compile_bytecode() -> None:
     """Compile the project's modules as the image does (Dockerfile `compileall`), so that no
     measured process compiles ~200 modules from source where PYTHONDONTWRITEBYTECODE is set."""
@@ -226,11 +240,12 @@ def main() -> None:
     compile_bytecode()
     path = ROOT / "bench" / "results" / f"bench-{args.patients}.json"
     report: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    label_earlier_steps(report)
     report |= {
         "patients": args.patients,
         "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
         "commit": commit_label(ROOT),
-        "machine": {"nproc": os.cpu_count(), "python": platform.python_version()},
+        "machine": describe_host(),
         "load_average_start": loadavg(),
     }
     report["database"] = bench.prepare()  # this run's database only, never an earlier run's figures
@@ -243,6 +258,9 @@ def main() -> None:
             else:
                 result = getattr(bench, "import_" if step == "import" else step)()
             result["load_average"] = f"{before} -> {loadavg()}"
+            # Each step keeps the run it came from: a later `--only` run relabels the file, not this.
+            result["run"] = {key: report[key] for key in ("date_utc", "commit")}
+            result["run"]["reference_cpu_s"] = report["machine"]["reference_cpu_s"]
             report[step] = result
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(report, indent=2) + "\n")
