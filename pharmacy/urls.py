@@ -22,4 +22,5 @@ urlpatterns = [
     path("batches/receive/", views.batch_receive, name="batch_receive"),
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/recipients.csv", views.batch_recipients_csv, name="batch_recipients_csv"),
+    path("batches/<int:pk>/adverse-events.csv", views.batch_adverse_events_csv, name="batch_adverse_events_csv"),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -231,12 +232,27 @@ def batch_recipients_csv(request: AuthenticatedHttpRequest, pk: int) -> Streamin
     """Every patient at the user's sites who received the batch, for a recall: streamed CSV."""
     require_pharmacy(request.user)
     batch = get_object_or_404(Batch, pk=pk)
+    rows = selectors.batch_recipients_rows(request.user, batch)
+    return _batch_csv(batch, "recipients", selectors.RECIPIENTS_CSV_HEADER, rows)
+
+
+@login_required
+@require_GET
+def batch_adverse_events_csv(request: AuthenticatedHttpRequest, pk: int) -> StreamingHttpResponse:
+    """Every adverse event of the batch's recipients at the user's sites after their supply: the
+    page lists the first ones only."""
+    require_pharmacy(request.user)
+    batch = get_object_or_404(Batch, pk=pk)
+    rows = selectors.batch_recipient_adverse_events_rows(request.user, batch)
+    return _batch_csv(batch, "adverse-events", selectors.RECIPIENT_ADVERSE_EVENTS_CSV_HEADER, rows)
+
+
+def _batch_csv(
+    batch: Batch, what: str, header: tuple[str, ...], rows: Iterator[tuple[object, ...]]
+) -> StreamingHttpResponse:
     writer = safe_csv.writer(safe_csv.Echo())
-    lines = itertools.chain(
-        [writer.writerow(selectors.RECIPIENTS_CSV_HEADER)],
-        (writer.writerow(row) for row in selectors.batch_recipients_rows(request.user, batch)),
-    )
+    lines = itertools.chain([writer.writerow(header)], (writer.writerow(row) for row in rows))
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     name = re.sub(r"[^A-Za-z0-9._-]", "_", batch.batch_number)
-    response["Content-Disposition"] = f'attachment; filename="batch-{name}-recipients.csv"'
+    response["Content-Disposition"] = f'attachment; filename="batch-{name}-{what}.csv"'
     return response

@@ -8,6 +8,7 @@ ledger (batches registered before per-site tracking have none).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import models
@@ -181,18 +182,55 @@ def batch_ledger(batch: Batch) -> list[StockMovement]:
     )
 
 
-def batch_recipient_adverse_events(user: User, batch: Batch) -> list[AdverseEvent]:
+#: How many of a batch's recipients' adverse events its page lists; the CSV has them all.
+RECIPIENT_ADVERSE_EVENTS_SHOWN = 200
+
+#: Columns of the recipients' adverse events CSV, in order.
+RECIPIENT_ADVERSE_EVENTS_CSV_HEADER = (
+    "study_id",
+    "site",
+    "term",
+    "ctcae_grade",
+    "serious",
+    "onset_date",
+    "resolution_date",
+    "batch",
+)
+
+
+@dataclass(frozen=True)
+class RecipientAdverseEvents:
+    """The first adverse events of a batch's recipients, by onset, and whether there are more
+    than the page lists (then the page says so and offers them all as CSV)."""
+
+    events: list[AdverseEvent]
+    more: bool
+
+
+def _recipient_adverse_events(user: User, batch: Batch) -> models.QuerySet[AdverseEvent]:
     """Adverse events of patients (at the user's sites) with onset on or after a supply from the
     batch: what pharmacovigilance of an unlicensed product reads from a batch's page."""
     supplied_before = Dispensing.objects.filter(
         batch=batch, patient=OuterRef("patient"), dispensed_on__lte=OuterRef("onset_date")
     )
-    return list(
-        records_visible_to(user, AdverseEvent)
-        .filter(Exists(supplied_before))
-        .select_related("patient")
-        .order_by("onset_date", "pk")[:200]
+    return records_visible_to(user, AdverseEvent).filter(Exists(supplied_before)).order_by("onset_date", "pk")
+
+
+def batch_recipient_adverse_events(user: User, batch: Batch) -> RecipientAdverseEvents:
+    """The first RECIPIENT_ADVERSE_EVENTS_SHOWN, read with one more to know whether others exist:
+    a count of them all would read every adverse event of the sites (no list is cut silently)."""
+    shown = RECIPIENT_ADVERSE_EVENTS_SHOWN
+    events = list(_recipient_adverse_events(user, batch).select_related("patient")[: shown + 1])
+    return RecipientAdverseEvents(events[:shown], more=len(events) > shown)
+
+
+def batch_recipient_adverse_events_rows(user: User, batch: Batch) -> Iterator[tuple[object, ...]]:
+    """Every one of them, as CSV rows in the page's order, read in chunks."""
+    rows = _recipient_adverse_events(user, batch).values_list(
+        "patient__study_id", "patient__site__code", "term", "ctcae_grade", "serious", "onset_date", "resolution_date"
     )
+    for row in rows.iterator(chunk_size=2000):
+        yield (*row, batch.batch_number)
 
 
 def open_recall_patient_ids(patient_ids: list[int]) -> set[int]:

@@ -156,4 +156,6 @@ def test_an_adverse_event_shows_the_batch_of_the_cycle_before_onset(pharmacist, 
         selectors.patient_page_queryset(pharmacist).get(pk=patient.pk), pharmacist, days_ago(0)
     )
     assert overview.batches_before_onset(overview.adverse_events[0]) == ["SPX-AE"]
-    assert selectors.batch_recipient_adverse_events(pharmacist, batch) == [ae]
+    assert selectors.batch_recipient_adverse_events(pharmacist, batch) == selectors.RecipientAdverseEvents(
+        [ae], more=False
+    )

@@ -127,6 +127,7 @@ PAGES: dict[str, tuple[dict[str, str], dict[str, object]]] = {
     "pharmacy:batch_receive": ({}, PHARMACY),
     "pharmacy:batch_detail": ({"pk": "batch"}, PHARMACY),
     "pharmacy:batch_recipients_csv": ({"pk": "batch"}, PHARMACY),
+    "pharmacy:batch_adverse_events_csv": ({"pk": "batch"}, PHARMACY),
     # the specials register's inspection export: logged in the export log, hence under analytics
     "analytics:specials-register-csv": ({}, PHARMACY),
     "analytics:specials-register-pdf": ({}, PHARMACY),

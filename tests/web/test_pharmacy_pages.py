@@ -346,3 +346,65 @@ def test_the_recipients_csv_neutralises_a_batch_number_that_looks_like_a_formula
     response = pharmacist_client.get(reverse("pharmacy:batch_recipients_csv", args=[batch.pk]))
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[1][-1] == "'" + batch.batch_number
+
+
+def adverse_event(patient, term: str, onset: dt.date, *, serious: bool = False):
+    return services.adverse_event_record(
+        actor=None,
+        patient=patient,
+        term=term,
+        ctcae_grade=2,
+        onset_date=onset,
+        serious=serious,
+        relatedness="possible",
+        criterion_hospitalisation=serious,
+    )
+
+
+def test_the_batch_page_says_when_its_recipients_had_more_adverse_events_than_it_lists(
+    pharmacist_client, london, monkeypatch
+):
+    monkeypatch.setattr(selectors.stock, "RECIPIENT_ADVERSE_EVENTS_SHOWN", 2)
+    batch = BatchFactory()
+    patient = treated_patient(site=london)
+    start = supplied(patient, batch).dispensed_on
+    for day, term in enumerate(("Fatigue", "Headache", "Pyrexia")):
+        adverse_event(patient, term, start + dt.timedelta(days=day))
+    content = pharmacist_client.get(reverse("pharmacy:batch_detail", args=[batch.pk])).content.decode()
+    assert "Fatigue" in content and "Headache" in content and "Pyrexia" not in content
+    assert "More were reported: the first 2 by onset are listed." in content
+    assert reverse("pharmacy:batch_adverse_events_csv", args=[batch.pk]) in content
+
+
+def test_the_batch_page_lists_every_adverse_event_when_they_fit_and_says_nothing_more(pharmacist_client, london):
+    batch = BatchFactory()
+    patient = treated_patient(site=london)
+    adverse_event(patient, "Fatigue", supplied(patient, batch).dispensed_on)
+    content = pharmacist_client.get(reverse("pharmacy:batch_detail", args=[batch.pk])).content.decode()
+    assert "Fatigue" in content and "More were reported" not in content
+
+
+def test_the_adverse_events_csv_holds_every_one_after_supply_at_the_users_sites(
+    pharmacist_client, london, sheffield, monkeypatch
+):
+    monkeypatch.setattr(selectors.stock, "RECIPIENT_ADVERSE_EVENTS_SHOWN", 1)  # more than the page lists
+    batch = BatchFactory(batch_number="SPX 7/26")
+    mine, theirs = treated_patient(site=london), treated_patient(site=sheffield)
+    start = supplied(mine, batch).dispensed_on
+    supplied(theirs, batch)
+    adverse_event(mine, "Rash before supply", start - dt.timedelta(days=1))
+    adverse_event(mine, "Pyrexia", start + dt.timedelta(days=3), serious=True)
+    adverse_event(mine, "Fatigue", start)
+    adverse_event(theirs, "Elsewhere", start + dt.timedelta(days=1))
+    response = pharmacist_client.get(reverse("pharmacy:batch_adverse_events_csv", args=[batch.pk]))
+    assert response["Content-Disposition"] == 'attachment; filename="batch-SPX_7_26-adverse-events.csv"'
+    assert b"".join(response.streaming_content).decode().splitlines() == [
+        "study_id,site,term,ctcae_grade,serious,onset_date,resolution_date,batch",
+        f"{mine.study_id},GB-LON,Fatigue,2,False,{start},,SPX 7/26",
+        f"{mine.study_id},GB-LON,Pyrexia,2,True,{start + dt.timedelta(days=3)},,SPX 7/26",
+    ]
+
+
+def test_clinicians_cannot_download_a_batchs_adverse_events(clinician_client):
+    batch = BatchFactory()
+    assert clinician_client.get(reverse("pharmacy:batch_adverse_events_csv", args=[batch.pk])).status_code == 403
