@@ -208,18 +208,19 @@ def commit_label(root: Path) -> str:
     return f"{described}-dirty" if changed.returncode else described
 
 
+def run_label(report: dict[str, Any]) -> dict[str, Any]:
+    """The run a report's figures come from: its date, commit and host speed (None before `bench/host.py`)."""
+    reference = report.get("machine", {}).get("reference_cpu_s")
+    return {"date_utc": report["date_utc"], "commit": report["commit"], "reference_cpu_s": reference}
+
+
 def label_earlier_steps(report: dict[str, Any]) -> None:
-    """Give each step of an earlier run's report the run it came from (date, commit, host speed),
-    where it does not say yet, before this run relabels the report: the steps `--only` leaves out
-    keep their figures and must not pass for this run's (`report_md.kept_from_earlier`)."""
+    """Give each step of an earlier run's report the run it came from, where it does not say yet,
+    before this run relabels the report: the steps `--only` leaves out keep their figures and must
+    not pass for this run's (`report_md.kept_from_earlier`)."""
     for step in STEPS:
         if step in report and "run" not in report[step]:
-            reference = report.get("machine", {}).get("reference_cpu_s")
-            report[step]["run"] = {
-                "date_utc": report["date_utc"],
-                "commit": report["commit"],
-                "reference_cpu_s": reference,
-            }
+            report[step]["run"] = run_label(report)
 
 
 def compile_bytecode() -> None:
@@ -259,8 +260,7 @@ def main() -> None:
                 result = getattr(bench, "import_" if step == "import" else step)()
             result["load_average"] = f"{before} -> {loadavg()}"
             # Each step keeps the run it came from: a later `--only` run relabels the file, not this.
-            result["run"] = {key: report[key] for key in ("date_utc", "commit")}
-            result["run"]["reference_cpu_s"] = report["machine"]["reference_cpu_s"]
+            result["run"] = run_label(report)
             report[step] = result
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(report, indent=2) + "\n")
