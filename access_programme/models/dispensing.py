@@ -71,8 +71,12 @@ class Dispensing(ClinicalRecord):
     class Meta:
         verbose_name_plural = "dispensings"
         ordering = ["patient", "dispensed_on"]
-        # The batch register counts each batch's distinct patients: an index-only scan with this.
-        indexes = [models.Index(fields=["batch", "patient"], name="dispensing_batch_patient")]
+        indexes = [
+            # The batch register counts each batch's distinct patients: an index-only scan with this.
+            models.Index(fields=["batch", "patient"], name="dispensing_batch_patient"),
+            # A batch's first supply, the date from which its page reads adverse events.
+            models.Index(fields=["batch", "dispensed_on"], name="dispensing_batch_date"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "dispensed_on", "batch"],

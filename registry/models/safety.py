@@ -67,6 +67,8 @@ class AdverseEvent(ClinicalRecord):
 
     class Meta:
         ordering = ["patient", "onset_date"]
+        # A batch page lists its recipients' first adverse events by onset, from its first supply on.
+        indexes = [models.Index(fields=["onset_date", "id"], name="adverse_event_onset")]
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "term", "onset_date"],
