@@ -96,14 +96,3 @@ def test_the_recipients_events_are_walked_in_onset_order_from_the_first_supply(p
         "enable_sort",
     )
     assert "adverse_event_onset" in plan and "Index Cond: (onset_date >=" in plan
-
-
-@pytest.mark.postgres
-def test_the_supplies_and_patients_at_the_users_sites_are_counted_from_indexes_alone(pharmacist, london):
-    batch = BatchFactory()
-    supplied(treated_patient(site=london), batch)
-    plan = _plan_of_the_query(
-        lambda: selectors.batch_recipients(pharmacist, batch), "COUNT(DISTINCT", "enable_indexscan"
-    )
-    assert "Index Only Scan using patient_site_id" in plan
-    assert "Index Only Scan using dispensing_batch_patient" in plan
