@@ -7,23 +7,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from django.db import connection, transaction
 
 from access_programme.selectors import patient_list
 from registry.models import Patient, Role
 from tests.factories import TODAY, PatientFactory, UserFactory
+from tests.plans import planner_paths_off
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 @contextmanager
 def only_bitmap_scans() -> Iterator[None]:
-    """Every other way to the rows switched off for this transaction: a plan then reads the
-    trigram index only if it answers the query's own condition (the expression Django writes
-    for `icontains`)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        for path in ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan"):
-            cursor.execute(f"SET LOCAL {path} = off")
+    """Every other way to the rows switched off: a plan then reads the trigram index only if it
+    answers the query's own condition (the expression Django writes for `icontains`)."""
+    with planner_paths_off("enable_seqscan", "enable_indexscan", "enable_indexonlyscan"):
         yield
 
 

@@ -5,15 +5,14 @@ counts its supplies and patients at the user's sites in one statement (docs/benc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from access_programme import selectors
 from tests.factories import BatchFactory, treated_patient
+from tests.plans import planner_paths_off
 from tests.web.test_pharmacy_pages import adverse_event, supplied
 
 pytestmark = pytest.mark.django_db
@@ -56,22 +55,14 @@ def test_one_patient_supplied_twice_counts_as_one_patient_and_two_supplies(pharm
     assert [d.patient for d in recipients.page] == [twice, twice]
 
 
-@contextmanager
-def only_index_scans(*also_off: str) -> Iterator[None]:
-    """Sequential and bitmap scans switched off for this transaction (and any path named): a plan
-    then names an index only if that index answers the query as written."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        for path in ("enable_seqscan", "enable_bitmapscan", *also_off):
-            cursor.execute(f"SET LOCAL {path} = off")
-        yield
-
-
 def _plan_of_the_query(run, marker: str, *also_off: str) -> str:
-    """The plan of the one statement `run()` sends that contains `marker`."""
+    """The plan of the one statement `run()` sends that contains `marker`, with sequential and
+    bitmap scans (and `also_off`) switched off: it names an index only if that index answers the
+    statement as written."""
     with CaptureQueriesContext(connection) as queries:
         run()
     (sql,) = [q["sql"] for q in queries.captured_queries if marker in q["sql"]]
-    with only_index_scans(*also_off), connection.cursor() as cursor:
+    with planner_paths_off("enable_seqscan", "enable_bitmapscan", *also_off), connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN {sql}")
         return "\n".join(row[0] for row in cursor.fetchall())
 
