@@ -6,6 +6,9 @@ PORT ?= 8000
 DEMO_PATIENTS ?= 300
 BENCH_PATIENTS ?= 20000
 BENCH_USERS ?= 20,50
+# then upwards by BENCH_USERS_STEP users until p95 reaches 200 ms, at most BENCH_USERS_MAX (the capacity curve)
+BENCH_USERS_STEP ?= 20
+BENCH_USERS_MAX ?= 150
 BENCH_ONLY ?= startup,survival,export,import,web
 
 .PHONY: demo test lint migrate seed serve bench clean image
@@ -47,7 +50,8 @@ lint: $(VENV)/.dev
 ## Every benchmark on a database of its own (<DATABASE_URL's name>_b$(BENCH_PATIENTS), seeded once),
 ## figures to bench/results/bench-$(BENCH_PATIENTS).json and docs/benchmarks.md (PostgreSQL only)
 bench: $(VENV)/.dev
-	$(BIN)/python bench/run_all.py --patients $(BENCH_PATIENTS) --users $(BENCH_USERS) --only $(BENCH_ONLY)
+	$(BIN)/python bench/run_all.py --patients $(BENCH_PATIENTS) --users $(BENCH_USERS) \
+		--users-step $(BENCH_USERS_STEP) --users-max $(BENCH_USERS_MAX) --only $(BENCH_ONLY)
 
 ## The production image, with the commit it holds baked in (docs/deployment.md)
 image:

@@ -156,8 +156,8 @@ def web(w: dict[str, Any]) -> list[str]:
         "think time, clinicians 4 : pharmacists 1; CPU sampled from /proc over the measured window).",
         "",
         "| users | workers×threads | req/s | views p50/p95/p99 ms | saves p50/p95/p99 ms | errors "
-        "| CPU ms/request app / DB / locust | load average before → after |",
-        "|---|---|---|---|---|---|---|---|",
+        "| CPU ms/request app / DB / locust | cores busy | load average before → after |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for run in w["runs"]:
         v, s, a, c = (
@@ -166,10 +166,11 @@ def web(w: dict[str, Any]) -> list[str]:
             run["categories"]["all"],
             run["cpu_ms_per_request"],
         )
+        busy = f"{run['cpu_busy']:.0%}" if run.get("cpu_busy") is not None else "–"
         lines.append(
             f"| {run['users']} | {run['workers']}×{run['threads']} | {a['req_per_s']} | {v['p50_ms']}/{v['p95_ms']}/"
             f"{v['p99_ms']} | {s['p50_ms']}/{s['p95_ms']}/{s['p99_ms']} | {a['errors']} | {c['app']} / {c['db']} / "
-            f"{c['locust']} | {run['load_average_before']} → {run['load_average_after']} |"
+            f"{c['locust']} | {busy} | {run['load_average_before']} → {run['load_average_after']} |"
         )
     last = w["runs"][-1]
     lines += [
@@ -182,11 +183,7 @@ def web(w: dict[str, Any]) -> list[str]:
     for name, e in last["endpoints"].items():
         lines.append(f"| {name} | {e['p50_ms']} | {e['p95_ms']} | {e['p99_ms']} | {e['requests']} |")
     cost = w.get("cpu_ms_per_request_min")
-    lines += [
-        "",
-        f"Highest user count measured with p95 (all requests) under 200 ms: "
-        f"**{fmt(w.get('highest_users_p95_under_200ms'))}** (of {', '.join(str(r['users']) for r in w['runs'])}).",
-    ]
+    lines += ["", capacity_sentence(w)]
     if cost:
         lines += [
             "",
@@ -201,7 +198,38 @@ def web(w: dict[str, Any]) -> list[str]:
         ]
         for cores, p in w["projection"].items():
             lines.append(f"| {cores} | {p['max_req_per_s']} | {p['users_at_70pct']} |")
+    if check := w.get("projection_check"):
+        lines += [
+            "",
+            f"The projection checked on this machine: the same model, with locust's CPU added to each request "
+            f"({check['cpu_ms_per_request_with_locust']:.1f} ms, as it shares these 2 cores), gives "
+            f"**{check['users_at_70pct']} users** at 70 % of 2 cores. {measured_bracket(w)}",
+        ]
     return lines
+
+
+def capacity_sentence(w: dict[str, Any]) -> str:
+    """The capacity curve's result: the highest user count under 200 ms, and the first over it."""
+    counts = ", ".join(str(r["users"]) for r in w["runs"])
+    under, over = w.get("highest_users_p95_under_200ms"), w.get("lowest_users_p95_over_200ms")
+    text = f"Highest user count measured with p95 (all requests) under 200 ms: **{fmt(under)}** (of {counts})"
+    if over is not None:
+        return f"{text}; at **{over}** users p95 reached 200 ms (or a request failed): the capacity lies between."
+    if "ceiling" in w:
+        return f"{text}; p95 stayed under 200 ms up to the curve's ceiling of {w['ceiling']} users."
+    return f"{text}; the curve stopped before p95 reached 200 ms, so the capacity is at least that."
+
+
+def measured_bracket(w: dict[str, Any]) -> str:
+    """What the curve measured against the projection: how busy the cores were on either side of 200 ms."""
+    by_users = {r["users"]: r for r in w["runs"]}
+    parts = []
+    for key, verb in (("highest_users_p95_under_200ms", "stayed under"), ("lowest_users_p95_over_200ms", "reached")):
+        run = by_users.get(w.get(key))
+        if run is not None:
+            busy = f", the cores {run['cpu_busy']:.0%} busy" if run.get("cpu_busy") is not None else ""
+            parts.append(f"at {run['users']} users p95 {verb} 200 ms ({run['categories']['all']['p95_ms']} ms{busy})")
+    return ("Measured: " + "; ".join(parts) + ".") if parts else ""
 
 
 # Issue 18, item 6: how each command's peak RSS may grow with the data it handles.

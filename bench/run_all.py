@@ -5,8 +5,9 @@
    --as-of 2026-11-01`) unless it already holds that cohort, then vacuumed and analysed.
 2. survival (`bench/survival_bench.py`), export (`bench/export_commands_bench.py`), import
    (`bench/import_cohort_bench.py` into `<name>_b<N>_import`, dropped and recreated) and web
-   (`bench/load/run_load_test.sh` at each user count; it writes to the bench database: saves,
-   dispensings, users) run one after the other, each in its own process.
+   (`bench/load/run_load_test.sh` at each listed user count, then `--users-step` more at a time
+   until p95 reaches 200 ms or `--users-max`: the capacity curve; it writes to the bench database:
+   saves, dispensings, users) run one after the other, each in its own process.
 3. All figures go to `bench/results/bench-<N>.json`; `bench/report_md.py` then rewrites the
    generated section of docs/benchmarks.md from every `bench/results/bench-*.json`.
 
@@ -21,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
@@ -128,15 +130,21 @@ class Bench:
         )
         return self.script("bench/import_cohort_bench.py", *argv)
 
-    def web(self, users: list[int], measure: int) -> dict[str, Any]:
-        runs = []
-        for index, count in enumerate(users):
+    def web(self, users: list[int], measure: int, *, step: int, ceiling: int) -> dict[str, Any]:
+        """The load test at each listed user count, then upwards by `step` to saturation (`load_curve`)."""
+        users_created = False
+
+        def run(count: int) -> dict[str, Any]:
+            nonlocal users_created
             out = ROOT / "var" / "bench" / f"load-{self.patients}-u{count}"
             env = {**self.env, "LOAD_DATABASE_URL": self.app_url, "LOAD_DATABASE_ADMIN_URL": self.owner_url}
-            env |= {"OUT": str(out), "SETUP": "1" if index == 0 else "0"}
+            env |= {"OUT": str(out), "SETUP": "0" if users_created else "1"}
             run_measured(["bench/load/run_load_test.sh", str(count), str(measure)], env=env)
-            runs.append(load_run(out))
-        return {"runs": runs, **capacity(runs)}
+            users_created = True
+            return load_run(out)
+
+        runs = load_curve(users, run, step=step, ceiling=ceiling)
+        return {"runs": runs, "step": step, "ceiling": ceiling, **capacity(runs)}
 
 
 def load_run(out: Path) -> dict[str, Any]:
@@ -157,6 +165,7 @@ def load_run(out: Path) -> dict[str, Any]:
     cpu = window_cpu(samples, summary["started"], summary["stopped"])
     requests = summary["categories"]["all"]["requests"]
     per_request = {group: round(1000 * seconds / requests, 1) if requests else None for group, seconds in cpu.items()}
+    window = summary["measured_seconds"]
     return {
         "users": summary["users"],
         "measured_s": summary["measured_seconds"],
@@ -164,6 +173,8 @@ def load_run(out: Path) -> dict[str, Any]:
         "endpoints": summary.get("endpoints", {}),
         "cpu_s": cpu,
         "cpu_ms_per_request": per_request,
+        # share of the machine's cores that app, database and locust kept busy over the window
+        "cpu_busy": round(sum(cpu.values()) / window / (os.cpu_count() or 1), 3) if window else None,
         "statuses": summary["statuses"],
         "load_average_before": environment.get("loadavg_before", "").replace(",", " "),
         "load_average_after": environment.get("loadavg_after", ""),
@@ -172,25 +183,58 @@ def load_run(out: Path) -> dict[str, Any]:
     }
 
 
+#: The capacity curve's limit (issue 18): p95 of all requests under this many ms.
+CAPACITY_P95_MS = 200
+
+
+def saturated(run: dict[str, Any]) -> bool:
+    """Whether a load run is past the capacity: p95 at or over CAPACITY_P95_MS, or any request failed."""
+    every = run["categories"]["all"]
+    return every["p95_ms"] is None or every["p95_ms"] >= CAPACITY_P95_MS or bool(every["errors"])
+
+
+def load_curve(
+    listed: list[int], run: Callable[[int], dict[str, Any]], *, step: int, ceiling: int
+) -> list[dict[str, Any]]:
+    """Runs at every listed user count, then at `step` more users each time until a run saturates
+    (`saturated`) or the next count would pass `ceiling`: the curve brackets the capacity."""
+    runs = [run(count) for count in listed]
+    while runs and not saturated(runs[-1]) and runs[-1]["users"] + step <= ceiling:
+        runs.append(run(runs[-1]["users"] + step))
+    return runs
+
+
 def capacity(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The highest user count whose p95 (all requests) stayed under 200 ms, and a projection of
-    throughput to more cores from the CPU each request cost (app + database)."""
-    under = [r["users"] for r in runs if (r["categories"]["all"]["p95_ms"] or 1e9) < 200]
-    costs = [
-        r["cpu_ms_per_request"]["app"] + r["cpu_ms_per_request"]["db"] for r in runs if r["cpu_ms_per_request"]["app"]
-    ]
-    cost = min(costs) if costs else None
-    projection = {}
-    if cost:
+    """Where p95 (all requests) crossed 200 ms, and a projection of throughput to more cores from
+    the CPU each request cost (app + database), with the same model applied to this machine to
+    check it: here the load generator shares the cores, so its CPU is added to the cost."""
+    under = [r["users"] for r in runs if not saturated(r)]
+    over = [r["users"] for r in runs if saturated(r) and (not under or r["users"] > max(under))]
+    measured = [r["cpu_ms_per_request"] for r in runs if r["cpu_ms_per_request"]["app"]]
+    cheapest = min(measured, key=lambda c: c["app"] + c["db"], default=None)
+    projection, check = {}, None
+    if cheapest:
+        cost = cheapest["app"] + cheapest["db"]
         for cores in (2, 4, 16):
-            rps = cores * 1000 / cost
-            # think time 0.5-1.5 s (mean 1.0) plus ~0.1 s response; 70 % utilisation keeps queues short
-            projection[str(cores)] = {"max_req_per_s": round(rps, 1), "users_at_70pct": int(0.7 * rps * 1.1)}
+            projection[str(cores)] = {
+                "max_req_per_s": round(cores * 1000 / cost, 1),
+                "users_at_70pct": users_at(cores, cost),
+            }
+        here = cost + (cheapest["locust"] or 0)
+        check = {"cpu_ms_per_request_with_locust": round(here, 1), "users_at_70pct": users_at(2, here)}
     return {
         "highest_users_p95_under_200ms": max(under) if under else None,
-        "cpu_ms_per_request_min": cost,
+        "lowest_users_p95_over_200ms": min(over) if over else None,
+        "cpu_ms_per_request_min": cheapest["app"] + cheapest["db"] if cheapest else None,
         "projection": projection,
+        "projection_check": check,
     }
+
+
+def users_at(cores: int, cost_ms: float, utilisation: float = 0.7) -> int:
+    """Users that keep `cores` busy at `utilisation` when a request costs `cost_ms` of CPU: each
+    asks about once every 1.1 s (think time 0.5-1.5 s, mean 1.0, plus ~0.1 s response)."""
+    return int(utilisation * cores * 1000 / cost_ms * 1.1)
 
 
 def commit_label(root: Path) -> str:
@@ -233,6 +277,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--patients", type=int, default=int(os.environ.get("BENCH_PATIENTS", 20000)))
     parser.add_argument("--users", default=os.environ.get("BENCH_USERS", "20,50"))
+    parser.add_argument(
+        "--users-step", type=int, default=int(os.environ.get("BENCH_USERS_STEP", 20)), help="then upwards by this many"
+    )
+    parser.add_argument(
+        "--users-max", type=int, default=int(os.environ.get("BENCH_USERS_MAX", 150)), help="the curve's ceiling"
+    )
     parser.add_argument("--measure", type=int, default=int(os.environ.get("BENCH_MEASURE", 60)))
     parser.add_argument("--only", default=",".join(STEPS))
     parser.add_argument("--no-docs", action="store_true")
@@ -255,7 +305,8 @@ def main() -> None:
         if step in only:
             before = loadavg()
             if step == "web":
-                result = bench.web([int(u) for u in args.users.split(",")], args.measure)
+                listed = [int(u) for u in args.users.split(",")]
+                result = bench.web(listed, args.measure, step=args.users_step, ceiling=args.users_max)
             else:
                 result = getattr(bench, "import_" if step == "import" else step)()
             result["load_average"] = f"{before} -> {loadavg()}"
