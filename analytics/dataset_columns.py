@@ -18,10 +18,14 @@ class Column:
     unit: str
     definition: str
     source: str
+    #: Text that can never be empty or start with a spreadsheet formula character, because the
+    #: database refuses it (the study id's CHECK constraint): the CSV writers pass it through as
+    #: it is, where other text is neutralised (registry.safe_csv), a cost on every row of an export.
+    formula_safe: bool = False
 
 
-def _c(name: str, type_: str, unit: str, definition: str, source: str) -> Column:
-    return Column(name, type_, unit, definition, source)
+def _c(name: str, type_: str, unit: str, definition: str, source: str, *, formula_safe: bool = False) -> Column:
+    return Column(name, type_, unit, definition, source, formula_safe)
 
 
 PATIENT_COLUMNS: tuple[Column, ...] = (
@@ -31,6 +35,7 @@ PATIENT_COLUMNS: tuple[Column, ...] = (
         "",
         "Pseudonymous study id (site code and number); never a name or NHS number.",
         "Patient.study_id",
+        formula_safe=True,
     ),
     _c("site_code", "category", "", "Treating site code, e.g. GB-LON.", "Site.code"),
     _c(
@@ -225,7 +230,14 @@ PATIENT_COLUMNS: tuple[Column, ...] = (
 )
 PATIENT_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in PATIENT_COLUMNS)
 
-_ID = _c("patient_id", "string", "", "Pseudonymous study id; joins to the patients table.", "Patient.study_id")
+_ID = _c(
+    "patient_id",
+    "string",
+    "",
+    "Pseudonymous study id; joins to the patients table.",
+    "Patient.study_id",
+    formula_safe=True,
+)
 
 _ITEMS = (
     ("q1_speech", "1. Speech"),

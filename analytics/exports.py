@@ -81,9 +81,14 @@ def export_log_finish(log: ExportLog, *, rows: int, completed: bool = True) -> N
 
 # ---- CSV ------------------------------------------------------------------------------------
 def _text_indexes(table: str) -> list[int]:
-    """Columns that can hold free text. Categories are fixed vocabularies (model choices) that
-    never start with a formula character, so they need no scan."""
-    return [i for i, column in enumerate(dataset_columns.TABLES[table]) if column.type == "string"]
+    """Columns that can hold free text. Categories are fixed vocabularies (model choices) and
+    study ids a pattern the database holds (`Column.formula_safe`): neither ever starts with a
+    formula character, so they need no scan."""
+    return [
+        i
+        for i, column in enumerate(dataset_columns.TABLES[table])
+        if column.type == "string" and not column.formula_safe
+    ]
 
 
 def csv_chunks(

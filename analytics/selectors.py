@@ -177,21 +177,22 @@ for _name, _table in LONG_TABLES.items():  # the spec and the query must list th
     assert len(_table.fields) == len(dataset_columns.LONG_TABLE_COLUMNS[_name]), _name
 
 
-def _as_text(field: str, column_type: str, *, for_copy: bool = False) -> Any:
+def _as_text(field: str, column: dataset_columns.Column, *, for_copy: bool = False) -> Any:
     """The column as the text the CSV writer would make of its Python value (str(value)); with
     `for_copy`, as it writes it, for COPY to write the file (analytics.exports): free text
     neutralised (registry.safe_csv's rule), empty text as NULL (an empty cell for COPY too), and
-    dates and numbers as stored, which COPY writes as `::text` would."""
-    if column_type == "boolean":
+    dates and numbers as stored, which COPY writes as `::text` would. A `formula_safe` column is
+    never empty and never needs neutralising: it goes out as stored."""
+    if column.type == "boolean":
         return Case(
             When(**{field: True}, then=Value("True")),
             When(**{field: False}, then=Value("False")),
             output_field=TextField(),
         )
-    if column_type in {"string", "category"}:
-        if not for_copy:
+    if column.type in {"string", "category"}:
+        if not for_copy or column.formula_safe:
             return field
-        text = neutralised_expression(field) if column_type == "string" else F(field)
+        text = neutralised_expression(field) if column.type == "string" else F(field)
         return NullIf(text, Value(""), output_field=TextField())
     if for_copy:
         # COPY writes a date, integer or decimal through its type's output function, the very
@@ -213,7 +214,7 @@ def long_table_queryset(
     fields: list[Any] = list(spec.fields)
     if as_csv_text and connection.vendor == "postgresql":
         columns = dataset_columns.LONG_TABLE_COLUMNS[table]
-        fields = [_as_text(f, c.type, for_copy=for_copy) for f, c in zip(spec.fields, columns, strict=True)]
+        fields = [_as_text(f, c, for_copy=for_copy) for f, c in zip(spec.fields, columns, strict=True)]
     return export_records(user, spec.model).order_by(*spec.order_by).values_list(*fields)
 
 

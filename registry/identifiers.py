@@ -23,8 +23,12 @@ STUDY_ID_RULE = (
     "starting with a letter or a digit."
 )
 _STUDY_ID = re.compile(STUDY_ID_REGEX)
+#: The whole value: `\A` and `\Z` mean the same in Python's and PostgreSQL's regular expressions
+#: (a trailing newline does not pass, as it would with `$`), so the validator and the database's
+#: CHECK constraint (registry.models.Patient) hold one rule.
+STUDY_ID_PATTERN = rf"\A{STUDY_ID_REGEX}\Z"
 
-validate_study_id = RegexValidator(rf"\A{STUDY_ID_REGEX}\Z", STUDY_ID_RULE, code="invalid_study_id")
+validate_study_id = RegexValidator(STUDY_ID_PATTERN, STUDY_ID_RULE, code="invalid_study_id")
 
 
 def is_study_id(value: str) -> bool:
