@@ -30,6 +30,7 @@ from urllib.parse import urlparse, urlunparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.host import describe as describe_host  # noqa: E402
+from bench.host import reference_cpu_s  # noqa: E402
 from bench.load.cpu_sampler import window_cpu  # noqa: E402
 from bench.measured import loadavg, run_measured  # noqa: E402
 
@@ -304,12 +305,15 @@ def main() -> None:
     for step in STEPS:
         if step in only:
             before = loadavg()
+            # the host's speed right before the step: on a shared host it drifts within a run
+            reference = reference_cpu_s(3)
             if step == "web":
                 listed = [int(u) for u in args.users.split(",")]
                 result = bench.web(listed, args.measure, step=args.users_step, ceiling=args.users_max)
             else:
                 result = getattr(bench, "import_" if step == "import" else step)()
             result["load_average"] = f"{before} -> {loadavg()}"
+            result["reference_cpu_s"] = reference
             # Each step keeps the run it came from: a later `--only` run relabels the file, not this.
             result["run"] = run_label(report)
             report[step] = result

@@ -94,3 +94,9 @@ def test_an_earlier_run_without_a_curve_says_its_capacity_is_only_a_lower_bound(
     earlier = {"runs": runs, "highest_users_p95_under_200ms": 50, "projection": {}, "cpu_ms_per_request_min": 22.0}
     text = "\n".join(report_md.web(earlier))
     assert "the curve stopped before p95 reached 200 ms, so the capacity is at least that" in text
+
+
+def test_the_endpoints_are_listed_at_the_targets_50_users_not_at_the_saturated_end_of_the_curve():
+    runs = [load_run(20, 40), load_run(50, 90), load_run(70, 260)]
+    text = "\n".join(report_md.web({"runs": runs, "ceiling": 150, **capacity(runs)}))
+    assert "Per endpoint at 50 users" in text

@@ -108,3 +108,12 @@ def test_a_partial_rerun_leaves_the_steps_it_skips_labelled_with_their_own_run()
     label_earlier_steps(earlier)
     assert earlier["survival"]["run"] == {"date_utc": "2026-12-03 10:00", "commit": "abc1234", "reference_cpu_s": None}
     assert earlier["startup"]["run"]["commit"] == "0aa0aa0"  # already labelled: kept
+
+
+def test_the_host_line_gives_the_reference_time_before_each_step_the_run_timed_it_for():
+    r = {"startup": {"reference_cpu_s": 0.57}, "export": {}, "web": {"reference_cpu_s": 0.76}}
+    assert report_md.step_references(r) == " Before each step it took 0.57 s (startup), 0.76 s (web)."
+
+
+def test_a_run_that_did_not_time_the_steps_adds_nothing_to_the_host_line():
+    assert report_md.step_references({"startup": {"wall_s": 0.6}}) == ""
