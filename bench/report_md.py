@@ -30,6 +30,8 @@ RAW_SIDE = {
 }
 
 
+#: The benchmarks `make bench` runs, in the order it runs them (bench/run_all.py).
+STEPS = ("startup", "survival", "export", "import", "web")
 #: The web target's user count (issue 18: p95 < 100 ms at 50 users).
 TARGET_USERS = 50
 
@@ -326,8 +328,7 @@ def host(machine: dict[str, Any]) -> str:
 def step_references(r: dict[str, Any]) -> str:
     """The reference workload timed again before each step (median of 3), where the run did: the
     host's speed drifts within a run when it is shared, and the web step is the most exposed."""
-    steps = ("startup", "survival", "export", "import", "web")  # run_all.STEPS, in the order they run
-    timed = [(step, r[step]["reference_cpu_s"]) for step in steps if r.get(step, {}).get("reference_cpu_s")]
+    timed = [(step, r[step]["reference_cpu_s"]) for step in STEPS if r.get(step, {}).get("reference_cpu_s")]
     if not timed:
         return ""
     return " Before each step it took " + ", ".join(f"{s:.2f} s ({step})" for step, s in timed) + "."

@@ -33,10 +33,10 @@ from bench.host import describe as describe_host  # noqa: E402
 from bench.host import reference_cpu_s  # noqa: E402
 from bench.load.cpu_sampler import window_cpu  # noqa: E402
 from bench.measured import loadavg, run_measured  # noqa: E402
+from bench.report_md import STEPS  # noqa: E402
 
 PY = sys.executable
 AS_OF = "2026-11-01"
-STEPS = ("startup", "survival", "export", "import", "web")
 OUTPUTS = ("bench/results", "docs/benchmarks.md")  # what a run writes, relative to ROOT
 
 
@@ -169,7 +169,7 @@ def load_run(out: Path) -> dict[str, Any]:
     window = summary["measured_seconds"]
     return {
         "users": summary["users"],
-        "measured_s": summary["measured_seconds"],
+        "measured_s": window,
         "categories": summary["categories"],
         "endpoints": summary.get("endpoints", {}),
         "cpu_s": cpu,
