@@ -35,6 +35,7 @@ from django.db.models.functions import Cast, Coalesce
 
 from registry.constants import ALSFRSR_INTERVAL_DAYS, CYCLE_LENGTH_DAYS
 from registry.follow_up import follow_up_ended
+from registry.precompiled import Update, compiled_updates_per_value
 
 NO_TREATMENT_ROUTE = "none"  # RouteCode.NONE, spelled out so the migration can use this module
 
@@ -57,25 +58,39 @@ def next_due_refresh(
     as migration 0008 ran it, before the site column and the withdrawal records existed (0013
     refills every row), and `alsfrsr=False` leaves out the ALSFRS-R date, for the states before
     access_programme 0014 added it. Returns the number of enrolments updated.
+
+    One patient (every save of the web, the API and the admin) runs the same UPDATEs compiled once
+    per process (`_refresh_one`).
     """
+    if patient_ids is not None and apps is None and not state_0008 and alsfrsr:
+        ids = list(patient_ids)
+        if len(ids) == 1:
+            return _refresh_one(ids[0])
+        patient_ids = ids
     apps = apps or installed_apps
-    enrolments, cycles = (
-        apps.get_model("access_programme", "Enrolment"),
-        apps.get_model("access_programme", "TreatmentCycle"),
-    )
-    rows: models.QuerySet[Any] = enrolments.objects.all()
+    rows: models.QuerySet[Any] = apps.get_model("access_programme", "Enrolment").objects.all()
     if patient_ids is not None:
         rows = rows.filter(patient_id__in=list(patient_ids))
+    if state_0008:
+        cycle_due = _cycle_due(apps)
+        none = Q(route__code=NO_TREATMENT_ROUTE)
+        return rows.exclude(none).update(next_cycle_due=cycle_due) + rows.filter(none).update(next_cycle_due=None)
+    return sum(queryset.update(**values) for queryset, values in _refresh_updates(rows, apps, alsfrsr=alsfrsr))
+
+
+def _cycle_due(apps: Apps) -> Coalesce:
+    cycles = apps.get_model("access_programme", "TreatmentCycle")
     latest_cycle = cycles.objects.filter(patient_id=OuterRef("patient_id")).order_by("-start_date", "-cycle_number")
-    cycle_due = Coalesce(
+    return Coalesce(
         _after(latest_cycle, "start_date", CYCLE_LENGTH_DAYS),
         "first_dose_date",
         "enrolment_date",
         output_field=DateField(),
     )
-    if state_0008:
-        none = Q(route__code=NO_TREATMENT_ROUTE)
-        return rows.exclude(none).update(next_cycle_due=cycle_due) + rows.filter(none).update(next_cycle_due=None)
+
+
+def _refresh_updates(rows: models.QuerySet[Any], apps: Apps, *, alsfrsr: bool) -> list[Update]:
+    """The three UPDATEs of `rows`: follow-up ended, followed and treated, followed and untreated."""
     site = Subquery(
         apps.get_model("registry", "Patient").objects.filter(pk=OuterRef("patient_id")).values("site_id")[:1]
     )
@@ -85,7 +100,7 @@ def next_due_refresh(
         withdrawals=apps.get_model("registry", "ConsentWithdrawal"),
     )
     untreated = Q(route__code=NO_TREATMENT_ROUTE)
-    followed: dict[str, Any] = {"next_cycle_due": cycle_due, "site_id": site}
+    followed: dict[str, Any] = {"next_cycle_due": _cycle_due(apps), "site_id": site}
     not_followed: dict[str, Any] = {"next_cycle_due": None, "site_id": site}
     if alsfrsr:
         assessments = apps.get_model("registry", "AlsfrsrAssessment").objects
@@ -96,7 +111,15 @@ def next_due_refresh(
             output_field=DateField(),
         )
         followed["next_alsfrsr_due"], not_followed["next_alsfrsr_due"] = alsfrsr_due, None
-    updated = rows.filter(ended).update(**not_followed)
-    updated += rows.exclude(ended).exclude(untreated).update(**followed)
-    untreated_followed = {**followed, "next_cycle_due": None}
-    return int(updated + rows.exclude(ended).filter(untreated).update(**untreated_followed))
+    return [
+        (rows.filter(ended), not_followed),
+        (rows.exclude(ended).exclude(untreated), followed),
+        (rows.exclude(ended).filter(untreated), {**followed, "next_cycle_due": None}),
+    ]
+
+
+@compiled_updates_per_value
+def _refresh_one(patient_id: int) -> list[Update]:
+    """`next_due_refresh` of one patient's enrolment."""
+    rows = installed_apps.get_model("access_programme", "Enrolment").objects.filter(patient_id=patient_id)
+    return _refresh_updates(rows, installed_apps, alsfrsr=True)

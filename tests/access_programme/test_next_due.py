@@ -12,13 +12,14 @@ from access_programme.selectors import dispensing_worklist
 from access_programme.services import cycle_start, cycle_update, enrolment_record, enrolment_update
 from registry.models import ClinicalEvent, EventType, WithdrawalLevel
 from registry.services import (
+    alsfrsr_record,
     consent_record,
     consent_withdraw,
     outcome_record,
     outcome_update,
     outcomes_bulk_record,
 )
-from tests.factories import DiagnosisFactory, PatientFactory, days_ago, treated_patient
+from tests.factories import NORMAL_ALSFRSR_ITEMS, DiagnosisFactory, PatientFactory, days_ago, treated_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +158,60 @@ def test_the_refresh_of_every_enrolment_applies_the_whole_rule(patient, pharmaci
     next_due_refresh()
     enrolment = Enrolment.objects.get(patient=patient)
     assert (enrolment.next_cycle_due, enrolment.site) == (None, patient.site)
+
+
+# --- one patient's refresh (compiled once per process) and many patients' agree ----------------
+
+DUE_FIELDS = ("next_cycle_due", "next_alsfrsr_due", "site_id")
+
+
+def patients_in_every_follow_up_state(pharmacist) -> list[int]:
+    """Treated with a cycle and an assessment, treated without, dead, withdrawn, registry-only."""
+    site = pharmacist.sites.get()
+    cycled, fresh, dead, withdrawn = (treated_patient(site=site) for _ in range(4))
+    cycle_start(actor=pharmacist, patient=cycled, cycle_number=1, start_date=days_ago(84))
+    alsfrsr_record(actor=None, patient=cycled, assessment_date=days_ago(80), **NORMAL_ALSFRSR_ITEMS)
+    outcome_record(actor=None, patient=dead, event_type=EventType.DEATH, event_date=days_ago(2))
+    withdraw(withdrawn, WithdrawalLevel.TREATMENT_ONLY)
+    untreated = PatientFactory(site=site)
+    DiagnosisFactory(patient=untreated)
+    enrolment_record(actor=None, patient=untreated, route=Route.objects.get(code="none"), enrolment_date=days_ago(30))
+    return [p.pk for p in (cycled, fresh, dead, withdrawn, untreated)]
+
+
+def scrambled(patient_ids: list[int]) -> None:
+    """Every kept date and site wrong, as if written before the rule."""
+    Enrolment.objects.filter(patient_id__in=patient_ids).update(
+        next_cycle_due=days_ago(999), next_alsfrsr_due=days_ago(999), site=None
+    )
+
+
+def kept(patient_ids: list[int]) -> dict[int, tuple]:
+    enrolments = Enrolment.objects.filter(patient_id__in=patient_ids).values("patient_id", *DUE_FIELDS)
+    return {e["patient_id"]: tuple(e[f] for f in DUE_FIELDS) for e in enrolments}
+
+
+def test_refreshing_patients_one_at_a_time_gives_what_refreshing_them_together_gives(pharmacist):
+    ids = patients_in_every_follow_up_state(pharmacist)
+    expected = kept(ids)
+    scrambled(ids)
+    for patient_id in ids:
+        next_due_refresh([patient_id])
+    one_by_one = kept(ids)
+    scrambled(ids)
+    next_due_refresh(ids)
+
+    assert one_by_one == kept(ids) == expected
+    assert {due[0] for due in expected.values()} == {
+        None,
+        days_ago(56),
+        days_ago(84),
+    }  # ended or untreated, cycled, not yet
+
+
+def test_one_patients_refresh_leaves_the_other_enrolments_alone(pharmacist):
+    ids = patients_in_every_follow_up_state(pharmacist)
+    scrambled(ids)
+
+    assert next_due_refresh([ids[0]]) == 1
+    assert [kept(ids)[pk] for pk in ids[1:]] == [(days_ago(999), days_ago(999), None)] * (len(ids) - 1)

@@ -10,14 +10,19 @@ from django.db import NotSupportedError, connection
 from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.test.utils import CaptureQueriesContext
 
-from access_programme.models import Dispensing
+from access_programme.models import Dispensing, Enrolment
 from access_programme.selectors import patient_page
 from access_programme.selectors.follow_up import with_follow_up
 from access_programme.services import batch_recall
 from registry import selectors as registry_selectors
 from registry import services
 from registry.models import ClinicalEvent, Patient, Role, SignatureMeaning
-from registry.precompiled import CompiledSubquery, compiled_per_value, with_subqueries_compiled
+from registry.precompiled import (
+    CompiledSubquery,
+    compiled_per_value,
+    compiled_updates_per_value,
+    with_subqueries_compiled,
+)
 from tests.factories import PatientFactory, UserFactory, days_ago, treated_patient
 
 pytestmark = pytest.mark.django_db
@@ -177,6 +182,45 @@ def test_a_queryset_that_prefetches_is_not_compiled_per_value():
 
 def test_a_queryset_that_does_not_use_its_value_as_a_parameter_is_refused():
     unparameterised = compiled_per_value(lambda patient_id: Patient.objects.filter(sex="F"))
+
+    with pytest.raises(NotSupportedError):
+        unparameterised(1)
+
+
+# --- UPDATEs compiled once, run per value (compiled_updates_per_value) -------------------------
+
+
+def _site_of_patient_updates(patient_id):
+    """A kept copy refreshed by correlated subquery, as access_programme.next_due writes them."""
+    site = Subquery(Patient.objects.filter(pk=OuterRef("patient_id")).values("site_id")[:1])
+    rows = Enrolment.objects.filter(patient_id=patient_id)
+    return [(rows.filter(Exists(ClinicalEvent.objects.filter(patient=OuterRef("patient_id")))), {"site_id": site})]
+
+
+def test_an_update_compiled_once_sends_the_sql_the_orm_compiles_for_each_patient(seeded_cohort):
+    compiled = compiled_updates_per_value(_site_of_patient_updates)
+    for patient_id in seeded_cohort[:5]:
+        with CaptureQueriesContext(connection) as orm:
+            expected = sum(queryset.update(**values) for queryset, values in _site_of_patient_updates(patient_id))
+        with CaptureQueriesContext(connection) as once:
+            updated = compiled(patient_id)
+
+        assert [q["sql"] for q in once.captured_queries] == [q["sql"] for q in orm.captured_queries]
+        assert updated == expected
+
+
+def test_an_update_compiled_once_changes_only_its_patients_row(seeded_cohort):
+    first, second = [pk for pk in seeded_cohort if ClinicalEvent.objects.filter(patient_id=pk).exists()][:2]
+    Enrolment.objects.filter(patient_id__in=[first, second]).update(site=None)
+
+    compiled_updates_per_value(_site_of_patient_updates)(first)
+
+    sites = dict(Enrolment.objects.filter(patient_id__in=[first, second]).values_list("patient_id", "site_id"))
+    assert sites == {first: Patient.objects.get(pk=first).site_id, second: None}
+
+
+def test_an_update_that_does_not_use_its_value_as_a_parameter_is_refused():
+    unparameterised = compiled_updates_per_value(lambda patient_id: [(Enrolment.objects.all(), {"site_id": None})])
 
     with pytest.raises(NotSupportedError):
         unparameterised(1)
