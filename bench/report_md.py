@@ -318,8 +318,9 @@ def host(machine: dict[str, Any]) -> str:
             "later runs' with care."
         )
     clock = f", {machine['cpu_mhz']:,.0f} MHz" if machine.get("cpu_mhz") else ""
+    interpreter = f" (`{machine['python_executable']}`)" if machine.get("python_executable") else ""
     return (
-        f"Host: {machine['cpu_model']}{clock}, Python {machine['python']}; the reference workload "
+        f"Host: {machine['cpu_model']}{clock}, Python {machine['python']}{interpreter}; the reference workload "
         f"(`bench/host.py`, median of {machine['reference_repeats']}) took **{machine['reference_cpu_s']:.2f} s** "
         "of CPU: absolute times scale with it between runs."
     )

@@ -3,6 +3,9 @@ absolute figures of runs on hosts of different speed can be compared (bench/host
 
 from __future__ import annotations
 
+import os
+import sys
+
 from bench import host, report_md
 
 CPUINFO = """processor\t: 0
@@ -32,6 +35,13 @@ def test_the_reference_workload_runs_in_a_fresh_interpreter_and_costs_cpu():
     assert machine["nproc"] >= 1
 
 
+def test_the_run_records_which_interpreter_ran_it():
+    """Builds of one Python version differ by a quarter in speed: the record names the binary."""
+    machine = host.describe(repeats=1)
+    assert machine["python_executable"] == os.path.realpath(sys.executable)
+    assert os.path.isfile(machine["python_executable"]) and not os.path.islink(machine["python_executable"])
+
+
 def test_the_report_names_the_host_and_its_reference_time():
     line = report_md.host(
         {
@@ -45,6 +55,19 @@ def test_the_report_names_the_host_and_its_reference_time():
     )
     assert "AMD EPYC, 1,996 MHz" in line
     assert "**1.13 s**" in line
+
+
+def test_the_report_names_the_interpreter_where_the_run_recorded_it():
+    machine = {
+        "nproc": 2,
+        "python": "3.11.2",
+        "python_executable": "/usr/bin/python3.11",
+        "cpu_model": "AMD EPYC",
+        "cpu_mhz": None,
+        "reference_cpu_s": 0.35,
+        "reference_repeats": 5,
+    }
+    assert "Python 3.11.2 (`/usr/bin/python3.11`)" in report_md.host(machine)
 
 
 def test_a_run_from_before_the_reference_workload_says_its_host_was_not_recorded():
