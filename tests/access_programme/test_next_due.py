@@ -173,7 +173,7 @@ def patients_in_every_follow_up_state(pharmacist) -> list[int]:
     alsfrsr_record(actor=None, patient=cycled, assessment_date=days_ago(80), **NORMAL_ALSFRSR_ITEMS)
     outcome_record(actor=None, patient=dead, event_type=EventType.DEATH, event_date=days_ago(2))
     withdraw(withdrawn, WithdrawalLevel.TREATMENT_ONLY)
-    untreated = PatientFactory(site=site)
+    untreated = PatientFactory.create(site=site)
     DiagnosisFactory(patient=untreated)
     enrolment_record(actor=None, patient=untreated, route=Route.objects.get(code="none"), enrolment_date=days_ago(30))
     return [p.pk for p in (cycled, fresh, dead, withdrawn, untreated)]
