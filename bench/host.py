@@ -10,9 +10,9 @@ ran on a host twice as slow. Ratios measured side by side in one run (export, im
 against their raw floors) need no such correction.
 
 The interpreter counts as part of the host: the reference runs in the bench's own Python, and
-a CPython built without profile-guided and link-time optimisation (pyenv's default build) is
-about a quarter slower than one built with them (Debian's, and the production image's), so the
-run also records which interpreter it was.
+a CPython built without profile-guided and link-time optimisation (pyenv's default build) took
+about a quarter longer over the reference workload than one built with them (Debian's, and the
+production image's; docs/benchmarks.md), so the run also records which interpreter it was.
 """
 
 from __future__ import annotations
@@ -63,9 +63,7 @@ def describe(repeats: int = 5) -> dict[str, Any]:
     return {
         "nproc": os.cpu_count(),
         "python": platform.python_version(),
-        # Which build: the same version runs the reference a quarter faster built with
-        # profile-guided and link-time optimisation, as the production image's is (docs/benchmarks.md).
-        "python_executable": os.path.realpath(sys.executable),
+        "python_executable": os.path.realpath(sys.executable),  # which build: see the module's docstring
         "cpu_model": model,
         "cpu_mhz": mhz,
         "reference_cpu_s": reference_cpu_s(repeats),
