@@ -74,11 +74,39 @@ def targets(r: dict[str, Any]) -> list[str]:
                     f"| web p95 < 100 ms at 50 users | views {p95['view']} ms, saves {p95['save']} ms | {met(ok)} |"
                 )
     if st := r.get("startup"):
-        ok = st["wall_s"] < 0.5 and st["peak_rss_mb"] < 100
-        lines.append(
-            f"| `manage.py check` < 0.5 s and < 100 MB | {st['wall_s']:.2f} s, {st['peak_rss_mb']:.0f} MB | {met(ok)} |"
-        )
+        assessed = st.get("production", st)
+        ok = assessed["wall_s"] < 0.5 and assessed["peak_rss_mb"] < 100
+        figure = f"{assessed['wall_s']:.2f} s, {assessed['peak_rss_mb']:.0f} MB"
+        if "production" in st:
+            figure += (
+                f" with production's dependencies ({st['wall_s']:.2f} s, {st['peak_rss_mb']:.0f} MB "
+                "in the bench's venv, test tools included)"
+            )
+        lines.append(f"| `manage.py check` < 0.5 s and < 100 MB | {figure} | {met(ok)} |")
     return lines
+
+
+def startup(st: dict[str, Any]) -> list[str]:
+    def figures(f: dict[str, Any]) -> str:
+        slowest = ", ".join(f"`{name}` {ms:,} ms" for name, ms in list(f["slowest_imports_ms"].items())[:6])
+        modules = f"{f['modules_imported']:,} modules imported; " if "modules_imported" in f else ""
+        return (
+            f"{f['wall_s']:.2f} s (CPU {f['cpu_s']:.2f} s), peak RSS {f['peak_rss_mb']:.0f} MB; {modules}"
+            f"slowest top-level imports (`python -X importtime manage.py check`, cumulative): {slowest}"
+        )
+
+    head = f"**Start-up**: `manage.py check`, median of {st['repeats']}"
+    if "production" not in st:
+        return [f"{head}: {figures(st)}. Load average {st['load_average']}."]
+    return [
+        f"{head} each, the two venvs alternating (load average {st['load_average']}); the target is read on "
+        "production's:",
+        "",
+        f"- with production's dependencies only (`requirements.txt`, as the image installs them; "
+        f"`{st['production']['python']}`): {figures(st['production'])};",
+        f"- in the bench's venv (`requirements-dev.txt`: the test and load tools too, which some libraries "
+        f"import when they are installed, as DRF's `rest_framework.compat` imports `requests`): {figures(st)}.",
+    ]
 
 
 def survival(s: dict[str, Any]) -> list[str]:
@@ -382,14 +410,7 @@ def section(r: dict[str, Any]) -> list[str]:
         if key in r:
             lines += [*kept_from_earlier(r, key), *render(r[key]), ""]
     if st := r.get("startup"):
-        lines += kept_from_earlier(r, "startup")
-        slowest = ", ".join(f"`{name}` {ms:,} ms" for name, ms in list(st["slowest_imports_ms"].items())[:6])
-        lines += [
-            f"**Start-up**: `manage.py check`, median of {st['repeats']}: {st['wall_s']:.2f} s "
-            f"(CPU {st['cpu_s']:.2f} s), peak RSS {st['peak_rss_mb']:.0f} MB; load average {st['load_average']}. "
-            f"Slowest top-level imports (`python -X importtime manage.py check`, cumulative): {slowest}.",
-            "",
-        ]
+        lines += [*kept_from_earlier(r, "startup"), *startup(st), ""]
     return lines
 
 
