@@ -9,7 +9,10 @@ Steps, each a `manage.py` command in a subprocess so memory and time are the com
 3. `import_cohort` into the empty target: rows, seconds, rows/s, peak memory (max RSS);
 4. check every row arrived with one history row each;
 5. import the same folder again: nothing may change (the idempotent re-run), timed and its peak
-   memory taken too.
+   memory taken too;
+6. the raw sides: `psql \\copy … FROM` of the same files into bare text tables, and of every row
+   the import wrote into a copy of the target as the import found it (the registry's own tables:
+   what the schema's writes cost with no validation; `copy_into_schema_floor`).
 
 Usage (PostgreSQL on 127.0.0.1 as in the README):
 
@@ -34,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -87,12 +90,27 @@ def manage(database_url: str, *args: str) -> tuple[str, float, int]:
     return done.stdout, elapsed, int(usage.group(1)) if usage else 0
 
 
-def recreate(database_url: str) -> None:
+def database_name(database_url: str) -> str:
+    return urlparse(database_url).path.lstrip("/")
+
+
+def with_name(database_url: str, name: str) -> str:
+    return urlunparse(urlparse(database_url)._replace(path=f"/{name}"))
+
+
+def _client_options(database_url: str) -> list[str]:
     url = urlparse(database_url)
-    name = url.path.lstrip("/")
-    common = ["-h", url.hostname or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres"]
-    subprocess.run(["dropdb", *common, "--if-exists", name], check=True)
-    subprocess.run(["createdb", *common, name], check=True)
+    return ["-h", url.hostname or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres"]
+
+
+def drop(database_url: str) -> None:
+    subprocess.run(["dropdb", *_client_options(database_url), "--if-exists", database_name(database_url)], check=True)
+
+
+def recreate(database_url: str, template: str | None = None) -> None:
+    drop(database_url)
+    copy_of = ["-T", template] if template else []
+    subprocess.run(["createdb", *_client_options(database_url), *copy_of, database_name(database_url)], check=True)
 
 
 def parse_import(stdout: str) -> dict[str, float]:
@@ -127,6 +145,48 @@ def copy_from_floor(database_url: str, cohort: Path) -> dict[str, Any]:
     subprocess.run(["psql", "-X", "-q", database_url, "-c", drop], check=True)
     Path(sql.name).unlink()
     return {"rows": rows, **measured.figures(), "rows_per_second": round(rows / measured.wall_s)}
+
+
+def row_counts(database_url: str) -> dict[str, int]:
+    """Every table of the public schema with its exact row count."""
+    tables = psql_lines(database_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+    union = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM \"{t}\"" for t in tables)
+    return {name: int(count) for name, count in (line.split("|") for line in psql_lines(database_url, union))}
+
+
+def psql_lines(database_url: str, sql: str) -> list[str]:
+    out = subprocess.run(["psql", "-X", "-qtA", database_url, "-c", sql], capture_output=True, text=True, check=True)
+    return [line for line in out.stdout.splitlines() if line]
+
+
+def copy_into_schema_floor(imported_url: str, empty_url: str, before: dict[str, int]) -> dict[str, Any]:
+    """The schema's floor: `psql \\copy … FROM` of every row the import wrote (each table that was
+    empty before it: the records, their history rows, the data queries and safety cases its rules
+    raised), in PostgreSQL's binary format, into `empty_url`, a copy of the target as it was before
+    the import (migrated, sites added): the registry's own tables with their indexes, constraints
+    and foreign keys (deferred: checked at the commit). One psql process, one transaction, timed
+    whole; no validation, no Python. The rows are dumped from the imported database first, untimed."""
+    after = row_counts(imported_url)
+    written = {t: n for t, n in after.items() if n and not before.get(t)}
+    grown_elsewhere = sorted(t for t, n in after.items() if before.get(t) and n != before[t])
+    with tempfile.TemporaryDirectory() as folder:
+        load = ["BEGIN;"]
+        for table in written:
+            path = Path(folder) / f"{table}.bin"
+            subprocess.run(
+                ["psql", "-X", "-q", imported_url, "-c", f"\\copy \"{table}\" TO '{path}' (FORMAT binary)"],
+                check=True,
+            )
+            load.append(f"\\copy \"{table}\" FROM '{path}' (FORMAT binary)")
+        script = Path(folder) / "load.sql"
+        script.write_text("\n".join([*load, "COMMIT;"]) + "\n")
+        measured = run_measured(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", empty_url, "-f", str(script)])
+    return {
+        "tables": len(written),
+        "rows": sum(written.values()),
+        "tables_with_rows_before_that_grew": grown_elsewhere,
+        **measured.figures(),
+    }
 
 
 def table_counts(database_url: str) -> dict[str, tuple[int, int]]:
@@ -175,6 +235,10 @@ def main() -> None:
     recreate(args.target)
     manage(args.target, "migrate", "--noinput", "-v0")
     manage(args.target, "shell", "-c", "from access_programme.demo_cohort import ensure_sites; ensure_sites()")
+    # The schema floor's database: the target as the import finds it (see copy_into_schema_floor).
+    schema_floor_url = with_name(args.target, f"{database_name(args.target)}_schema")
+    recreate(schema_floor_url, template=database_name(args.target))
+    before = row_counts(args.target)
 
     load_before = os.getloadavg()
     workers = ["--workers", str(args.workers)]
@@ -210,6 +274,11 @@ def main() -> None:
     }
     report["reimport"]["nothing_changed"] = table_counts(args.target) == counts
     report["copy_from"] = copy_from_floor(args.target, cohort)
+    report["copy_into_schema"] = copy_into_schema_floor(args.target, schema_floor_url, before)
+    report["copy_into_schema"]["accepted_rows_per_second"] = round(
+        report["import"]["accepted_rows"] / report["copy_into_schema"]["wall_s"]
+    )
+    drop(schema_floor_url)
     report["target_accepted_rows_per_second"] = TARGET_ROWS_PER_SECOND
     report["meets_target"] = report["import"]["accepted_rows_per_second"] >= TARGET_ROWS_PER_SECOND
     print_report(report, args.json)
