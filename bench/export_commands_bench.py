@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -29,7 +28,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 
 from analytics import selectors  # noqa: E402
-from bench.measured import loadavg, print_report, run_measured  # noqa: E402
+from bench.measured import loadavg, median_of, print_report, run_measured  # noqa: E402
 
 
 def native_sql(table: str) -> str:
@@ -37,10 +36,6 @@ def native_sql(table: str) -> str:
     sql, params = selectors.long_table_queryset(table, None).query.sql_with_params()
     connection.ensure_connection()
     return str(connection.ops.compose_sql(sql, params))  # type: ignore[attr-defined]  # PostgreSQL ops only
-
-
-def median_of(runs: list[dict[str, Any]]) -> dict[str, float]:
-    return {key: round(statistics.median(run[key] for run in runs), 3) for key in runs[0]}
 
 
 def measure(table: str, repeat: int, directory: Path) -> dict[str, Any]:

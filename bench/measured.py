@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import tempfile
 import time
@@ -30,6 +31,11 @@ class Measured:
 
     def figures(self) -> dict[str, Any]:
         return {k: round(v, 3) for k, v in asdict(self).items() if k in ("wall_s", "cpu_s", "peak_rss_mb")}
+
+
+def median_of(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """Each figure's own median over the runs."""
+    return {key: round(statistics.median(run[key] for run in runs), 3) for key in runs[0]}
 
 
 def loadavg() -> str:

@@ -32,17 +32,12 @@ sys.path.insert(0, str(ROOT))
 from bench.host import describe as describe_host  # noqa: E402
 from bench.host import reference_cpu_s  # noqa: E402
 from bench.load.cpu_sampler import window_cpu  # noqa: E402
-from bench.measured import loadavg, run_measured  # noqa: E402
+from bench.measured import loadavg, median_of, run_measured  # noqa: E402
 from bench.report_md import STEPS  # noqa: E402
 
 PY = sys.executable
 AS_OF = "2026-11-01"
 OUTPUTS = ("bench/results", "docs/benchmarks.md")  # what a run writes, relative to ROOT
-
-
-def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Each figure's median over the runs (an odd number of them)."""
-    return {key: sorted(run[key] for run in runs)[len(runs) // 2] for key in runs[0]}
 
 
 def with_db(url: str, name: str) -> str:

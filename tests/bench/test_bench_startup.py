@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench import report_md
-from bench.run_all import median_of
+from bench.measured import median_of
 
 
 def figures(wall_s: float, peak_rss_mb: float) -> dict[str, Any]:
