@@ -27,13 +27,15 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from django.db.models import Case, Expression, F, Func, TextField, Value, When
-from django.db.models.functions import Concat, Left
+from django.db.models.functions import Concat, Left, Ord
 from django.db.models.lookups import In
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: What a spreadsheet shows as the start of text; also put in front of a formula-like cell.
 QUOTE = "'"
 _FIRST = frozenset((*FORMULA_PREFIXES, QUOTE))
+#: The same characters' codes, for the database (`neutralised_expression`).
+_FIRST_CODES = sorted(ord(character) for character in _FIRST)
 #: Formula-like text: any number of quotes, then a formula prefix.
 _QUOTED = re.compile(f"{re.escape(QUOTE)}*[{re.escape(''.join(FORMULA_PREFIXES))}]")
 
@@ -52,16 +54,21 @@ def neutralise(value: Any) -> Any:
 def neutralised_expression(field: str | Expression) -> Case:
     """`neutralise` of a text column, computed by the database: the value gets a leading quote
     when, once its leading quotes are set aside, it starts with a formula prefix (what
-    `_QUOTED` matches). NULL stays NULL."""
+    `_QUOTED` matches). NULL stays NULL.
+
+    As `neutralise` does, it looks at the first character's code before anything else: for
+    nearly every cell that settles it without building a string, where LTRIM and LEFT build two
+    (PostgreSQL, 560,000 biomarker results: about 70 ms less a text column, docs/benchmarks.md)."""
     column = F(field) if isinstance(field, str) else field
     unquoted = Func(column, Value(QUOTE), function="LTRIM", output_field=TextField())
-    return Case(
+    formula_like = Case(
         When(
             In(Left(unquoted, 1), list(FORMULA_PREFIXES)), then=Concat(Value(QUOTE), column, output_field=TextField())
         ),
         default=column,
         output_field=TextField(),
     )
+    return Case(When(In(Ord(column), _FIRST_CODES), then=formula_like), default=column, output_field=TextField())
 
 
 def unquote(value: str) -> str:
