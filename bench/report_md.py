@@ -59,7 +59,7 @@ def targets(r: dict[str, Any]) -> list[str]:
         for table, t in e["tables"].items():
             if "ratio" in t:
                 lines.append(
-                    f"| export `{table}` ≥ 0.8 × native COPY, whole commands | {t['ratio']:.2f} × "
+                    f"| export `{table}` ≥ 0.8 × native COPY, whole commands | {t['ratio']:.3f} × "
                     f"({t['ours']['wall_s']:.2f} s against {t['copy']['wall_s']:.2f} s) | {met(t['ratio'] >= 0.8)} |"
                 )
     if i := r.get("import"):
@@ -152,7 +152,7 @@ def export(e: dict[str, Any]) -> list[str]:
         lines.append(
             f"| {table} | {t['rows']:,} | {t['ours']['wall_s']:.2f} | {t['ours']['cpu_s']:.2f} | "
             f"{t['ours']['peak_rss_mb']:.0f} | {fmt(c.get('wall_s'), 2)} | {fmt(c.get('peak_rss_mb'))} | "
-            f"{fmt(t.get('ratio'), 2)} |"
+            f"{fmt(t.get('ratio'), 3)} |"
         )
     lines.append("")
     lines.append("The patient table is derived in pandas and has no COPY counterpart: its time is shown alone.")
