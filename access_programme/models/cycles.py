@@ -49,8 +49,15 @@ class TreatmentCycle(ClinicalRecord):
 
     class Meta:
         ordering = ["patient", "cycle_number"]
-        # The worklist and the "cycle overdue" filter look for patients with a cycle started lately.
-        indexes = [models.Index(fields=["start_date", "patient"], name="cycle_start_date_patient")]
+        indexes = [
+            # The worklist and the "cycle overdue" filter look for patients with a cycle started lately.
+            models.Index(fields=["start_date", "patient"], name="cycle_start_date_patient"),
+            # A patient's latest cycle (the next due date's refresh, the follow-up's reads) in one
+            # probe: with the index above as the only other ordered one, PostgreSQL walked it back
+            # through everyone's recent cycles when its statistics lagged, as during an import
+            # (docs/benchmarks.md).
+            models.Index(fields=["patient", "start_date", "cycle_number"], name="cycle_patient_latest"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "cycle_number"],

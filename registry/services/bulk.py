@@ -29,6 +29,7 @@ from django.db.models.fields.json import JSONField
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from registry.bulk import primary_keys_reserve
 from registry.fields import EncryptedTextField
 from registry.models import User
 
@@ -60,11 +61,7 @@ def _copy_insert(objs: Sequence[models.Model], model: type[models.Model], *, rea
     plan = _copy_plan(model)
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, model._meta.pk.column, len(objs)],
-        )
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+        for obj, pk in zip(objs, primary_keys_reserve(cursor, model, len(objs)), strict=True):
             obj.pk = pk
         for attname in plan.auto_now:
             for obj in objs:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
-from registry.bulk import bulk_insert_with_history
+from registry.bulk import bulk_insert_with_history, primary_keys_reserve
 from registry.models import Patient
 from tests.factories import SiteFactory, UserFactory
 
@@ -21,3 +22,16 @@ def test_a_bulk_insert_records_who_made_each_row_and_why():
         ("+", user.pk, "seed"),
     ]
     assert all(p.pk for p in patients)
+
+
+@pytest.mark.postgres
+def test_reserved_primary_keys_are_new_and_never_handed_out_again():
+    site = SiteFactory()
+    before = Patient.objects.create(site=site, study_id=f"{site.code}-0001", sex="male", year_of_birth=1960)
+    with connection.cursor() as cursor:
+        reserved = primary_keys_reserve(cursor, Patient, 3)
+    after = Patient.objects.create(site=site, study_id=f"{site.code}-0002", sex="male", year_of_birth=1961)
+
+    assert len(set(reserved)) == 3
+    assert min(reserved) > before.pk
+    assert after.pk not in reserved
