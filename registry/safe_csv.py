@@ -58,7 +58,7 @@ def neutralised_expression(field: str | Expression) -> Case:
 
     As `neutralise` does, it looks at the first character's code before anything else: for
     nearly every cell that settles it without building a string, where LTRIM and LEFT build two
-    (PostgreSQL, 560,000 biomarker results: about 70 ms less a text column, docs/benchmarks.md)."""
+    (PostgreSQL, 559,303 biomarker results: 60–70 ms less a text column, docs/benchmarks.md)."""
     column = F(field) if isinstance(field, str) else field
     unquoted = Func(column, Value(QUOTE), function="LTRIM", output_field=TextField())
     formula_like = Case(
