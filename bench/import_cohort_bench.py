@@ -37,11 +37,11 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.measured import print_report, run_measured  # noqa: E402
+from bench.measured import db_name, print_report, run_measured, with_db  # noqa: E402
 
 PYTHON = sys.executable
 TARGET_ROWS_PER_SECOND = 50_000  # accepted rows (issue 18)
@@ -90,27 +90,19 @@ def manage(database_url: str, *args: str) -> tuple[str, float, int]:
     return done.stdout, elapsed, int(usage.group(1)) if usage else 0
 
 
-def database_name(database_url: str) -> str:
-    return urlparse(database_url).path.lstrip("/")
-
-
-def with_name(database_url: str, name: str) -> str:
-    return urlunparse(urlparse(database_url)._replace(path=f"/{name}"))
-
-
 def _client_options(database_url: str) -> list[str]:
     url = urlparse(database_url)
     return ["-h", url.hostname or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres"]
 
 
 def drop(database_url: str) -> None:
-    subprocess.run(["dropdb", *_client_options(database_url), "--if-exists", database_name(database_url)], check=True)
+    subprocess.run(["dropdb", *_client_options(database_url), "--if-exists", db_name(database_url)], check=True)
 
 
 def recreate(database_url: str, template: str | None = None) -> None:
     drop(database_url)
     copy_of = ["-T", template] if template else []
-    subprocess.run(["createdb", *_client_options(database_url), *copy_of, database_name(database_url)], check=True)
+    subprocess.run(["createdb", *_client_options(database_url), *copy_of, db_name(database_url)], check=True)
 
 
 def parse_import(stdout: str) -> dict[str, float]:
@@ -236,8 +228,8 @@ def main() -> None:
     manage(args.target, "migrate", "--noinput", "-v0")
     manage(args.target, "shell", "-c", "from access_programme.demo_cohort import ensure_sites; ensure_sites()")
     # The schema floor's database: the target as the import finds it (see copy_into_schema_floor).
-    schema_floor_url = with_name(args.target, f"{database_name(args.target)}_schema")
-    recreate(schema_floor_url, template=database_name(args.target))
+    schema_floor_url = with_db(args.target, f"{db_name(args.target)}_schema")
+    recreate(schema_floor_url, template=db_name(args.target))
     before = row_counts(args.target)
 
     load_before = os.getloadavg()

@@ -16,6 +16,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,15 @@ class Measured:
 def median_of(runs: list[dict[str, Any]]) -> dict[str, float]:
     """Each figure's own median over the runs."""
     return {key: round(statistics.median(run[key] for run in runs), 3) for key in runs[0]}
+
+
+def with_db(url: str, name: str) -> str:
+    """The database URL `url` with its database name replaced by `name`."""
+    return urlunparse(urlparse(url)._replace(path=f"/{name}"))
+
+
+def db_name(url: str) -> str:
+    return urlparse(url).path.lstrip("/")
 
 
 def loadavg() -> str:

@@ -25,27 +25,18 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.host import describe as describe_host  # noqa: E402
 from bench.host import reference_cpu_s  # noqa: E402
 from bench.load.cpu_sampler import window_cpu  # noqa: E402
-from bench.measured import loadavg, median_of, run_measured  # noqa: E402
+from bench.measured import db_name, loadavg, median_of, run_measured, with_db  # noqa: E402
 from bench.report_md import STEPS  # noqa: E402
 
 PY = sys.executable
 AS_OF = "2026-11-01"
 OUTPUTS = ("bench/results", "docs/benchmarks.md")  # what a run writes, relative to ROOT
-
-
-def with_db(url: str, name: str) -> str:
-    return urlunparse(urlparse(url)._replace(path=f"/{name}"))
-
-
-def db_name(url: str) -> str:
-    return urlparse(url).path.lstrip("/")
 
 
 class Bench:
