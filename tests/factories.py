@@ -11,6 +11,7 @@ from factory.django import DjangoModelFactory
 
 from access_programme.models import Batch, Dispensing, Enrolment, Prescription, Product, Route, TreatmentCycle
 from access_programme.next_due import next_due_refresh
+from access_programme.recipients import recipient_count_refill
 from registry.models import Diagnosis, Patient, PatientIdentity, Role, Site, User
 from registry.scoring import ITEM_FIELDS, MAX_ITEM_SCORE, Q5B
 
@@ -175,6 +176,29 @@ def prescribed(cycle: TreatmentCycle) -> TreatmentCycle:
     """The cycle, with its checked prescription recorded (as the pharmacy does before a supply)."""
     PrescriptionFactory(patient=cycle.patient, cycle_number=cycle.cycle_number)
     return cycle
+
+
+def supplied(patient: Patient, batch: Batch, cycle_number: int = 1) -> Dispensing:
+    """The patient's cycle `cycle_number` (28-day schedule from the first dose), supplied from
+    `batch`: written past the services, as a past record, with the batch's kept recipient count
+    refilled as the demo cohort's seeding refills it."""
+    start = patient.enrolment.first_dose_date + dt.timedelta(days=28 * (cycle_number - 1))
+    cycle = TreatmentCycle.objects.create(
+        patient=patient, cycle_number=cycle_number, start_date=start, total_dose_miu=Decimal(10)
+    )
+    dispensing = Dispensing.objects.create(
+        patient=patient,
+        cycle=cycle,
+        batch=batch,
+        dispensed_on=start,
+        quantity=5,
+        quantity_unit="syringe",
+        dose_miu_per_unit=Decimal(2),
+        prescriber="Dr X",
+        cold_chain_confirmed=True,
+    )
+    recipient_count_refill([batch.pk])
+    return dispensing
 
 
 def api_key_for(user: User, scope: str = "write") -> str:

@@ -12,11 +12,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from access_programme import selectors, services
-from access_programme.models import Batch, BatchStatus, Dispensing, Product, RecallNotice, TreatmentCycle
+from access_programme.models import Batch, BatchStatus, Product, RecallNotice
 from access_programme.stock import services as stock
 from registry import services as clinical
 from registry.models import Role
-from tests.factories import BatchFactory, SiteFactory, UserFactory, days_ago, treated_patient
+from tests.factories import BatchFactory, SiteFactory, UserFactory, days_ago, supplied, treated_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -67,21 +67,6 @@ def excursion(actor, site, **target):
     )
 
 
-def supplied(patient, batch, start):
-    cycle = TreatmentCycle.objects.create(patient=patient, cycle_number=1, start_date=start, total_dose_miu=Decimal(10))
-    return Dispensing.objects.create(
-        patient=patient,
-        cycle=cycle,
-        batch=batch,
-        dispensed_on=start,
-        quantity=5,
-        quantity_unit="syringe",
-        dose_miu_per_unit=Decimal(2),
-        prescriber="Dr X",
-        cold_chain_confirmed=True,
-    )
-
-
 def test_a_fridge_excursion_quarantines_every_batch_held_in_that_fridge(pharmacist, london):
     in_a, in_b = received(pharmacist, london, "ILT-A"), received(pharmacist, london, "ILT-B", fridge="Fridge B")
     excursion(pharmacist, london, fridge="Fridge A")
@@ -114,7 +99,7 @@ def test_a_recall_flags_every_recipient_until_a_clinician_acknowledges(pharmacis
     batch = BatchFactory()
     first, second = treated_patient(site=london), treated_patient(site=london)
     for patient in (first, second):
-        supplied(patient, batch, patient.enrolment.first_dose_date)
+        supplied(patient, batch)
     services.batch_recall(actor=pharmacist, batch=batch, reason="Sterility failure")
     assert selectors.open_recall_patient_ids([first.pk, second.pk]) == {first.pk, second.pk}
     notice = RecallNotice.objects.get(patient=first)
@@ -142,7 +127,7 @@ def test_stock_reads_in_whole_units_with_the_unit():
 def test_an_adverse_event_shows_the_batch_of_the_cycle_before_onset(pharmacist, london):
     patient = treated_patient(site=london)
     batch = BatchFactory(batch_number="SPX-AE")
-    supplied(patient, batch, patient.enrolment.first_dose_date)
+    supplied(patient, batch)
     ae = clinical.adverse_event_record(
         actor=None,
         patient=patient,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -13,7 +12,6 @@ from django.urls import reverse
 from access_programme import selectors
 from access_programme import services as programme
 from access_programme.models import Batch, BatchStatus, Dispensing, Prescription, Route, TreatmentCycle
-from access_programme.recipients import recipient_count_refill
 from registry import services
 from registry.models import Role
 from tests.factories import (
@@ -24,6 +22,7 @@ from tests.factories import (
     PatientFactory,
     UserFactory,
     days_ago,
+    supplied,
     treated_patient,
 )
 from tests.web.conftest import logged_in
@@ -222,27 +221,6 @@ def test_a_batch_is_received_at_a_site_against_its_delivery_note_into_quarantine
     batch = Batch.objects.get(batch_number="SPX-NEW")
     assert (batch.quantity_remaining, batch.status) == (60, BatchStatus.QUARANTINED)
     assert batch.site_stock.get().site == london
-
-
-def supplied(patient, batch, cycle_number: int = 1) -> Dispensing:
-    """The patient's cycle `cycle_number` (28-day schedule from the first dose), from `batch`."""
-    start = patient.enrolment.first_dose_date + dt.timedelta(days=28 * (cycle_number - 1))
-    cycle = TreatmentCycle.objects.create(
-        patient=patient, cycle_number=cycle_number, start_date=start, total_dose_miu=Decimal(10)
-    )
-    dispensing = Dispensing.objects.create(
-        patient=patient,
-        cycle=cycle,
-        batch=batch,
-        dispensed_on=start,
-        quantity=5,
-        quantity_unit="syringe",
-        dose_miu_per_unit=Decimal(2),
-        prescriber="Dr X",
-        cold_chain_confirmed=True,
-    )
-    recipient_count_refill([batch.pk])  # written past the service: counted as the demo cohort is
-    return dispensing
 
 
 def test_a_recall_lists_every_patient_who_received_the_batch(pharmacist_client, london, sheffield):
