@@ -182,7 +182,9 @@ def supplied(patient: Patient, batch: Batch, cycle_number: int = 1) -> Dispensin
     """The patient's cycle `cycle_number` (28-day schedule from the first dose), supplied from
     `batch`: written past the services, as a past record, with the batch's kept recipient count
     refilled as the demo cohort's seeding refills it."""
-    start = patient.enrolment.first_dose_date + dt.timedelta(days=28 * (cycle_number - 1))
+    first_dose = patient.enrolment.first_dose_date
+    assert first_dose is not None, f"{patient} has no first dose: supply a treated patient"
+    start = first_dose + dt.timedelta(days=28 * (cycle_number - 1))
     cycle = TreatmentCycle.objects.create(
         patient=patient, cycle_number=cycle_number, start_date=start, total_dose_miu=Decimal(10)
     )
