@@ -41,7 +41,7 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.measured import db_name, print_report, run_measured, with_db  # noqa: E402
+from bench.measured import db_name, print_report, psql, run_measured, with_db  # noqa: E402
 
 PYTHON = sys.executable
 TARGET_ROWS_PER_SECOND = 50_000  # accepted rows (issue 18)
@@ -141,14 +141,12 @@ def copy_from_floor(database_url: str, cohort: Path) -> dict[str, Any]:
 
 def row_counts(database_url: str) -> dict[str, int]:
     """Every table of the public schema with its exact row count."""
-    tables = psql_lines(database_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+    tables = psql(
+        database_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+    ).split()
     union = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM \"{t}\"" for t in tables)
-    return {name: int(count) for name, count in (line.split("|") for line in psql_lines(database_url, union))}
-
-
-def psql_lines(database_url: str, sql: str) -> list[str]:
-    out = subprocess.run(["psql", "-X", "-qtA", database_url, "-c", sql], capture_output=True, text=True, check=True)
-    return [line for line in out.stdout.splitlines() if line]
+    rows = (line.split("|") for line in psql(database_url, union).splitlines())
+    return {name: int(count) for name, count in rows}
 
 
 def copy_into_schema_floor(imported_url: str, empty_url: str, before: dict[str, int]) -> dict[str, Any]:

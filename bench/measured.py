@@ -48,6 +48,12 @@ def db_name(url: str) -> str:
     return urlparse(url).path.lstrip("/")
 
 
+def psql(url: str, sql: str) -> str:
+    """One statement through psql, its rows as psql prints them unaligned (`|` between columns)."""
+    out = subprocess.run(["psql", "-X", "-qtA", url, "-c", sql], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
 def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 

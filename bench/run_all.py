@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bench.host import describe as describe_host  # noqa: E402
 from bench.host import reference_cpu_s  # noqa: E402
 from bench.load.cpu_sampler import window_cpu  # noqa: E402
-from bench.measured import db_name, loadavg, median_of, run_measured, with_db  # noqa: E402
+from bench.measured import db_name, loadavg, median_of, psql, run_measured, with_db  # noqa: E402
 from bench.report_md import STEPS  # noqa: E402
 
 PY = sys.executable
@@ -52,19 +52,13 @@ class Bench:
         self.env = {**os.environ, "DATABASE_URL": self.app_url, "DATABASE_ADMIN_URL": self.owner_url}
         self.env["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
 
-    def psql(self, url: str, sql: str) -> str:
-        out = subprocess.run(["psql", "-X", "-qtA", url, "-c", sql], capture_output=True, text=True, check=True)
-        return out.stdout.strip()
-
     def prepare(self) -> dict[str, Any]:
         """Create, migrate and seed the bench database unless it already holds the cohort."""
-        exists = self.psql(
-            with_db(self.owner_url, "postgres"), f"SELECT 1 FROM pg_database WHERE datname = '{self.name}'"
-        )
+        exists = psql(with_db(self.owner_url, "postgres"), f"SELECT 1 FROM pg_database WHERE datname = '{self.name}'")
         if not exists:
-            self.psql(with_db(self.owner_url, "postgres"), f'CREATE DATABASE "{self.name}"')
+            psql(with_db(self.owner_url, "postgres"), f'CREATE DATABASE "{self.name}"')
         run_measured([PY, "manage.py", "migrate", "--noinput", "-v0"], env=self.env)
-        count = self.psql(self.app_url, "SELECT count(*) FROM registry_patient")
+        count = psql(self.app_url, "SELECT count(*) FROM registry_patient")
         if int(count) == self.patients:
             seeded: dict[str, Any] = {"reused": True}
         elif int(count) == 0:
@@ -81,7 +75,7 @@ class Bench:
             raise SystemExit(f"{self.name} holds {count} patients, not {self.patients}: drop it and run again.")
         # As autovacuum would have left it (this machine's PostgreSQL runs with autovacuum off): the
         # visibility map set, so index-only scans skip the heap as they do in a production database.
-        self.psql(self.owner_url, "VACUUM (ANALYZE)")
+        psql(self.owner_url, "VACUUM (ANALYZE)")
         return seeded
 
     def script(self, *argv: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.utils import timezone
@@ -178,26 +179,31 @@ def prescribed(cycle: TreatmentCycle) -> TreatmentCycle:
     return cycle
 
 
-def supplied(patient: Patient, batch: Batch, cycle_number: int = 1) -> Dispensing:
-    """The patient's cycle `cycle_number` (28-day schedule from the first dose), supplied from
-    `batch`: written past the services, as a past record, with the batch's kept recipient count
-    refilled as the demo cohort's seeding refills it."""
-    first_dose = patient.enrolment.first_dose_date
-    assert first_dose is not None, f"{patient} has no first dose: supply a treated patient"
-    start = first_dose + dt.timedelta(days=28 * (cycle_number - 1))
+def supplied(
+    patient: Patient, batch: Batch, cycle_number: int = 1, *, on: dt.date | None = None, **fields: Any
+) -> Dispensing:
+    """The patient's cycle `cycle_number`, supplied from `batch` on `on` (by default the cycle's
+    day on the 28-day schedule from the first dose); `fields` override the supply's own. Written
+    past the services, as a past record is, with the batch's kept recipient count refilled as the
+    demo cohort's seeding refills it."""
+    if on is None:
+        first_dose = patient.enrolment.first_dose_date
+        assert first_dose is not None, f"{patient} has no first dose: supply a treated patient or give `on`"
+        on = first_dose + dt.timedelta(days=28 * (cycle_number - 1))
     cycle = TreatmentCycle.objects.create(
-        patient=patient, cycle_number=cycle_number, start_date=start, total_dose_miu=Decimal(10)
+        patient=patient, cycle_number=cycle_number, start_date=on, total_dose_miu=Decimal(10)
     )
+    values: dict[str, Any] = {"prescriber": "Dr X", **fields}
     dispensing = Dispensing.objects.create(
         patient=patient,
         cycle=cycle,
         batch=batch,
-        dispensed_on=start,
+        dispensed_on=on,
         quantity=5,
         quantity_unit="syringe",
         dose_miu_per_unit=Decimal(2),
-        prescriber="Dr X",
         cold_chain_confirmed=True,
+        **values,
     )
     recipient_count_refill([batch.pk])
     return dispensing

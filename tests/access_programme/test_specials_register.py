@@ -4,14 +4,13 @@ sites with the records regulation 170 and MHRA GN14 ask for, filtered by period 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 
 from access_programme import selectors
-from access_programme.models import Batch, Dispensing, Product, TreatmentCycle
+from access_programme.models import Batch, Dispensing, Product
 from registry.models import AdverseEvent, IdentityAccess, Patient, Role, Site, User
-from tests.factories import BatchFactory, IdentityFactory, SiteFactory, UserFactory, days_ago, treated_patient
+from tests.factories import BatchFactory, IdentityFactory, SiteFactory, UserFactory, days_ago, supplied, treated_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -33,20 +32,12 @@ def pharmacist(london) -> User:
 
 def supply(patient: Patient, batch: Batch, on: dt.date, cycle_number: int = 1, **fields: object) -> Dispensing:
     """A supply as the dispensing service leaves it (the register reads, it does not dispense)."""
-    cycle = TreatmentCycle.objects.create(
-        patient=patient, cycle_number=cycle_number, start_date=on, total_dose_miu=Decimal(10)
-    )
-    values = {"prescriber": "Dr Rees GMC 1234567", "dispensed_by": "Chloe Patel", **fields}
-    return Dispensing.objects.create(
-        patient=patient,
-        cycle=cycle,
-        batch=batch,
-        dispensed_on=on,
-        quantity=5,
-        quantity_unit="syringe",
-        dose_miu_per_unit=Decimal(2),
-        cold_chain_confirmed=True,
-        **values,
+    return supplied(
+        patient,
+        batch,
+        cycle_number,
+        on=on,
+        **{"prescriber": "Dr Rees GMC 1234567", "dispensed_by": "Chloe Patel", **fields},
     )
 
 

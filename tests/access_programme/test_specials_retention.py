@@ -4,32 +4,19 @@ refused at the model and, on PostgreSQL, by a trigger for the app role (issue 16
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 
-from access_programme.models import Dispensing, TreatmentCycle
-from tests.factories import BatchFactory, days_ago, treated_patient
+from access_programme.models import Dispensing
+from tests.factories import BatchFactory, days_ago, supplied, treated_patient
 
 pytestmark = pytest.mark.django_db
 
 
 def special_supply(on: dt.date) -> Dispensing:
-    patient = treated_patient()
-    cycle = TreatmentCycle.objects.create(patient=patient, cycle_number=1, start_date=on, total_dose_miu=Decimal(10))
-    return Dispensing.objects.create(
-        patient=patient,
-        cycle=cycle,
-        batch=BatchFactory.create(),
-        dispensed_on=on,
-        quantity=5,
-        quantity_unit="syringe",
-        dose_miu_per_unit=Decimal(2),
-        prescriber="Dr X",
-        cold_chain_confirmed=True,
-    )
+    return supplied(treated_patient(), BatchFactory.create(), on=on)
 
 
 def test_a_specials_record_younger_than_5_years_cannot_be_deleted():

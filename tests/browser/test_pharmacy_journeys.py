@@ -6,7 +6,6 @@ pages until a clinician acknowledges it."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -20,11 +19,10 @@ from access_programme.models import (
     RecallNotice,
     SiteStock,
     StockMovement,
-    TreatmentCycle,
 )
 from registry.models import Role, Site, User
 from tests.browser.conftest import PASSWORD
-from tests.factories import BatchFactory, CycleFactory, SiteFactory, treated_patient
+from tests.factories import BatchFactory, CycleFactory, SiteFactory, supplied, treated_patient
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 TODAY = timezone.localdate()
@@ -146,19 +144,7 @@ def test_a_recall_flags_the_recipients_pages_until_a_clinician_acknowledges(brow
     batch = BatchFactory(batch_number="SPX-RECALL")
     recipients = [treated_patient(site=london) for _ in range(2)]
     for patient in recipients:
-        start = patient.enrolment.first_dose_date
-        cycle = TreatmentCycle.objects.create(patient=patient, cycle_number=1, start_date=start, total_dose_miu=10)
-        Dispensing.objects.create(
-            patient=patient,
-            cycle=cycle,
-            batch=batch,
-            dispensed_on=start,
-            quantity=5,
-            quantity_unit="syringe",
-            dose_miu_per_unit=Decimal(2),
-            prescriber="Dr X",
-            cold_chain_confirmed=True,
-        )
+        supplied(patient, batch)
     pharmacy, clinic = browser.new_context().new_page(), browser.new_context().new_page()
     sign_in(pharmacy, "chloe")
     pharmacy.goto(f"{live_server.url}/pharmacy/batches/{batch.pk}/")
