@@ -5,7 +5,13 @@ simple-history records changes from post_save signals, which bulk_create skips; 
 few thousand rows a second. On PostgreSQL this module streams rows and their "+" history rows
 with COPY instead (primary keys reserved from the table's sequence first, so children can
 point at parents). Elsewhere (the SQLite demo) it uses simple-history's helper. Both paths
-write one history row per inserted row, with the given reason and user.
+write one history row per inserted row, with the given reason and user. It is the one bulk
+insert: the demo cohort and the safety cases call it, and so does the bulk writing service
+(`registry.services.records_bulk_insert`, the import's).
+
+The COPY stream is formatted by the C `csv` module, one call per row rather than one Python
+call per value, and a history row reuses its record's formatted line (see
+docs/benchmarks-archive.md, "Cohort import").
 
 Building the instances to insert is itself a cost at these volumes: `registry.instances` makes
 them without `Model.__init__` (the importer's rows, the data queries the rules raise).
@@ -13,9 +19,11 @@ them without `Model.__init__` (the importer's rows, the data queries the rules r
 
 from __future__ import annotations
 
+import csv
+import functools
 import json
+import operator
 from collections.abc import Callable, Sequence
-from operator import itemgetter
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -27,7 +35,8 @@ from simple_history.utils import bulk_create_with_history
 
 from registry.fields import EncryptedTextField
 
-COPY_CHUNK = 20_000
+COPY_CHUNK = 20_000  # objects a COPY: the formatted lines of one chunk are held in memory
+COPY_BLOCK = 1 << 20  # characters sent to the server a write
 
 
 class AnyOf(Lookup):
@@ -73,7 +82,7 @@ def bulk_insert_with_history(
         bulk_create_with_history(list(objs), model, batch_size=2000, default_user=user, default_change_reason=reason)
         return
     for start in range(0, len(objs), COPY_CHUNK):
-        _copy_chunk(objs[start : start + COPY_CHUNK], model, reason, user_id)
+        _copy_insert(objs[start : start + COPY_CHUNK], model, reason=reason, user_id=user_id)
 
 
 def primary_keys_reserve(cursor: Any, model: type[models.Model], count: int) -> list[int]:
@@ -88,49 +97,123 @@ def primary_keys_reserve(cursor: Any, model: type[models.Model], count: int) -> 
     return [pk for (pk,) in cursor.fetchall()]
 
 
-def _preparer(field: models.Field) -> Callable[[Any], Any]:
+def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
+    """Values whose database form is not their str(): JSON, and encrypted identifiers."""
+    if isinstance(field, JSONField):
+        return json.dumps
     if isinstance(field, EncryptedTextField):
         return field.get_prep_value
-    if isinstance(field, JSONField):
-        return lambda value: None if value is None else json.dumps(value)
-    return lambda value: value
+    return None
 
 
-def _constant(value: Any) -> Callable[[list[Any]], Any]:
-    return lambda row: value
-
-
-def _copy_chunk(objs: Sequence[models.Model], model: type[models.Model], reason: str, user_id: int | None) -> None:
-    meta = model._meta
-    table = meta.db_table
+def _copy_insert(objs: Sequence[models.Model], model: type[models.Model], *, reason: str, user_id: int | None) -> None:
+    plan = _copy_plan(model)
     now = timezone.now()
-    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         for obj, pk in zip(objs, primary_keys_reserve(cursor, model, len(objs)), strict=True):
             obj.pk = pk
-        fields = list(meta.concrete_fields)
-        for field in fields:
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                for obj in objs:
-                    setattr(obj, field.attname, now)
-        preparers = [(field.attname, _preparer(field)) for field in fields]
-        rows = [[prepare(getattr(obj, attname)) for attname, prepare in preparers] for obj in objs]
-        columns = ", ".join(quote(field.column) for field in fields)
-        with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        for attname in plan.auto_now:
+            for obj in objs:
+                setattr(obj, attname, now)
+        getter = plan.getter
+        if plan.converters:
+            rows = []
+            for obj in objs:
+                values = list(getter(obj))
+                for index, convert in plan.converters:
+                    if values[index] is not None:
+                        values[index] = convert(values[index])
+                rows.append(tuple(values))
+        else:
+            rows = [getter(obj) for obj in objs]
+        lines = _csv_lines(rows)
+        _copy(cursor, plan.table, plan.columns, plan.not_null, lines)
+        # A history row is the record's row followed by the four history columns: reuse the
+        # formatted line rather than formatting every value twice.
+        suffix = _csv_lines([(now, reason, "+", user_id)])[0]
+        _copy(
+            cursor,
+            plan.history_table,
+            plan.history_columns,
+            plan.history_not_null,
+            (line[:-1] + "," + suffix for line in lines),
+        )
 
+
+class _CopyPlan:
+    """Per model: columns in one order for the table and its history table, so a history row is
+    the record's row plus (history_date, history_change_reason, history_type, history_user_id)."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        meta = model._meta
+        quote = connection.ops.quote_name
+        fields = list(meta.concrete_fields)
         history = model.history.model  # type: ignore[attr-defined]
-        position = {attname: index for index, (attname, _) in enumerate(preparers)}
-        extra = {"history_date": now, "history_change_reason": reason, "history_type": "+", "history_user_id": user_id}
-        history_fields = [f for f in history._meta.concrete_fields if f.attname != "history_id"]
-        pickers: list[Callable[[list[Any]], Any]] = []
-        for field in history_fields:
-            if field.attname in position:
-                pickers.append(itemgetter(position[field.attname]))
-            else:
-                pickers.append(_constant(extra[field.attname]))
-        columns = ", ".join(quote(field.column) for field in history_fields)
-        with cursor.cursor.copy(f"COPY {quote(history._meta.db_table)} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([pick(row) for pick in pickers])
+        by_attname = {f.attname: f for f in history._meta.concrete_fields}
+        tracked = [f.attname for f in history.tracked_fields]
+        if tracked != [f.attname for f in fields]:
+            raise RuntimeError(f"{model.__name__}'s history does not track every field; COPY cannot mirror it.")
+        extra_names = ("history_date", "history_change_reason", "history_type", "history_user_id")
+        history_fields = [by_attname[f.attname] for f in fields] + [by_attname[name] for name in extra_names]
+        if {f.attname for f in history._meta.concrete_fields} - {f.attname for f in history_fields} != {"history_id"}:
+            raise RuntimeError(f"{model.__name__}'s history has columns the import does not fill.")
+        # In CSV COPY an empty unquoted value is NULL. None is written as an empty value, and so is
+        # an empty string: FORCE_NOT_NULL reads it back as '' in the columns that cannot be NULL
+        # (Django stores "no text" as ''). A nullable text column would be ambiguous: refuse.
+        ambiguous = [
+            f.name
+            for f in fields
+            if f.null
+            and f.empty_strings_allowed
+            and not f.is_relation
+            and f.get_internal_type() in ("CharField", "TextField")
+        ]
+        if ambiguous:
+            raise RuntimeError(f"{model.__name__}: nullable text {ambiguous}; COPY cannot tell '' from NULL.")
+        self.table = meta.db_table
+        self.history_table = history._meta.db_table
+        self.columns = ", ".join(quote(f.column) for f in fields)
+        self.history_columns = ", ".join(quote(f.column) for f in history_fields)
+        self.not_null = ", ".join(quote(f.column) for f in fields if not f.null)
+        self.history_not_null = ", ".join(quote(f.column) for f in history_fields if not f.null)
+        self.auto_now = [
+            f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        ]
+        self.getter = operator.attrgetter(*[f.attname for f in fields])
+        self.converters = [(i, convert) for i, f in enumerate(fields) if (convert := _converter(f))]
+
+
+@functools.cache
+def _copy_plan(model: type[models.Model]) -> _CopyPlan:
+    return _CopyPlan(model)
+
+
+class _Lines:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def write(self, line: str) -> None:
+        self.lines.append(line)
+
+
+def _csv_lines(rows: Any) -> list[str]:
+    """Each row as one CSV line (C csv module), ending in a newline."""
+    target = _Lines()
+    csv.writer(target, lineterminator="\n").writerows(rows)
+    return target.lines
+
+
+def _copy(cursor: Any, table: str, columns: str, not_null: str, lines: Any) -> None:
+    options = f"FORMAT csv, FORCE_NOT_NULL ({not_null})" if not_null else "FORMAT csv"
+    sql = f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN WITH ({options})"
+    block: list[str] = []
+    size = 0
+    with cursor.cursor.copy(sql) as copy:
+        for line in lines:
+            block.append(line)
+            size += len(line)
+            if size >= COPY_BLOCK:
+                copy.write("".join(block))
+                block, size = [], 0
+        if block:
+            copy.write("".join(block))

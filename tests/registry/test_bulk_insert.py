@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 
 from registry.bulk import bulk_insert_with_history, primary_keys_reserve
-from registry.models import Patient
-from tests.factories import SiteFactory, UserFactory
+from registry.models import ClinicalEvent, EventType, Patient
+from tests.factories import TODAY, PatientFactory, SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,18 @@ def test_a_bulk_insert_records_who_made_each_row_and_why():
         ("+", user.pk, "seed"),
     ]
     assert all(p.pk for p in patients)
+
+
+@pytest.mark.parametrize(
+    "detail",
+    ["", "cause: respiratory failure, at home", 'he said "no more"', "line one\nline two", "=1+1", "\\N", "  "],
+)
+def test_a_bulk_insert_stores_free_text_exactly_as_given_in_the_record_and_its_history(detail):
+    patient = PatientFactory()
+    event = ClinicalEvent(patient=patient, event_type=EventType.WITHDRAWAL, event_date=TODAY, detail=detail)
+    bulk_insert_with_history([event], ClinicalEvent, reason="import events.csv")
+    assert ClinicalEvent.objects.get(pk=event.pk).detail == detail
+    assert ClinicalEvent.history.get(id=event.pk).detail == detail
 
 
 @pytest.mark.postgres

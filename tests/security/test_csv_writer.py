@@ -37,8 +37,8 @@ APP_PACKAGES = (
     "api",
     "config",
 )
-# registry/services/bulk.py feeds rows to PostgreSQL's COPY FROM STDIN: a wire format, never a file.
-NOT_A_FILE = {"registry/services/bulk.py"}
+# registry/bulk.py feeds rows to PostgreSQL's COPY FROM STDIN: a wire format, never a file.
+NOT_A_FILE = {"registry/bulk.py"}
 CSV_CALL = re.compile(r"(?<!\w)csv\.(writer|DictWriter)\(|\.to_csv\(")
 FORMULAS = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(1)", "\t=1+1", "\r=1+1"]
 
