@@ -10,8 +10,9 @@ insert: the demo cohort and the safety cases call it, and so does the bulk writi
 (`registry.services.records_bulk_insert`, the import's).
 
 The COPY stream is formatted by the C `csv` module, one call per row rather than one Python
-call per value, and a history row reuses its record's formatted line (see
-docs/benchmarks-archive.md, "Cohort import").
+call per value, a thousand rows at a time as it is sent (PostgreSQL parses one block while the
+next is formatted), and a history row reuses its record's formatted line (see
+docs/benchmarks-archive.md, "Cohort import", and docs/benchmarks.md, "What remains").
 
 Building the instances to insert is itself a cost at these volumes: `registry.instances` makes
 them without `Model.__init__` (the importer's rows, the data queries the rules raise).
@@ -23,7 +24,7 @@ import csv
 import functools
 import json
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -36,7 +37,8 @@ from simple_history.utils import bulk_create_with_history
 from registry.fields import EncryptedTextField
 
 COPY_CHUNK = 20_000  # objects a COPY: the formatted lines of one chunk are held in memory
-COPY_BLOCK = 1 << 20  # characters sent to the server a write
+COPY_BLOCK = 1 << 18  # characters sent to the server a write
+FORMAT_ROWS = 1_000  # rows formatted at a time, between writes
 
 
 class AnyOf(Lookup):
@@ -115,19 +117,17 @@ def _copy_insert(objs: Sequence[models.Model], model: type[models.Model], *, rea
         for attname in plan.auto_now:
             for obj in objs:
                 setattr(obj, attname, now)
-        getter = plan.getter
-        if plan.converters:
-            rows = []
-            for obj in objs:
-                values = list(getter(obj))
-                for index, convert in plan.converters:
-                    if values[index] is not None:
-                        values[index] = convert(values[index])
-                rows.append(tuple(values))
-        else:
-            rows = [getter(obj) for obj in objs]
-        lines = _csv_lines(rows)
-        _copy(cursor, plan.table, plan.columns, plan.not_null, lines)
+        lines: list[str] = []
+
+        def record_lines() -> Iterator[str]:
+            """Formatted a block at a time as COPY asks for them, so that PostgreSQL parses one
+            block while the next is formatted; kept for the history rows."""
+            for start in range(0, len(objs), FORMAT_ROWS):
+                block = _csv_lines(plan.rows(objs[start : start + FORMAT_ROWS]))
+                lines.extend(block)
+                yield from block
+
+        _copy(cursor, plan.table, plan.columns, plan.not_null, record_lines())
         # A history row is the record's row followed by the four history columns: reuse the
         # formatted line rather than formatting every value twice.
         suffix = _csv_lines([(now, reason, "+", user_id)])[0]
@@ -181,6 +181,20 @@ class _CopyPlan:
         ]
         self.getter = operator.attrgetter(*[f.attname for f in fields])
         self.converters = [(i, convert) for i, f in enumerate(fields) if (convert := _converter(f))]
+
+    def rows(self, objs: Sequence[models.Model]) -> list[tuple[Any, ...]]:
+        """Each object's values in the plan's column order, in their database form."""
+        getter = self.getter
+        if not self.converters:
+            return [getter(obj) for obj in objs]
+        rows = []
+        for obj in objs:
+            values = list(getter(obj))
+            for index, convert in self.converters:
+                if values[index] is not None:
+                    values[index] = convert(values[index])
+            rows.append(tuple(values))
+        return rows
 
 
 @functools.cache

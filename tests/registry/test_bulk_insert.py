@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from registry.bulk import bulk_insert_with_history, primary_keys_reserve
+from registry.bulk import FORMAT_ROWS, bulk_insert_with_history, primary_keys_reserve
 from registry.models import ClinicalEvent, EventType, Patient
 from tests.factories import TODAY, PatientFactory, SiteFactory, UserFactory
 
@@ -22,6 +22,19 @@ def test_a_bulk_insert_records_who_made_each_row_and_why():
         ("+", user.pk, "seed"),
     ]
     assert all(p.pk for p in patients)
+
+
+def test_a_bulk_insert_of_several_formatting_blocks_writes_every_row_once_with_its_history_row():
+    site = SiteFactory()
+    patients = [
+        Patient(site=site, study_id=f"{site.code}-{n:04d}", sex="male", year_of_birth=1960)
+        for n in range(1, 2 * FORMAT_ROWS + 501)
+    ]
+    bulk_insert_with_history(patients, Patient, reason="seed")
+    written = {p.pk: p.study_id for p in patients}
+    assert dict(Patient.objects.filter(site=site).values_list("pk", "study_id")) == written
+    assert dict(Patient.history.filter(site=site).values_list("id", "study_id")) == written
+    assert Patient.history.filter(site=site).count() == len(patients)
 
 
 @pytest.mark.parametrize(
