@@ -156,7 +156,7 @@ class _CopyPlan:
         extra_names = ("history_date", "history_change_reason", "history_type", "history_user_id")
         history_fields = [by_attname[f.attname] for f in fields] + [by_attname[name] for name in extra_names]
         if {f.attname for f in history._meta.concrete_fields} - {f.attname for f in history_fields} != {"history_id"}:
-            raise RuntimeError(f"{model.__name__}'s history has columns the import does not fill.")
+            raise RuntimeError(f"{model.__name__}'s history has columns COPY does not fill.")
         # In CSV COPY an empty unquoted value is NULL. None is written as an empty value, and so is
         # an empty string: FORCE_NOT_NULL reads it back as '' in the columns that cannot be NULL
         # (Django stores "no text" as ''). A nullable text column would be ambiguous: refuse.
