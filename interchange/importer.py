@@ -3,6 +3,8 @@
 The order is fixed by what refers to what: patients.csv first, then the deaths from
 events.csv (a death bounds every other record of its patient), then the other events, the
 ALSFRS-R, biomarkers and adverse events, then cycles, and dispensing last (it names cycles).
+The clinical and the pharmacy's files may also go the other way round (`rif.PHARMACY_FIRST`,
+which a parallel import's odd workers use).
 Each chunk is committed on its own, so a long import shows progress to other sessions and an
 interrupted one can simply be run again: rows already imported are then unchanged.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -362,14 +364,16 @@ def import_files(
     tracker: Tracking,
     chunk_size: int,
     part: Part | None = None,
+    order: Sequence[rif.FileSpec] = rif.FILES,
 ) -> None:
-    """The files in dependency order; with `part`, only that worker's patients' rows.
+    """The files in `order` (a dependency order: `rif.FILES` or `rif.PHARMACY_FIRST`); with
+    `part`, only that worker's patients' rows.
 
     Problems of a whole file (its header, its encoding) are reported by the first worker only.
     """
     primary = part is None or part.index == 0
     file_report = ctx.report if primary else ImportReport()
-    for spec in rif.FILES:
+    for spec in order:
         scan = scans.get(spec.name)
         if scan is None:
             continue

@@ -298,6 +298,12 @@ ADVERSE_EVENTS = FileSpec(
 #: refers to them), events next (a death bounds every other record), dispensing last (it refers
 #: to cycles).
 FILES: tuple[FileSpec, ...] = (PATIENTS, EVENTS, ALSFRS_R, BIOMARKERS, ADVERSE_EVENTS, CYCLES, DISPENSING)
+#: The same files with the pharmacy's first. After patients and events, the files fall in two
+#: groups neither of which reads what the other writes: the clinical records (ALSFRS-R,
+#: biomarkers, adverse events) and the pharmacy's (cycles, then the dispensing that names them).
+#: The patients' follow-up dates (`next_due_refresh`) are recomputed from both whichever comes
+#: last. So either group may go first (tests/interchange/test_parallel.py imports in both orders).
+PHARMACY_FIRST: tuple[FileSpec, ...] = (PATIENTS, EVENTS, CYCLES, DISPENSING, ALSFRS_R, BIOMARKERS, ADVERSE_EVENTS)
 FILES_BY_NAME = {spec.name: spec for spec in FILES}
 
 #: Columns a hospital spreadsheet may carry that must never enter the registry through RIF.

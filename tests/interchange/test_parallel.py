@@ -2,11 +2,14 @@
 
 Workers need committed data and their own connections, hence PostgreSQL and a transactional
 test: the cohort is imported by one process, exported and the tables emptied, then imported
-again by two workers and exported again.
+again by two workers and exported again. The odd workers read the pharmacy's files first, so
+that order is compared with the usual one too.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
@@ -14,11 +17,13 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from access_programme.models import MISSED_DOSES_RULE, Batch, TreatmentCycle
+from access_programme.models import MISSED_DOSES_RULE, Batch, Enrolment, TreatmentCycle
 from interchange import parallel as parallel_import
 from interchange import rif
 from interchange.exporter import export_cohort
-from interchange.importer import Part
+from interchange.importer import ImportContext, ImportOutcome, Part, Tracker, import_files
+from interchange.reader import CohortSource
+from interchange.report import ImportReport
 from registry.db_roles import as_owner
 from registry.models import ClinicalRecord, DataQuery, Patient, Site
 from tests.interchange.conftest import Imported, read_cohort, run_import, write_cohort
@@ -43,6 +48,9 @@ def _cohort(folder: Path) -> Path:
     files["alsfrs_r.csv"].append(dict(files["alsfrs_r.csv"][7]))  # a duplicate
     files["cycles.csv"][9]["days_administered"] = "9"  # rejected, and so its dispensing
     files["biomarkers.csv"][2]["unit"] = "furlongs"
+    # a death before the third cycle: that cycle, its supply and the later records are rejected
+    death = {"patient_id": "GB-LON-10001", "event_date": "2025-03-01", "event_type": "death", "detail": "ALS"}
+    files["events.csv"].append(death)
     for row in files["events.csv"]:
         row["extra"] = "x"  # an unknown column: one warning, whatever the number of workers
     return write_cohort(folder, files)
@@ -82,6 +90,10 @@ def _snapshot(tmp_path: Path, name: str, result: Imported) -> dict[str, object]:
         "creations": creations,
         "batches": batches,
         "sites": list(Site.objects.order_by("code").values_list("code", "next_patient_number")),
+        "queries": sorted(
+            DataQuery.objects.values_list("patient__study_id", "rule", "field_name", "message", "status")
+        ),
+        "follow_up": sorted(Enrolment.objects.values_list("patient__study_id", "next_cycle_due", "next_alsfrsr_due")),
     }
 
 
@@ -117,6 +129,33 @@ def test_two_workers_import_exactly_what_one_process_imports(tmp_path):
     again = run_import(cohort, chunk_size=7, workers=2)
     totals = again.outcome.report.totals
     assert (totals.created, totals.updated) == (0, 0)
+
+
+def _import_in_order(cohort: Path, order: tuple[rif.FileSpec, ...]) -> Imported:
+    """One process reading the files in `order`, as a worker reads its share."""
+    stream = io.StringIO()
+    report = ImportReport(stream)
+    with CohortSource(cohort) as source:
+        scans = {name: source.scan(name) for name in source.names}
+        import_files(source, scans, ImportContext.load(report, None), Tracker(0, None), chunk_size=7, order=order)
+    report.finish()
+    stream.seek(0)
+    return Imported(ImportOutcome(report, 0.0, report.totals.read), list(csv.DictReader(stream)))
+
+
+def test_the_pharmacy_files_first_import_exactly_what_the_usual_order_imports(tmp_path):
+    Site.objects.create(code="GB-LON", name="London MND Care Centre")
+    Site.objects.create(code="GB-SHF", name="Sheffield MND Care Centre")
+    cohort = _cohort(tmp_path / "cohort")
+
+    usual = _import_in_order(cohort, rif.FILES)
+    assert usual.errors and usual.outcome.report.files[rif.DISPENSING.name].created
+    assert DataQuery.objects.exists() and Enrolment.objects.exclude(next_alsfrsr_due=None).exists()
+    expected = _snapshot(tmp_path, "usual", usual)
+    _empty_the_registry()
+
+    pharmacy_first = _import_in_order(cohort, rif.PHARMACY_FIRST)
+    assert _snapshot(tmp_path, "pharmacy_first", pharmacy_first) == expected
 
 
 def test_each_patient_belongs_to_exactly_one_worker():
