@@ -19,7 +19,12 @@ class ExportLog(models.Model):
         COMMAND = "command", "Management command"
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="exports"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="exports",
+        db_index=False,  # the (user, started_at) index leads with it
     )
     username = models.CharField(max_length=150, blank=True, help_text="Kept if the user is later renamed.")
     table = models.CharField(max_length=40)
@@ -54,7 +59,12 @@ class ExportJob(models.Model):
         FAILED = "failed", "Failed"
         EXPIRED = "expired", "Expired (file deleted)"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="export_jobs")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="export_jobs",
+        db_index=False,  # `exportjob_user_created` leads with it
+    )
     table = models.CharField(max_length=40)
     file_format = models.CharField(max_length=12)
     channel = models.CharField(max_length=8, choices=ExportLog.Channel.choices)

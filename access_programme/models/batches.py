@@ -25,7 +25,12 @@ class Batch(ClinicalRecord):
     """A received lot. Stock is decremented, and the recipients counted, only by the dispensing
     services and the import, under a row lock."""
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="batches")
+    product = models.ForeignKey(
+        Product,
+        on_delete=models.PROTECT,
+        related_name="batches",
+        db_index=False,  # `unique_batch_per_product` leads with it
+    )
     batch_number = models.CharField(max_length=40)
     expiry_date = models.DateField()
     supplier = models.CharField(max_length=200, help_text="Source the product was obtained from.")

@@ -21,7 +21,12 @@ from registry.models import NON_FIELD, ClinicalRecord, Finding, Patient, check_o
 class TreatmentCycle(ClinicalRecord):
     """A 28-day cycle: 2 MIU subcutaneously on days 1 to 5."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="cycles")
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="cycles",
+        db_index=False,  # `unique_cycle_number` leads with it
+    )
     cycle_number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     start_date = models.DateField()
     planned_dose_miu = models.DecimalField(max_digits=5, decimal_places=2, default=PROTOCOL_DAILY_DOSE_MIU)

@@ -29,9 +29,19 @@ SPECIALS_RETENTION_YEARS = 5
 class Dispensing(ClinicalRecord):
     """One supply of product to a patient for a cycle (specials record-keeping, reg. 170)."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="dispensings")
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="dispensings",
+        db_index=False,  # `unique_dispensing` leads with it
+    )
     cycle = models.ForeignKey(TreatmentCycle, on_delete=models.PROTECT, related_name="dispensings")
-    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="dispensings")
+    batch = models.ForeignKey(
+        Batch,
+        on_delete=models.PROTECT,
+        related_name="dispensings",
+        db_index=False,  # `dispensing_batch_date` leads with it
+    )
     dispensed_on = models.DateField()
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     quantity_unit = models.CharField(max_length=8, choices=QuantityUnit.choices)

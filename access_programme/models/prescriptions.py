@@ -27,7 +27,12 @@ PROTOCOL_DIRECTIONS = "Inject 2 MIU under the skin once a day on days 1 to 5 of 
 class Prescription(ClinicalRecord):
     """The prescriber's order for one cycle, and the pharmacist's clinical check of it."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="prescriptions")
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="prescriptions",
+        db_index=False,  # `unique_prescription_per_cycle` leads with it
+    )
     cycle_number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     prescribed_on = models.DateField()
     prescriber = models.CharField(max_length=120, help_text="Name and professional registration number.")

@@ -13,8 +13,18 @@ class RecallNotice(models.Model):
     """One patient who received a recalled batch. Shown on the patient's page and the worklist
     until a clinician acknowledges it (patient contacted, reviewed for adverse reactions)."""
 
-    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="recall_notices")
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="recall_notices")
+    batch = models.ForeignKey(
+        Batch,
+        on_delete=models.PROTECT,
+        related_name="recall_notices",
+        db_index=False,  # `one_recall_notice_per_patient` leads with it
+    )
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="recall_notices",
+        db_index=False,  # `recall_notice_open` leads with it
+    )
     raised_at = models.DateTimeField(auto_now_add=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -22,7 +22,12 @@ from registry.models import Site
 class SiteStock(models.Model):
     """Units of a batch on a site's shelves."""
 
-    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="site_stock")
+    batch = models.ForeignKey(
+        Batch,
+        on_delete=models.PROTECT,
+        related_name="site_stock",
+        db_index=False,  # `one_stock_row_per_batch_and_site` leads with it
+    )
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="batch_stock")
     quantity = models.PositiveIntegerField(default=0)
 
@@ -61,7 +66,12 @@ class StockMovement(models.Model):
 
     append_only = True
 
-    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="movements")
+    batch = models.ForeignKey(
+        Batch,
+        on_delete=models.PROTECT,
+        related_name="movements",
+        db_index=False,  # `movement_batch_site_kind` leads with it
+    )
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="stock_movements")
     kind = models.CharField(max_length=20, choices=MovementKind.choices)
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
@@ -142,7 +152,12 @@ class ReconciliationExplanation(models.Model):
     #: The reconciliation figures an explanation is given for, in the balance's order.
     FIGURES = ("received", "transferred_in", "in_stock", "dispensed", "destroyed_from_stock", "transferred_out")
 
-    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="reconciliation_explanations")
+    batch = models.ForeignKey(
+        Batch,
+        on_delete=models.PROTECT,
+        related_name="reconciliation_explanations",
+        db_index=False,  # `explanation_batch_site` leads with it
+    )
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="reconciliation_explanations")
     received = models.PositiveIntegerField()
     transferred_in = models.PositiveIntegerField()

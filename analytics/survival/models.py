@@ -35,7 +35,11 @@ class BenchmarkKind(models.TextChoices):
 class Benchmark(models.Model):
     """One published trial figure. Revising it adds a version; old versions stay for old runs."""
 
-    code = models.SlugField(max_length=60, help_text="Stable name, e.g. mirocals_hr_low_pnfh")
+    code = models.SlugField(
+        max_length=60,
+        help_text="Stable name, e.g. mirocals_hr_low_pnfh",
+        db_index=False,  # `unique_benchmark_version` leads with it
+    )
     version = models.PositiveIntegerField(default=1)
     is_current = models.BooleanField(default=True)
     trial = models.CharField(max_length=60, default="MIROCALS")

@@ -30,7 +30,12 @@ def _item_field(label: str, required: bool = True) -> models.PositiveSmallIntege
 class AlsfrsrAssessment(ClinicalRecord):
     """One ALSFRS-R assessment. Totals, subscores, stages and ΔFS are derived, never entered."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alsfrsr_assessments")
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="alsfrsr_assessments",
+        db_index=False,  # `one_alsfrsr_per_patient_day` leads with it
+    )
     assessment_date = models.DateField()
     q1_speech = _item_field("1. Speech")
     q2_salivation = _item_field("2. Salivation")
@@ -116,7 +121,12 @@ class AlsfrsrAssessment(ClinicalRecord):
 class BiomarkerResult(ClinicalRecord):
     """A biomarker measurement, stored in its analyte's canonical unit with the assay used."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="biomarkers")
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="biomarkers",
+        db_index=False,  # `one_result_per_analyte_day` leads with it
+    )
     sample_date = models.DateField()
     analyte = models.CharField(max_length=20, choices=Analyte.choices)
     value = models.DecimalField(max_digits=14, decimal_places=4, validators=[MinValueValidator(Decimal(0))])

@@ -18,7 +18,12 @@ from registry.models.patient import Consent, Patient
 class ClinicalEvent(ClinicalRecord):
     """An outcome or milestone. Death is unique and nothing may follow it."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="events")
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,  # `one_event_per_type_day` leads with it
+    )
     event_type = models.CharField(max_length=24, choices=EventType.choices)
     event_date = models.DateField()
     detail = models.TextField(blank=True, help_text="Cause of death, reason for withdrawal, …")

@@ -147,7 +147,12 @@ def initial_due(clock: ReportingClock, aware_at: dt.datetime) -> dt.datetime | N
 class SafetyReport(ClinicalRecord):
     """One report of a case as sent: the initial report (sequence 0), then follow-ups (1, 2, …)."""
 
-    case = models.ForeignKey(SafetyCase, on_delete=models.PROTECT, related_name="reports")
+    case = models.ForeignKey(
+        SafetyCase,
+        on_delete=models.PROTECT,
+        related_name="reports",
+        db_index=False,  # `one_safety_report_per_sequence` leads with it
+    )
     sequence = models.PositiveSmallIntegerField(editable=False)
     recipient = models.CharField(max_length=12, choices=ReportRecipient.choices)
     sent_at = models.DateTimeField("Sent at")
@@ -202,7 +207,12 @@ class SafetyReport(ClinicalRecord):
 class Notification(models.Model):
     """An in-app message to one user (a new serious adverse event); read once, kept."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,  # `notification_user_unread` leads with it
+    )
     subject = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     link = models.CharField(max_length=300, blank=True)

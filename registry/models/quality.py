@@ -82,8 +82,18 @@ class DataQuery(models.Model):
     closed. Every step is a history row with who, when and why.
     """
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="data_queries")
-    record_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="data_queries",
+        db_index=False,  # `data_query_patient_status` leads with it
+    )
+    record_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # `data_query_record` leads with it
+    )
     record_id = models.PositiveBigIntegerField()
     record = GenericForeignKey("record_type", "record_id")
     field_name = models.CharField(max_length=60, blank=True)

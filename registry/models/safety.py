@@ -25,7 +25,12 @@ from registry.models.patient import Patient
 class AdverseEvent(ClinicalRecord):
     """An adverse event: severity (CTCAE grade) and seriousness (ICH E2A) are kept apart."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="adverse_events")
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="adverse_events",
+        db_index=False,  # `one_ae_per_term_onset` leads with it
+    )
     term = models.CharField(max_length=200, help_text="Verbatim or CTCAE term, e.g. Injection site reaction")
     onset_date = models.DateField()
     resolution_date = models.DateField(null=True, blank=True)

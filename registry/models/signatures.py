@@ -35,7 +35,12 @@ class SignatureMeaning(models.TextChoices):
 class Signature(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="signatures")
     scope = models.CharField(max_length=10, choices=SignatureScope.choices)
-    record_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    record_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # `signature_record` leads with it
+    )
     record_id = models.PositiveBigIntegerField()
     record = GenericForeignKey("record_type", "record_id")
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures")

@@ -44,7 +44,12 @@ class AppendOnly(Exception):
 class ConsentWithdrawal(ClinicalRecord):
     """One withdrawal of consent, at one level, from a date; or the correction of one entered in error."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="withdrawals")
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="withdrawals",
+        db_index=False,  # `withdrawal_patient_level` leads with it
+    )
     level = models.CharField(
         max_length=30,
         choices=WithdrawalLevel.choices,
