@@ -1,7 +1,5 @@
-"""Drop the single-column indexes Django makes for these foreign keys (and the benchmark's
-slug): each is the leading column of a unique constraint or composite index on the same table,
-which answers every lookup the single column did, so the extra index only cost every insert
-(the import writes millions) and disk. A test keeps the schema free of such prefixes (tests/project/test_schema_indexes.py)."""
+"""Drop the single-column indexes of foreign keys that a unique constraint or a
+composite index of the same table leads with; why: registry/migrations/0021."""
 
 import django.db.models.deletion
 from django.conf import settings

@@ -1,7 +1,5 @@
-"""Drop the single-column indexes Django makes for these foreign keys (and the benchmark's
-slug): each is the leading column of a unique constraint or composite index on the same table,
-which answers every lookup the single column did, so the extra index only cost every insert
-(the import writes millions) and disk. A test keeps the schema free of such prefixes (tests/project/test_schema_indexes.py)."""
+"""Drop the slug's single-column index, which a unique constraint of the same table
+(`unique_benchmark_version`) leads with; why: registry/migrations/0021."""
 
 from django.db import migrations, models
 
