@@ -17,12 +17,15 @@ from django.db import connection
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
-# Each index of these tables with its columns in order; partial and expression indexes answer only
-# some rows or values, so they neither cover another index nor are covered.
+# Each index of these tables with its columns and their operator classes in order (a pattern-ops
+# index, Django's `_like`, answers LIKE lookups that a default-class index does not); partial and
+# expression indexes answer only some rows or values, so they neither cover another nor are covered.
 INDEXES = """
 SELECT t.relname, i.relname, ix.indisunique,
-       array(SELECT a.attname FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, n)
-             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.n)
+       array(SELECT a.attname || ' ' || c.opcname
+             FROM unnest(ix.indkey::int2[], ix.indclass::oid[]) WITH ORDINALITY k(attnum, opclass, n)
+             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+             JOIN pg_opclass c ON c.oid = k.opclass ORDER BY k.n)
 FROM pg_index ix
 JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
