@@ -31,6 +31,20 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     }
 
 
+@pytest.fixture(scope="session")
+def browser(django_db_setup, live_server, browser):
+    """Playwright's browser, started after the test database and the live server, so closed
+    before the server stops, which stops before the database is dropped.
+
+    The live server answers each connection in a daemon thread that closes its database
+    connections when the browser hangs up. On SQLite's in-memory database those are the tests'
+    own connection, shared with the server only until it stops: a thread still open then (a
+    keep-alive connection of a browser closed later) fails to close it, an unhandled exception
+    in that thread (`make test` without PostgreSQL showed four). On PostgreSQL such a thread's
+    connection would keep the test database from being dropped."""
+    return browser
+
+
 def _authenticator(username: str) -> TOTPDevice:
     """The user's authenticator, ready for its current code even if a sign-in a moment ago used it
     (django-otp refuses a code's time step twice: last_t)."""
